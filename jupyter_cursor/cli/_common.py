@@ -1,0 +1,42 @@
+"""What several verbs share: user errors, JSON output, JSON-lines batches."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit status 2."""
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line; a bad line is a UsageError."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as err:
+                raise UsageError(f"{path}:{number}: not valid JSON ({err})") from None
+            if not isinstance(obj, dict):
+                raise UsageError(f"{path}:{number}: each line must be a JSON object")
+            yield number, obj
+
+
+def write_jsonl_line(handle, obj: Any) -> None:
+    handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    handle.flush()

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web, websocket
+
+from .. import protocol
+from ..rpc import RpcSession
+from .base import AUTH_RESOURCE
+
+
+class CursorWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
+    """The one websocket: typed JSON requests in, replies matched by id out (see protocol.py)."""
+
+    auth_resource = AUTH_RESOURCE
+    session: RpcSession | None = None
+
+    @ws_authenticated
+    async def get(self, *args, **kwargs):
+        allowed = await ensure_async(
+            self.authorizer.is_authorized(self, self.current_user, "execute", AUTH_RESOURCE)
+        )
+        if not allowed:
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def open(self, *args, **kwargs):
+        super().open(*args, **kwargs)
+        services = self.settings["jupyter_cursor_services"]
+        limit = self.settings["jupyter_cursor_config"].max_message_bytes
+        self.session = RpcSession(services, self._send, limit)
+        services.add_listener(self._on_status)
+        self._send(protocol.event_message("status", services.status()))
+
+    def on_message(self, message):
+        self.session.receive(message)
+
+    def on_close(self):
+        super().on_close()
+        self.settings["jupyter_cursor_services"].remove_listener(self._on_status)
+        if self.session is not None:
+            self.session.close()
+
+    def _on_status(self, snapshot: dict) -> None:
+        self._send(protocol.event_message("status", snapshot))
+
+    def _send(self, message: dict) -> None:
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            return
+        self.write_message(json.dumps(message))
