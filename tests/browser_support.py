@@ -1,0 +1,47 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser), with console capture."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass
+class ConsoleLog:
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page) -> None:
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}\n{exc.stack}"))
+
+    def from_extension(self) -> list[str]:
+        """The errors whose message or stack points into this extension's bundle."""
+        return [e for e in self.errors if "jupyter-cursor" in e or "jupyter_cursor" in e]
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} @ {message.location.get('url', '')}")
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+    page.screenshot(path=str(path))
+    return path
+
+
+def open_lab(page, server, path: str = "lab") -> None:
+    page.goto(server.lab_url(path))
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
