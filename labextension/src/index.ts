@@ -2,11 +2,13 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 
 import { CursorConnection } from './connection';
+import { SearchPanel } from './search';
 import { CursorStatusItem } from './status';
 
 export { CursorConnection } from './connection';
@@ -65,4 +67,26 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [connectionPlugin, statusPlugin];
+const SEARCH_COMMAND = 'jupyter-cursor:search-workspace';
+
+const searchPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-cursor:search',
+  description: 'Search the workspace index and open a hit at its cell.',
+  autoStart: true,
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, palette: ICommandPalette | null) => {
+    const panel = new SearchPanel(app, app.serviceManager.serverSettings);
+    app.shell.add(panel, 'left', { rank: 650 });
+    app.commands.addCommand(SEARCH_COMMAND, {
+      label: 'Search workspace…',
+      caption: 'Search notebooks and files in the workspace (words and meaning)',
+      execute: () => {
+        app.shell.activateById(panel.id);
+        panel.focusInput();
+      }
+    });
+    palette?.addItem({ command: SEARCH_COMMAND, category: 'Cursor' });
+  }
+};
+
+export default [connectionPlugin, statusPlugin, searchPlugin];

@@ -1,0 +1,198 @@
+/**
+ * "Search workspace…": a side-bar panel over /jupyter-cursor/search that opens a hit at its cell
+ * (notebooks) or line (files).
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { searchIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+export type SearchHit = {
+  path: string;
+  cell_id: string | null;
+  cell_index: number | null;
+  start_line: number;
+  end_line: number;
+  kind: string;
+  score: number;
+  text: string;
+};
+
+export type SearchMode = 'hybrid' | 'bm25' | 'embedding';
+
+export async function searchWorkspace(
+  settings: ServerConnection.ISettings,
+  query: string,
+  mode: SearchMode,
+  k = 20,
+  signal?: AbortSignal
+): Promise<SearchHit[]> {
+  const params = new URLSearchParams({ q: query, k: String(k), mode });
+  const url = URLExt.join(settings.baseUrl, 'jupyter-cursor', 'search') + `?${params}`;
+  const response = await ServerConnection.makeRequest(url, { signal }, settings);
+  const body = await response.json();
+  if (!response.ok) {
+    throw new Error(body?.message ?? `search failed (HTTP ${response.status})`);
+  }
+  return body.hits as SearchHit[];
+}
+
+/** Open `hit` in JupyterLab: the notebook scrolled to its cell, or the file at its line. */
+export async function openHit(app: JupyterFrontEnd, hit: SearchHit): Promise<void> {
+  const widget: any = await app.commands.execute('docmanager:open', { path: hit.path });
+  if (!widget) {
+    return;
+  }
+  await widget.context?.ready;
+  const content = widget.content;
+  if (content?.widgets && hit.cell_index !== null) {
+    // A notebook: find the cell by its id first (the index may have moved since indexing).
+    const cells: any[] = content.widgets;
+    let index = cells.findIndex(cell => cell.model.id === hit.cell_id);
+    if (index < 0) {
+      index = Math.min(hit.cell_index, cells.length - 1);
+    }
+    content.activeCellIndex = index;
+    await content.scrollToItem?.(index, 'center');
+    const editor = cells[index]?.editor;
+    if (editor && hit.start_line > 1) {
+      editor.setCursorPosition({ line: hit.start_line - 1, column: 0 });
+    }
+  } else if (content?.editor) {
+    content.editor.setCursorPosition({ line: Math.max(hit.start_line - 1, 0), column: 0 });
+    content.editor.revealPosition?.({ line: Math.max(hit.start_line - 1, 0), column: 0 });
+    content.editor.focus();
+  }
+}
+
+const DEBOUNCE_MS = 150;
+
+export class SearchPanel extends Widget {
+  constructor(
+    private readonly app: JupyterFrontEnd,
+    private readonly settings: ServerConnection.ISettings
+  ) {
+    super();
+    this.id = 'jupyter-cursor-search';
+    this.addClass('jp-CursorSearch');
+    this.title.icon = searchIcon;
+    this.title.caption = 'Search workspace';
+
+    const bar = document.createElement('div');
+    bar.className = 'jp-CursorSearch-bar';
+    this.input = document.createElement('input');
+    this.input.type = 'search';
+    this.input.placeholder = 'Search workspace…';
+    this.input.className = 'jp-CursorSearch-input';
+    this.input.setAttribute('aria-label', 'Search workspace');
+    this.mode = document.createElement('select');
+    this.mode.className = 'jp-CursorSearch-mode';
+    this.mode.setAttribute('aria-label', 'Search mode');
+    for (const mode of ['hybrid', 'bm25', 'embedding']) {
+      const option = document.createElement('option');
+      option.value = option.textContent = mode;
+      this.mode.appendChild(option);
+    }
+    bar.append(this.input, this.mode);
+    this.message = document.createElement('div');
+    this.message.className = 'jp-CursorSearch-message';
+    this.results = document.createElement('ul');
+    this.results.className = 'jp-CursorSearch-results';
+    this.results.setAttribute('role', 'listbox');
+    this.node.append(bar, this.message, this.results);
+
+    this.input.addEventListener('input', () => this._schedule());
+    this.mode.addEventListener('change', () => this._schedule(0));
+    this.input.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        const first = this.results.querySelector('li');
+        if (first) {
+          (first as HTMLElement).click();
+        }
+      } else if (event.key === 'ArrowDown') {
+        (this.results.querySelector('li') as HTMLElement | null)?.focus();
+        event.preventDefault();
+      }
+    });
+  }
+
+  focusInput(): void {
+    this.input.focus();
+    this.input.select();
+  }
+
+  private _schedule(delay = DEBOUNCE_MS): void {
+    window.clearTimeout(this._timer);
+    this._timer = window.setTimeout(() => void this._run(), delay);
+  }
+
+  private async _run(): Promise<void> {
+    const query = this.input.value.trim();
+    this._abort?.abort();
+    if (!query) {
+      this.results.replaceChildren();
+      this.message.textContent = '';
+      return;
+    }
+    const abort = (this._abort = new AbortController());
+    this.message.textContent = 'Searching…';
+    try {
+      const hits = await searchWorkspace(
+        this.settings,
+        query,
+        this.mode.value as SearchMode,
+        20,
+        abort.signal
+      );
+      if (abort.signal.aborted) {
+        return;
+      }
+      this.message.textContent = hits.length ? '' : 'No results';
+      this.results.replaceChildren(...hits.map(hit => this._renderHit(hit)));
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        this.message.textContent = `Search failed: ${(error as Error).message}`;
+        this.results.replaceChildren();
+      }
+    }
+  }
+
+  private _renderHit(hit: SearchHit): HTMLElement {
+    const item = document.createElement('li');
+    item.className = 'jp-CursorSearch-hit';
+    item.tabIndex = 0;
+    item.setAttribute('role', 'option');
+    const where = document.createElement('div');
+    where.className = 'jp-CursorSearch-where';
+    where.textContent =
+      hit.cell_index !== null
+        ? `${hit.path} · cell ${hit.cell_index + 1}`
+        : `${hit.path}:${hit.start_line}`;
+    const text = document.createElement('pre');
+    text.className = 'jp-CursorSearch-text';
+    text.textContent = hit.text.split('\n').slice(0, 4).join('\n');
+    item.append(where, text);
+    const open = () => void openHit(this.app, hit);
+    item.addEventListener('click', open);
+    item.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        open();
+      } else if (event.key === 'ArrowDown') {
+        (item.nextElementSibling as HTMLElement | null)?.focus();
+        event.preventDefault();
+      } else if (event.key === 'ArrowUp') {
+        ((item.previousElementSibling as HTMLElement | null) ?? this.input).focus();
+        event.preventDefault();
+      }
+    });
+    return item;
+  }
+
+  private input: HTMLInputElement;
+  private mode: HTMLSelectElement;
+  private message: HTMLElement;
+  private results: HTMLUListElement;
+  private _timer = 0;
+  private _abort: AbortController | null = null;
+}
