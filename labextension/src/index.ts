@@ -3,11 +3,22 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  EditorExtensionRegistry,
+  IEditorExtensionRegistry
+} from '@jupyterlab/codemirror';
+import { ICompletionProviderManager } from '@jupyterlab/completer';
+import { IEditorTracker } from '@jupyterlab/fileeditor';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 
 import { CursorConnection } from './connection';
+import { suggestionField } from './nextedit/decorations';
+import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/manager';
+import { NextEditInlineProvider } from './nextedit/provider';
+import { FileTarget, NotebookTarget } from './nextedit/targets';
 import { SearchPanel } from './search';
 import { CursorStatusItem } from './status';
 
@@ -89,4 +100,70 @@ const searchPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [connectionPlugin, statusPlugin, searchPlugin];
+const NEXT_EDIT_TAB = 'jupyter-cursor:next-edit-tab';
+const NEXT_EDIT_DISMISS = 'jupyter-cursor:next-edit-dismiss';
+
+/** The one manager, for tests and for later plugins (chat, refactor) that want it. */
+export const INextEditManager = new Token<NextEditManager>(
+  'jupyter-cursor:INextEditManager',
+  'Next-edit predictions: tracked documents, shown suggestions, Tab and Escape.'
+);
+
+const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
+  id: 'jupyter-cursor:next-edit',
+  description: 'Next-edit predictions as inline completions and inline diffs.',
+  autoStart: true,
+  provides: INextEditManager,
+  requires: [ICursorConnection, ICompletionProviderManager, IEditorExtensionRegistry],
+  optional: [INotebookTracker, IEditorTracker, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    connection: CursorConnection,
+    completions: ICompletionProviderManager,
+    extensions: IEditorExtensionRegistry,
+    notebooks: INotebookTracker | null,
+    editors: IEditorTracker | null,
+    settingRegistry: ISettingRegistry | null
+  ) => {
+    const manager = new NextEditManager(connection);
+    extensions.addExtension({
+      name: 'jupyter-cursor:next-edit',
+      factory: () => EditorExtensionRegistry.createImmutableExtension(suggestionField)
+    });
+    completions.registerInlineProvider(new NextEditInlineProvider(manager));
+
+    // Follow documents from the moment they open, so the first edits are in the history.
+    notebooks?.widgetAdded.connect((_, panel) => {
+      void panel.context.ready.then(() => manager.track(new NotebookTarget(panel)));
+    });
+    editors?.widgetAdded.connect((_, widget) => {
+      void widget.context.ready.then(() => manager.track(new FileTarget(widget)));
+    });
+
+    app.commands.addCommand(NEXT_EDIT_TAB, {
+      label: 'Jump to or accept the next-edit suggestion',
+      execute: () => manager.tab(app.shell.currentWidget)
+    });
+    app.commands.addCommand(NEXT_EDIT_DISMISS, {
+      label: 'Dismiss the next-edit suggestions',
+      execute: () => manager.dismiss(app.shell.currentWidget)
+    });
+
+    if (settingRegistry) {
+      const apply = (settings: ISettingRegistry.ISettings) => {
+        const value = settings.get('nextEdit').composite as Partial<NextEditSettings>;
+        manager.settings = { ...DEFAULT_SETTINGS, ...value };
+      };
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          apply(settings);
+          settings.changed.connect(apply);
+        })
+        .catch(reason => console.error('jupyter_cursor: cannot load settings', reason));
+    }
+    return manager;
+  }
+};
+
+export default [connectionPlugin, statusPlugin, searchPlugin, nextEditPlugin];

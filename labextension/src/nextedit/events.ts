@@ -1,0 +1,49 @@
+/**
+ * Recent edits of one document, as the server wants them: {cell_id, before, after}, oldest first.
+ * Keystrokes in the same cell less than COALESCE_MS apart become one event, so that the model
+ * sees edits the way a person thinks of them ("renamed x to y"), not one character at a time.
+ */
+export type EditEvent = { cell_id: string; before: string; after: string };
+
+const COALESCE_MS = 1000;
+const MAX_EVENTS = 16;
+
+export class EditHistory {
+  /** Remember a cell's text without recording an edit (first sight, or a change we applied). */
+  observe(cellId: string, source: string): void {
+    this._sources.set(cellId, source);
+  }
+
+  record(cellId: string, source: string, now = Date.now()): void {
+    const before = this._sources.get(cellId);
+    this._sources.set(cellId, source);
+    if (before === undefined || before === source) {
+      return;
+    }
+    const last = this._events[this._events.length - 1];
+    if (last && last.cell_id === cellId && now - this._lastAt < COALESCE_MS) {
+      last.after = source;
+      if (last.before === last.after) {
+        this._events.pop();
+      }
+    } else {
+      this._events.push({ cell_id: cellId, before, after: source });
+      if (this._events.length > MAX_EVENTS) {
+        this._events.shift();
+      }
+    }
+    this._lastAt = now;
+  }
+
+  forget(cellId: string): void {
+    this._sources.delete(cellId);
+  }
+
+  get events(): EditEvent[] {
+    return this._events.map(e => ({ ...e }));
+  }
+
+  private _sources = new Map<string, string>();
+  private _events: EditEvent[] = [];
+  private _lastAt = 0;
+}

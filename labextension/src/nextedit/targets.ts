@@ -1,0 +1,224 @@
+/**
+ * What the next-edit client needs from a document, for notebooks and for plain files alike:
+ * its cells as the server sees them, the editor of a cell, and where to put the marker classes.
+ */
+import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { IDocumentWidget } from '@jupyterlab/docregistry';
+import { FileEditor } from '@jupyterlab/fileeditor';
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { ISignal, Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+export type WireCell = { id: string; cell_type: string; source: string };
+
+export type SourceChange = { cellId: string; source: string };
+
+/** A .py file is one code cell with this id, as in the server's next-edit data. */
+export const FILE_CELL_ID = 'file';
+
+export interface IEditTarget {
+  readonly widget: Widget;
+  readonly path: string;
+  /** Where the "a suggestion is shown" class goes, which the Tab/Escape shortcuts select on. */
+  readonly modNode: HTMLElement;
+  readonly sourceChanged: ISignal<IEditTarget, SourceChange>;
+  cells(): WireCell[];
+  activeCellId(): string | null;
+  cellType(cellId: string): string | null;
+  /** The editor of a cell, or null while the cell is not rendered (windowed notebooks). */
+  editor(cellId: string): CodeMirrorEditor | null;
+  cellNode(cellId: string): HTMLElement | null;
+  /** Make the cell active, rendered and focused, with its editor ready. */
+  reveal(cellId: string): Promise<CodeMirrorEditor | null>;
+  /** Apply a change to a cell as one undo step. */
+  applyChange(cellId: string, from: number, to: number, insert: string): void;
+  dispose(): void;
+}
+
+function stopCapturing(sharedModel: any): void {
+  // Yjs merges changes less than half a second apart into one undo step: keep ours apart.
+  sharedModel?.undoManager?.stopCapturing?.();
+}
+
+export class NotebookTarget implements IEditTarget {
+  constructor(readonly panel: NotebookPanel) {
+    const model = panel.content.model!;
+    for (const cell of model.cells) {
+      this._watch(cell);
+    }
+    model.cells.changed.connect((_, change) => {
+      if (change.type === 'add') {
+        change.newValues.forEach(cell => this._watch(cell));
+      }
+    });
+  }
+
+  get widget(): Widget {
+    return this.panel;
+  }
+
+  get path(): string {
+    return this.panel.context.path;
+  }
+
+  get modNode(): HTMLElement {
+    return this.panel.content.node;
+  }
+
+  get sourceChanged(): ISignal<IEditTarget, SourceChange> {
+    return this._sourceChanged;
+  }
+
+  cells(): WireCell[] {
+    const cells: WireCell[] = [];
+    for (const cell of this.panel.content.model?.cells ?? []) {
+      cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
+    }
+    return cells;
+  }
+
+  activeCellId(): string | null {
+    return this.panel.content.activeCell?.model.id ?? null;
+  }
+
+  cellType(cellId: string): string | null {
+    return this._cell(cellId)?.model.type ?? null;
+  }
+
+  editor(cellId: string): CodeMirrorEditor | null {
+    const editor = this._cell(cellId)?.editor;
+    return editor instanceof CodeMirrorEditor ? editor : null;
+  }
+
+  cellNode(cellId: string): HTMLElement | null {
+    return this._cell(cellId)?.node ?? null;
+  }
+
+  async reveal(cellId: string): Promise<CodeMirrorEditor | null> {
+    const notebook = this.panel.content;
+    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
+    if (index < 0) {
+      return null;
+    }
+    notebook.activeCellIndex = index;
+    await notebook.scrollToItem(index, 'smart');
+    const cell = notebook.widgets[index];
+    await cell.ready;
+    notebook.mode = 'edit';
+    const editor = this.editor(cellId);
+    editor?.focus();
+    return editor;
+  }
+
+  applyChange(cellId: string, from: number, to: number, insert: string): void {
+    const cell = this._cell(cellId);
+    if (!cell) {
+      return;
+    }
+    const shared = cell.model.sharedModel;
+    stopCapturing(shared);
+    const editor = this.editor(cellId);
+    if (editor) {
+      editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
+    } else {
+      shared.updateSource(from, to, insert);
+    }
+    stopCapturing(shared);
+  }
+
+  dispose(): void {
+    Signal.clearData(this);
+  }
+
+  private _cell(cellId: string) {
+    return this.panel.content.widgets.find(cell => cell.model.id === cellId) ?? null;
+  }
+
+  private _watch(cell: any): void {
+    const id: string = cell.id;
+    cell.sharedModel.changed.connect((shared: any, args: any) => {
+      if (args.sourceChange) {
+        this._sourceChanged.emit({ cellId: id, source: shared.getSource() });
+      }
+    });
+  }
+
+  private _sourceChanged = new Signal<IEditTarget, SourceChange>(this);
+}
+
+export class FileTarget implements IEditTarget {
+  constructor(readonly document: IDocumentWidget<FileEditor>) {
+    document.context.model.sharedModel.changed.connect((shared: any, args: any) => {
+      if (args.sourceChange) {
+        this._sourceChanged.emit({ cellId: FILE_CELL_ID, source: shared.getSource() });
+      }
+    });
+  }
+
+  get widget(): Widget {
+    return this.document;
+  }
+
+  get path(): string {
+    return this.document.context.path;
+  }
+
+  get modNode(): HTMLElement {
+    return this.document.content.node;
+  }
+
+  get sourceChanged(): ISignal<IEditTarget, SourceChange> {
+    return this._sourceChanged;
+  }
+
+  cells(): WireCell[] {
+    return [
+      {
+        id: FILE_CELL_ID,
+        cell_type: 'code',
+        source: this.document.content.model.sharedModel.getSource()
+      }
+    ];
+  }
+
+  activeCellId(): string {
+    return FILE_CELL_ID;
+  }
+
+  cellType(): string {
+    return 'code';
+  }
+
+  editor(): CodeMirrorEditor | null {
+    const editor = this.document.content.editor;
+    return editor instanceof CodeMirrorEditor ? editor : null;
+  }
+
+  cellNode(): HTMLElement {
+    return this.document.content.node;
+  }
+
+  async reveal(): Promise<CodeMirrorEditor | null> {
+    const editor = this.editor();
+    editor?.focus();
+    return editor;
+  }
+
+  applyChange(_cellId: string, from: number, to: number, insert: string): void {
+    const shared = this.document.content.model.sharedModel;
+    stopCapturing(shared);
+    const editor = this.editor();
+    if (editor) {
+      editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
+    } else {
+      shared.updateSource(from, to, insert);
+    }
+    stopCapturing(shared);
+  }
+
+  dispose(): void {
+    Signal.clearData(this);
+  }
+
+  private _sourceChanged = new Signal<IEditTarget, SourceChange>(this);
+}
