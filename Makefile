@@ -46,6 +46,8 @@ $(STAMPS)/build-deps: | $(BIN)/python
 
 $(STAMPS)/install: $(STAMPS)/build-deps pyproject.toml $(FRONTEND_SOURCES)
 	$(BIN)/pip install --no-build-isolation -e '.[test]'
+	# Link the built labextension into the venv, so a rebuild (jlpm build) is live at once.
+	$(BIN)/jupyter labextension develop --overwrite .
 	@mkdir -p $(STAMPS) && touch $@
 
 # Browser tests drive Debian's Chromium; never a browser that a tool downloads.

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from jupyter_server.extension.application import ExtensionApp
-from traitlets import Int
+import asyncio
+from functools import partial
 
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+from traitlets import Bool, Int, Unicode
+
+from . import services as svc
 from ._version import __version__
 from .handlers import handler_routes
 from .services import Services
@@ -12,6 +17,12 @@ from .services import Services
 # Tornado closes a websocket whose message exceeds its own limit; ours must stay below it so that an
 # oversized message gets an error reply on a connection that stays open.
 TORNADO_WS_LIMIT = 10 * 1024 * 1024
+
+# What of the index's status the browser sees (its skip list can be long; paths stay server-side).
+INDEX_STATUS_KEYS = (
+    "files", "chunks", "embedded_chunks", "embeddings", "progress", "modes", "corrupt",
+    "skipped_count", "note", "error",
+)
 
 
 class CursorApp(ExtensionApp):
@@ -25,8 +36,23 @@ class CursorApp(ExtensionApp):
         config=True,
         help="Largest websocket message accepted, in bytes; larger ones get a 'too_large' error.",
     )
+    index_enabled = Bool(True, config=True, help="Index the server's root for search and context.")
+    index_embeddings = Bool(
+        True,
+        config=True,
+        help="Compute MiniLM embeddings in the background (hybrid search); False: BM25 only.",
+    )
+    index_dir = Unicode(
+        "",
+        config=True,
+        help="Folder of the workspace indexes (default: <jupyter data dir>/jupyter_cursor/index).",
+    )
+    index_max_file_bytes = Int(
+        1_000_000, config=True, help="Files larger than this are not indexed (notebooks: 50 MB)."
+    )
 
     services: Services
+    index = None
 
     def initialize_settings(self) -> None:
         if not 0 < self.max_message_bytes < TORNADO_WS_LIMIT:
@@ -38,12 +64,78 @@ class CursorApp(ExtensionApp):
             {
                 "jupyter_cursor_services": self.services,
                 "jupyter_cursor_config": self,
+                "jupyter_cursor_app": self,
                 "websocket_max_message_size": TORNADO_WS_LIMIT,
             }
         )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handler_routes())
+        # The engines run in their own threads and need no running loop to start; starting them
+        # here (not in the post-start hook) also serves servers embedded without start(), as in
+        # tests.
+        if self.index_enabled:
+            self._start_index(self.serverapp)
+
+    async def stop_extension(self) -> None:
+        if self.index is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.index.close)
+            self.index = None
+
+    # -- workspace index --------------------------------------------------------------------------
+
+    def _start_index(self, serverapp) -> None:
+        from .index import IndexLocked, WorkspaceIndex
+        from .index import protocol as index_protocol  # noqa: F401 (registers "search")
+        from .index.jupyter_hooks import connect
+
+        io_loop = IOLoop.current()
+
+        def on_change(status: dict) -> None:  # called from the index's worker threads
+            io_loop.add_callback(self._publish_index_status, status)
+
+        index = WorkspaceIndex(
+            serverapp.root_dir,
+            self.index_dir or None,
+            embeddings=self.index_embeddings,
+            max_file_bytes=self.index_max_file_bytes,
+            on_change=on_change,
+        )
+        try:
+            index.start()
+        except IndexLocked as err:
+            self.services.set_state("index", svc.ERROR, str(err))
+            self.log.warning("jupyter_cursor: workspace index not started: %s", err)
+            return
+        connect(serverapp.contents_manager, serverapp.event_logger, index)
+        self.index = index
+        self.services.register_method("search", self._search_method)
+        self._publish_index_status(index.status())
+
+    def _publish_index_status(self, status: dict) -> None:
+        state = {"indexing": svc.INDEXING, "ready": svc.READY}.get(status["state"], svc.ERROR)
+        message = status.get("error") or ""
+        if state == svc.INDEXING:
+            message = f"{status['files']} files, {status['embedded_chunks']}/{status['chunks']} embedded"
+        detail = {key: status.get(key) for key in INDEX_STATUS_KEYS}
+        self.services.set_state("index", state, message, **detail)
+
+    async def search(self, query: str, k: int, mode: str) -> list[dict]:
+        """Search off the event loop; ValueError for a bad query, k or mode."""
+        if self.index is None:
+            raise LookupError("the workspace index is not running (see /jupyter-cursor/status)")
+        if not query.strip():
+            raise ValueError("the query is empty")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, partial(self.index.search, query, k, mode))
+
+    async def _search_method(self, req, emit) -> dict:
+        from .protocol import ErrorCode, ProtocolError
+
+        try:
+            return {"hits": await self.search(req.query, req.k, req.mode)}
+        except ValueError as err:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
 
 
 main = launch_new_instance = CursorApp.launch_instance

@@ -20,6 +20,7 @@ NOT_CONFIGURED = "not_configured"
 STARTING = "starting"
 READY = "ready"
 BUSY = "busy"
+INDEXING = "indexing"
 ERROR = "error"
 
 # A request method: (request, emit_partial) -> result. emit_partial sends a streaming update.

@@ -15,7 +15,9 @@ def jp_server_config():
         "ServerApp": {
             "jpserver_extensions": {"jupyter_cursor": True},
             "allow_unauthenticated_access": False,
-        }
+        },
+        # Server tests index their temporary root with BM25 only: MiniLM is tested on its own.
+        "CursorApp": {"index_embeddings": False},
     }
 
 

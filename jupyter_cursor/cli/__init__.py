@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import status
+from . import index, status
 from ._common import UsageError
 
-VERB_MODULES = [status]
+VERB_MODULES = [status, index]
 
 
 def build_parser() -> argparse.ArgumentParser:

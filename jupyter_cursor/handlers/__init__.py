@@ -1,5 +1,6 @@
 """Thin tornado handlers: authentication, authorization, size limits, and nothing else."""
 
+from .search import SearchHandler
 from .status import StatusHandler
 from .ws import CursorWebSocket
 
@@ -9,5 +10,6 @@ def handler_routes() -> list[tuple[str, type]]:
     """Routes relative to the server's base URL."""
     return [
         (r"/jupyter-cursor/status", StatusHandler),
+        (r"/jupyter-cursor/search", SearchHandler),
         (r"/jupyter-cursor/ws", CursorWebSocket),
     ]

@@ -1,0 +1,75 @@
+"""The code-aware text analyzer shared by indexing and querying.
+
+``read_csv`` and ``readCsv`` must both match the query "read csv", and the query ``read_csv`` must
+prefer the chunks that contain the whole identifier: so each identifier is indexed whole and as
+its parts.
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.lang.porter2 import stem
+
+# Words and identifiers; dots and other punctuation separate (``df.groupby`` -> df, groupby).
+_WORD = r"\w+"
+
+
+def _char_class(char: str) -> int:
+    return 0 if char.isdigit() else 1 if char.isupper() else 2
+
+
+def identifier_parts(word: str) -> list[str]:
+    """``parse_HTTPResponse2`` -> [parse, HTTP, Response, 2]; a plain word gives itself.
+
+    Works on any script: a part ends where a lower-case letter meets an upper-case one, where
+    letters meet digits, and before the last capital of a run of capitals followed by lower case.
+    """
+    parts = []
+    for piece in word.split("_"):
+        start = 0
+        for i in range(1, len(piece)):
+            before, here = _char_class(piece[i - 1]), _char_class(piece[i])
+            acronym_end = (
+                before == here == 1 and i + 1 < len(piece) and _char_class(piece[i + 1]) == 2
+            )
+            if (before != here and not (before == 1 and here == 2)) or acronym_end:
+                parts.append(piece[start:i])
+                start = i
+        if piece:
+            parts.append(piece[start:])
+    return parts
+
+
+class IdentifierSplitFilter(Filter):
+    """Emit each token, then its snake_case / camelCase parts at the same position."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            text = token.text
+            yield token
+            parts = identifier_parts(text)
+            if parts != [text]:
+                for part in parts:
+                    token.text = part
+                    yield token
+                token.text = text
+
+
+def code_analyzer():
+    # Splitting comes before lowercasing: camelCase boundaries are in the case. Porter2 stemming
+    # maps "plotting", "plotted" and "plots" to "plot" (Porter 1 leaves "plott"); English stop words carry no signal in BM25 anyway.
+    return (
+        RegexTokenizer(_WORD)
+        | IdentifierSplitFilter()
+        | LowercaseFilter()
+        | StopFilter(minsize=2, maxsize=60)
+        | StemFilter(stemfn=stem, cachesize=50000)
+    )
+
+
+def query_terms(analyzer, text: str) -> list[str]:
+    """Distinct analysed terms of a query, in order of appearance."""
+    seen: dict[str, None] = {}
+    for token in analyzer(text, mode="query"):
+        seen.setdefault(token.text, None)
+    return list(seen)

