@@ -7,7 +7,7 @@ from functools import partial
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Int, Unicode
+from traitlets import Bool, Dict, Int, List, Unicode
 
 from . import services as svc
 from ._version import __version__
@@ -51,8 +51,25 @@ class CursorApp(ExtensionApp):
         1_000_000, config=True, help="Files larger than this are not indexed (notebooks: 50 MB)."
     )
 
+    providers = List(
+        Dict(),
+        [],
+        config=True,
+        help="Foundation-model providers for chat and refactor, e.g. "
+        "[{'name': 'gpt', 'kind': 'openai', 'model': 'gpt-4o-mini', 'api_key_env': 'OPENAI_API_KEY'}]."
+        " Kinds: openai (any OpenAI-compatible base_url), azure, anthropic, local. Keys come from "
+        "api_key_env or api_key_file (read at each request) or api_key; they never reach the browser.",
+    )
+    chat_db_path = Unicode(
+        "",
+        config=True,
+        help="SQLite file of chat history (default: <jupyter data dir>/jupyter_cursor/chat.sqlite3).",
+    )
+    chat_history_messages = Int(20, config=True, help="Earlier messages sent with each question.")
+
     services: Services
     index = None
+    chat = None
 
     def initialize_settings(self) -> None:
         if not 0 < self.max_message_bytes < TORNADO_WS_LIMIT:
@@ -76,8 +93,13 @@ class CursorApp(ExtensionApp):
         # tests.
         if self.index_enabled:
             self._start_index(self.serverapp)
+        self._start_chat(self.serverapp)
 
     async def stop_extension(self) -> None:
+        if self.chat is not None:
+            await self.chat.providers.aclose()
+            self.chat.store.close()
+            self.chat = None
         if self.index is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.index.close)
             self.index = None
@@ -119,6 +141,38 @@ class CursorApp(ExtensionApp):
             message = f"{status['files']} files, {status['embedded_chunks']}/{status['chunks']} embedded"
         detail = {key: status.get(key) for key in INDEX_STATUS_KEYS}
         self.services.set_state("index", state, message, **detail)
+
+    # -- chat -----------------------------------------------------------------------------------------
+
+    def _start_chat(self, serverapp) -> None:
+        from .chat import ChatService, ChatStore, ContextBuilder
+        from .chat.protocol import chat_methods
+        from .providers import ProviderRegistry
+
+        try:
+            registry = ProviderRegistry.from_config(self.providers)
+        except ValueError as err:
+            # A typo in the configuration must say where it is, not take the server down.
+            self.log.error("jupyter_cursor: c.CursorApp.providers is invalid: %s", err)
+            self.services.set_state("chat", svc.ERROR, f"invalid providers configuration: {err}")
+            registry = ProviderRegistry([])
+
+        def retrieve(query: str, k: int) -> list[dict]:
+            return self.index.search(query, k) if self.index is not None else []
+
+        context = ContextBuilder(serverapp.root_dir, retrieve=retrieve)
+        self.chat = ChatService(
+            ChatStore(self.chat_db_path or None),
+            registry,
+            context,
+            history_messages=self.chat_history_messages,
+        )
+        for type_name, method in chat_methods(self.chat).items():
+            self.services.register_method(type_name, method)
+        if self.services.state("chat").state != svc.ERROR:
+            names = ", ".join(p["name"] for p in registry.public_info()["providers"])
+            state = svc.READY if len(registry) else svc.NOT_CONFIGURED
+            self.services.set_state("chat", state, names or "no provider configured")
 
     async def search(self, query: str, k: int, mode: str) -> list[dict]:
         """Search off the event loop; ValueError for a bad query, k or mode."""

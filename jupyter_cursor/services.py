@@ -35,7 +35,7 @@ class ServiceState:
 
 
 class Services:
-    def __init__(self, names: tuple[str, ...] = ("index", "model", "apply")):
+    def __init__(self, names: tuple[str, ...] = ("index", "model", "apply", "chat")):
         self._states = {name: ServiceState() for name in names}
         self._methods: dict[str, Method] = {}
         self._listeners: list[Callable[[dict], None]] = []

@@ -1,0 +1,345 @@
+"""Assemble what a chat message sends to the model, within a budget, and say exactly what that was.
+
+Inputs, by priority (what is dropped last comes first): the selection, the cells and files the
+user @-mentioned, the rest of the active notebook (nearest the active cell first), the earlier
+conversation (newest first), and snippets retrieved from the workspace index (best first). Each
+item either fits the character budget or is listed in ``dropped`` with the reason, so the browser
+can show the user what the model saw and what it did not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import prompts
+from .files import FileRefused, read_workspace_file
+from .mentions import parse_mentions
+
+log = logging.getLogger("jupyter_cursor.chat")
+
+Retrieve = Callable[[str, int], list[dict]]
+MIN_TRUNCATED_CHARS = 500  # below this, a truncated file or selection is not worth sending
+BLOCK_SEP = len("\n\n")  # between the blocks of the context
+CELL_SEP = len("\n")  # between the cells of a notebook
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The user's selection: in cell ``cell_id``, either the range [start, end) of its source,
+    or ``text`` as the browser saw it."""
+
+    cell_id: str
+    start: int | None = None
+    end: int | None = None
+    text: str | None = None
+
+
+class ContextError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass
+class BuiltContext:
+    messages: list[dict[str, str]]  # for Provider.stream_chat
+    sent: list[dict[str, Any]]  # items {"kind", "label", "chars", "path"?, "cell_id"?}
+    dropped: list[dict[str, Any]]  # items {"kind", "label", "reason", ...}
+    chars: int  # all characters sent, system prompt included
+
+
+class _Budget:
+    def __init__(self, chars: int):
+        self.left = chars
+
+    def take(self, n: int) -> bool:
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+
+class ContextBuilder:
+    def __init__(
+        self,
+        root_dir: str | Path,
+        *,
+        retrieve: Retrieve | None = None,
+        budget_chars: int = 48_000,
+        max_file_bytes: int = 1_000_000,
+        max_file_chars: int = 20_000,
+        retrieve_k: int = 6,
+        allow_hidden: bool = False,
+    ):
+        self.root_dir = Path(root_dir)
+        self.retrieve = retrieve
+        self.budget_chars = budget_chars
+        self.max_file_bytes = max_file_bytes
+        self.max_file_chars = max_file_chars
+        self.retrieve_k = retrieve_k
+        self.allow_hidden = allow_hidden
+
+    def build(
+        self,
+        message: str,
+        *,
+        cells: Sequence[Any],
+        path: str,
+        selection: Selection | None = None,
+        history: Sequence[dict[str, str]] = (),
+        budget_chars: int | None = None,
+    ) -> BuiltContext:
+        budget = _Budget(budget_chars or self.budget_chars)
+        system = prompts.system_prompt(path)
+        if not budget.take(len(system) + len(message) + len(prompts.user_turn([""], ""))):
+            raise ContextError(
+                "context_too_long",
+                f"The message is {len(message)} characters, over this provider's context budget.",
+            )
+        cells = [_cell(c) for c in cells]
+        sent: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
+        mentions = parse_mentions(message)
+        mentioned_cells = [m.target for m in mentions if m.kind == "cell"]
+        mentioned_files = [m.target for m in mentions if m.kind == "file"]
+
+        selection_block = self._selection(selection, cells, budget, sent, dropped)
+        file_blocks = [
+            b for p in mentioned_files if (b := self._file(p, budget, sent, dropped)) is not None
+        ]
+        active = (
+            selection.cell_id if selection else (mentioned_cells[0] if mentioned_cells else None)
+        )
+        notebook_block, in_prompt = self._notebook(
+            path, cells, mentioned_cells, active, budget, sent, dropped
+        )
+        history_messages = self._history(history, budget, sent, dropped)
+        snippet_blocks = self._retrieved(
+            message, path, in_prompt, set(mentioned_files), budget, sent, dropped
+        )
+
+        # Render order is not priority order: the big picture first, the selection last, next to
+        # the request, where models attend most.
+        blocks = [b for b in [notebook_block, *file_blocks, *snippet_blocks, selection_block] if b]
+        user = prompts.user_turn(blocks, message)
+        messages = [
+            {"role": "system", "content": system},
+            *history_messages,
+            {"role": "user", "content": user},
+        ]
+        return BuiltContext(messages, sent, dropped, sum(len(m["content"]) for m in messages))
+
+    # -- the items, each taking its share of the budget ------------------------------------------
+    def _selection(self, selection, cells, budget, sent, dropped) -> str | None:
+        if selection is None:
+            return None
+        label = f"selection in cell {selection.cell_id}"
+        text = selection.text
+        if text is None:
+            cell = next((c for c in cells if c["id"] == selection.cell_id), None)
+            if cell is None:
+                dropped.append({"kind": "selection", "label": label, "reason": "no such cell"})
+                return None
+            text = cell["source"][selection.start or 0 : selection.end]
+        if not text.strip():
+            return None
+        block = prompts.render_selection(selection.cell_id, text)
+        if not budget.take(len(block) + BLOCK_SEP):
+            keep = budget.left - BLOCK_SEP - (len(block) - len(text)) - 20
+            if keep < MIN_TRUNCATED_CHARS:
+                dropped.append({"kind": "selection", "label": label, "reason": "over the budget"})
+                return None
+            block = prompts.render_selection(selection.cell_id, text[:keep] + "\n[… truncated]")
+            budget.take(len(block) + BLOCK_SEP)
+        sent.append(
+            {"kind": "selection", "label": label, "cell_id": selection.cell_id, "chars": len(block)}
+        )
+        return block
+
+    def _file(self, rel: str, budget, sent, dropped) -> str | None:
+        item = {"kind": "file", "label": rel, "path": rel}
+        try:
+            text = read_workspace_file(
+                self.root_dir, rel, max_bytes=self.max_file_bytes, allow_hidden=self.allow_hidden
+            )
+        except FileRefused as err:
+            dropped.append({**item, "reason": str(err)})
+            return None
+        except OSError as err:
+            dropped.append({**item, "reason": f"unreadable ({type(err).__name__})"})
+            return None
+        limit = min(
+            self.max_file_chars, budget.left - BLOCK_SEP - len(prompts.render_file(rel, "", True))
+        )
+        truncated = len(text) > limit
+        if truncated:
+            if limit < MIN_TRUNCATED_CHARS:
+                dropped.append({**item, "reason": "over the budget"})
+                return None
+            text = text[:limit]
+        block = prompts.render_file(rel, text, truncated)
+        budget.take(len(block) + BLOCK_SEP)
+        sent.append({**item, "chars": len(block), **({"truncated": True} if truncated else {})})
+        return block
+
+    def _notebook(
+        self, path, cells, mentioned, active, budget, sent, dropped
+    ) -> tuple[str | None, set[str]]:
+        """The notebook's cells in order, as many as fit: mentioned cells first, then by distance
+        from the active cell (the last cell when none is active)."""
+        index = {c["id"]: i for i, c in enumerate(cells)}
+        for cell_id in mentioned:
+            if cell_id not in index:
+                dropped.append(
+                    {
+                        "kind": "cell",
+                        "label": f"cell {cell_id}",
+                        "cell_id": cell_id,
+                        "reason": "no such cell in this notebook",
+                    }
+                )
+        if not cells:
+            return None, set()
+        if not budget.take(len(prompts.render_notebook(path, [], len(cells))) + BLOCK_SEP):
+            dropped.append(
+                {
+                    "kind": "notebook",
+                    "label": f"{len(cells)} cells of {path}",
+                    "path": path,
+                    "reason": "over the budget",
+                }
+            )
+            return None, set()
+        centre = index.get(active, len(cells) - 1)
+        forced = [index[c] for c in mentioned if c in index]
+        rest = sorted(
+            (i for i in range(len(cells)) if i not in forced), key=lambda i: (abs(i - centre), i)
+        )
+        rendered: dict[int, str] = {}
+        for i in [*forced, *rest]:
+            cell = cells[i]
+            block = prompts.render_cell(cell["id"], cell["cell_type"], cell["source"])
+            if budget.take(len(block) + CELL_SEP):
+                rendered[i] = block
+                if i in forced:
+                    sent.append(
+                        {
+                            "kind": "cell",
+                            "label": f"cell {cell['id']}",
+                            "cell_id": cell["id"],
+                            "path": path,
+                            "chars": len(block),
+                        }
+                    )
+            elif i in forced:
+                dropped.append(
+                    {
+                        "kind": "cell",
+                        "label": f"cell {cell['id']}",
+                        "cell_id": cell["id"],
+                        "reason": "over the budget",
+                    }
+                )
+        omitted = len(cells) - len(rendered)
+        others = [i for i in rendered if i not in forced]
+        if others:
+            sent.append(
+                {
+                    "kind": "notebook",
+                    "label": f"{path} ({len(others)} of {len(cells)} cells)",
+                    "path": path,
+                    "chars": sum(len(rendered[i]) for i in others),
+                }
+            )
+        if omitted:
+            dropped.append(
+                {
+                    "kind": "notebook",
+                    "label": f"{omitted} cells of {path}",
+                    "path": path,
+                    "reason": "over the budget",
+                }
+            )
+        if not rendered:
+            return None, set()
+        block = prompts.render_notebook(path, [rendered[i] for i in sorted(rendered)], omitted)
+        return block, {cells[i]["id"] for i in rendered}
+
+    def _history(self, history, budget, sent, dropped) -> list[dict[str, str]]:
+        """The newest earlier messages that fit; the first that does not ends them (a gap in a
+        conversation reads as a different conversation)."""
+        kept: list[dict[str, str]] = []
+        for m in reversed(history):
+            if not budget.take(len(m["content"])):
+                break
+            kept.append({"role": m["role"], "content": m["content"]})
+        kept.reverse()
+        if kept:
+            sent.append(
+                {
+                    "kind": "history",
+                    "label": f"{len(kept)} earlier messages",
+                    "chars": sum(len(m["content"]) for m in kept),
+                }
+            )
+        if len(kept) < len(history):
+            dropped.append(
+                {
+                    "kind": "history",
+                    "label": f"{len(history) - len(kept)} older messages",
+                    "reason": "over the budget",
+                }
+            )
+        return kept
+
+    def _retrieved(self, message, path, in_prompt, files, budget, sent, dropped) -> list[str]:
+        if self.retrieve is None or not message.strip():
+            return []
+        try:
+            hits = list(self.retrieve(message, self.retrieve_k))
+        except Exception as err:  # the index is an aid: a broken one must not break chat
+            log.warning("chat: retrieval failed: %s", err)
+            dropped.append(
+                {
+                    "kind": "retrieved",
+                    "label": "workspace search",
+                    "reason": f"search failed ({type(err).__name__})",
+                }
+            )
+            return []
+        blocks = []
+        for hit in sorted(hits, key=lambda h: -float(h.get("score") or 0)):
+            hit_path, cell_id = str(hit.get("path", "")), hit.get("cell_id")
+            if hit_path in files or (hit_path == path and cell_id in in_prompt):
+                continue  # already in the prompt whole
+            label = hit_path + (f" cell {cell_id}" if cell_id else "")
+            if hit.get("start_line") is not None:
+                label += f" lines {hit['start_line']}-{hit.get('end_line')}"
+            item = {
+                "kind": "retrieved",
+                "label": label,
+                "path": hit_path,
+                **({"cell_id": cell_id} if cell_id else {}),
+            }
+            block = prompts.render_snippet(hit)
+            if budget.take(len(block) + BLOCK_SEP):
+                blocks.append(block)
+                sent.append({**item, "chars": len(block), "score": hit.get("score")})
+            else:
+                dropped.append({**item, "reason": "over the budget"})
+        return blocks
+
+
+def _cell(cell: Any) -> dict[str, str]:
+    """A cell as a dict, from a dict or from ``protocol.Cell``."""
+    get = cell.get if isinstance(cell, dict) else lambda k, d=None: getattr(cell, k, d)
+    return {
+        "id": str(get("id", "")),
+        "cell_type": str(get("cell_type", "code")),
+        "source": str(get("source", "")),
+    }

@@ -1,0 +1,102 @@
+"""The chat's websocket requests, and the methods that answer them (no web code).
+
+``chat`` streams partials ``{"type": "context" | "delta", ...}`` (see :mod:`.service`) and ends
+with the result ``{"type": "done", "session_id", "message_id"}``, or an error reply with the
+provider's code ("missing_key", "bad_model", "rate_limited", ...). Cancel it with the protocol's
+``cancel``: the answer so far is kept in the history as "cancelled".
+
+The server registers the methods::
+
+    for type_name, method in chat_methods(chat_service).items():
+        services.register_method(type_name, method)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from .. import protocol
+from ..protocol import ProtocolError
+from .context import Selection
+from .service import ChatService
+
+
+@protocol.request("chat")
+class ChatRequest:
+    TYPE: ClassVar[str]
+    id: str
+    path: str
+    message: str
+    cells: list[protocol.Cell]
+    session_id: str | None = None  # None starts a new session for `path`
+    selection: Selection | None = None
+    provider: str | None = None  # a configured provider's name; None: the default
+
+
+@protocol.request("chat_sessions")
+class ChatSessionsRequest:
+    TYPE: ClassVar[str]
+    id: str
+    path: str
+
+
+@protocol.request("chat_history")
+class ChatHistoryRequest:
+    TYPE: ClassVar[str]
+    id: str
+    session_id: str
+
+
+@protocol.request("chat_delete")
+class ChatDeleteRequest:
+    TYPE: ClassVar[str]
+    id: str
+    session_id: str
+
+
+@protocol.request("chat_providers")
+class ChatProvidersRequest:
+    TYPE: ClassVar[str]
+    id: str
+
+
+Emit = Callable[[Any], None]
+
+
+def chat_methods(service: ChatService) -> dict[str, Callable]:
+    """The request methods, by request type, for ``Services.register_method``."""
+
+    async def chat(req: ChatRequest, emit: Emit) -> dict:
+        async for event in service.ask(
+            req.session_id, req.message, req.cells, req.selection, req.path, req.provider
+        ):
+            if event["type"] == "error":
+                raise ProtocolError(event["code"], event["message"], req.id)
+            if event["type"] == "done":
+                return event
+            emit(event)
+        raise ProtocolError(protocol.ErrorCode.INTERNAL, "the chat ended without an answer", req.id)
+
+    async def sessions(req: ChatSessionsRequest, emit: Emit) -> dict:
+        return {"path": req.path, "sessions": service.store.list_sessions(req.path)}
+
+    async def history(req: ChatHistoryRequest, emit: Emit) -> dict:
+        session = service.store.get_session(req.session_id)
+        if session is None:
+            raise ProtocolError("no_session", f"No chat session {req.session_id!r}.", req.id)
+        return {"session": session, "messages": service.store.history(req.session_id)}
+
+    async def delete(req: ChatDeleteRequest, emit: Emit) -> dict:
+        return {"deleted": service.store.delete_session(req.session_id)}
+
+    async def providers(req: ChatProvidersRequest, emit: Emit) -> dict:
+        return service.providers.public_info()
+
+    return {
+        ChatRequest.TYPE: chat,
+        ChatSessionsRequest.TYPE: sessions,
+        ChatHistoryRequest.TYPE: history,
+        ChatDeleteRequest.TYPE: delete,
+        ChatProvidersRequest.TYPE: providers,
+    }
