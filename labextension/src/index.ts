@@ -9,7 +9,8 @@ import {
 } from '@jupyterlab/codemirror';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
@@ -19,6 +20,8 @@ import { suggestionField } from './nextedit/decorations';
 import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/manager';
 import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
+import { ChatPanel } from './chat';
+import { DiffReview, NotebookDiff } from './review';
 import { SearchPanel } from './search';
 import { CursorStatusItem } from './status';
 
@@ -166,4 +169,57 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
   }
 };
 
-export default [connectionPlugin, statusPlugin, searchPlugin, nextEditPlugin];
+/** Run the apply engine on a suggestion and open its review next to the notebook. */
+export async function reviewSuggestion(
+  app: JupyterFrontEnd,
+  connection: CursorConnection,
+  panel: NotebookPanel,
+  suggestion: string,
+  title: string
+): Promise<DiffReview> {
+  const cells = [];
+  for (const cell of panel.content.model?.cells ?? []) {
+    cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
+  }
+  const diff = await connection.request<NotebookDiff>('apply', { cells, suggestion }).result;
+  const review = new DiffReview(panel, cells, diff, title);
+  app.shell.add(review, 'main', { mode: 'split-right', ref: panel.id });
+  app.shell.activateById(review.id);
+  return review;
+}
+
+const OPEN_CHAT = 'jupyter-cursor:open-chat';
+
+const chatPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-cursor:chat',
+  description: 'A chat panel over the configured foundation models, with Apply and review.',
+  autoStart: true,
+  requires: [ICursorConnection, INotebookTracker, IRenderMimeRegistry],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    connection: CursorConnection,
+    notebooks: INotebookTracker,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null
+  ) => {
+    const panel = new ChatPanel(connection, notebooks, rendermime, async (notebook, suggestion) => {
+      try {
+        await reviewSuggestion(app, connection, notebook, suggestion, 'Apply from chat');
+      } catch (error) {
+        console.warn('jupyter_cursor: apply failed', error);
+      }
+    });
+    app.shell.add(panel, 'right', { rank: 600 });
+    app.commands.addCommand(OPEN_CHAT, {
+      label: 'Open Cursor chat',
+      execute: () => {
+        app.shell.activateById(panel.id);
+        panel.focusInput();
+      }
+    });
+    palette?.addItem({ command: OPEN_CHAT, category: 'Cursor' });
+  }
+};
+
+export default [connectionPlugin, statusPlugin, searchPlugin, nextEditPlugin, chatPlugin];

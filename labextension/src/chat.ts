@@ -1,0 +1,323 @@
+/**
+ * The chat panel: ask a foundation model about the active notebook, watch the answer stream,
+ * see exactly what context was sent, stop it, and apply its code blocks to the notebook.
+ */
+import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { Widget } from '@lumino/widgets';
+
+import { CursorConnection, RequestCancelled, RequestError } from './connection';
+
+type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
+type SentItem = { kind: string; label: string; chars?: number };
+type StoredMessage = { role: string; content: string; status?: string };
+
+/** A fenced code block of an answer, as the apply engine wants it. */
+export type CodeBlock = { info: string; code: string; markdown: string };
+
+export function codeBlocks(markdown: string): CodeBlock[] {
+  const blocks: CodeBlock[] = [];
+  const fence = /^(```+|~~~+)([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
+  let match: RegExpExecArray | null;
+  while ((match = fence.exec(markdown)) !== null) {
+    blocks.push({ info: match[2].trim(), code: match[3], markdown: match[0] });
+  }
+  return blocks;
+}
+
+const RENDER_INTERVAL_MS = 80;
+
+export class ChatPanel extends Widget {
+  constructor(
+    private readonly connection: CursorConnection,
+    private readonly notebooks: INotebookTracker,
+    private readonly rendermime: IRenderMimeRegistry,
+    private readonly onApply: (panel: NotebookPanel, suggestion: string) => Promise<void>
+  ) {
+    super();
+    this.id = 'jupyter-cursor-chat';
+    this.addClass('jp-CursorChat');
+    this.title.caption = 'Cursor chat';
+    this.title.label = 'Chat';
+
+    const header = document.createElement('div');
+    header.className = 'jp-CursorChat-header';
+    this.providerSelect = document.createElement('select');
+    this.providerSelect.className = 'jp-CursorChat-provider';
+    this.providerSelect.setAttribute('aria-label', 'Model');
+    const newChat = document.createElement('button');
+    newChat.className = 'jp-CursorChat-new jp-Button';
+    newChat.textContent = 'New chat';
+    newChat.addEventListener('click', () => this.newChat());
+    header.append(this.providerSelect, newChat);
+
+    this.log = document.createElement('div');
+    this.log.className = 'jp-CursorChat-log';
+    this.log.setAttribute('aria-live', 'polite');
+
+    const footer = document.createElement('div');
+    footer.className = 'jp-CursorChat-footer';
+    this.input = document.createElement('textarea');
+    this.input.className = 'jp-CursorChat-input';
+    this.input.placeholder = 'Ask about this notebook (Enter to send, Shift+Enter for a new line; @cell:<id>, @file:<path>)';
+    this.input.rows = 3;
+    this.input.addEventListener('keydown', event => {
+      if (event.key === 'Enter' && !event.shiftKey) {
+        event.preventDefault();
+        void this.send();
+      } else if (event.key === 'Escape' && this.inflight) {
+        this.stop();
+      }
+    });
+    this.sendButton = document.createElement('button');
+    this.sendButton.className = 'jp-CursorChat-send jp-Button';
+    this.sendButton.textContent = 'Send';
+    this.sendButton.addEventListener('click', () => (this.inflight ? this.stop() : void this.send()));
+    footer.append(this.input, this.sendButton);
+    this.node.append(header, this.log, footer);
+
+    notebooks.currentChanged.connect(() => void this._loadHistory());
+    connection.stateChanged.connect((_, state) => {
+      if (state === 'open') {
+        void this._loadProviders();
+        void this._loadHistory();
+      }
+    });
+    if (connection.state === 'open') {
+      void this._loadProviders();
+    }
+  }
+
+  focusInput(): void {
+    this.input.focus();
+  }
+
+  newChat(): void {
+    this.stop();
+    this.sessionId = null;
+    this.log.replaceChildren();
+    this.focusInput();
+  }
+
+  stop(): void {
+    if (this.inflight) {
+      this.connection.cancel(this.inflight);
+    }
+  }
+
+  async send(): Promise<void> {
+    const message = this.input.value.trim();
+    const panel = this.notebooks.currentWidget;
+    if (!message || this.inflight) {
+      return;
+    }
+    if (!panel) {
+      this._notice('Open a notebook to chat about it.');
+      return;
+    }
+    this.input.value = '';
+    this._appendMessage('user', message);
+    const answer = this._appendMessage('assistant', '');
+    answer.classList.add('jp-mod-streaming');
+    const sentList = document.createElement('details');
+    sentList.className = 'jp-CursorChat-sent';
+    answer.before(sentList);
+
+    let text = '';
+    let timer = 0;
+    const render = () => {
+      timer = 0;
+      void this._render(answer, text, panel);
+    };
+    const { id, result } = this.connection.request(
+      'chat',
+      {
+        path: panel.context.path,
+        message,
+        cells: this._cells(panel),
+        session_id: this.sessionId,
+        selection: this._selection(panel),
+        provider: this.providerSelect.value || null
+      },
+      data => {
+        if (data.type === 'context') {
+          this.sessionId = data.session_id;
+          this._renderSent(sentList, data.sent as SentItem[], data.dropped as SentItem[]);
+        } else if (data.type === 'delta') {
+          text += data.text;
+          if (!timer) {
+            timer = window.setTimeout(render, RENDER_INTERVAL_MS);
+          }
+        }
+      }
+    );
+    this._setInflight(id);
+    try {
+      const done = await result;
+      this.sessionId = done.session_id ?? this.sessionId;
+    } catch (error) {
+      if (error instanceof RequestCancelled) {
+        text += '\n\n*(stopped)*';
+      } else {
+        const code = error instanceof RequestError ? error.code : 'error';
+        answer.classList.add('jp-mod-error');
+        text += `\n\n**${code}**: ${(error as Error).message}`;
+      }
+    } finally {
+      window.clearTimeout(timer);
+      answer.classList.remove('jp-mod-streaming');
+      await this._render(answer, text, panel);
+      this._setInflight(null);
+    }
+  }
+
+  private _cells(panel: NotebookPanel) {
+    const cells = [];
+    for (const cell of panel.content.model?.cells ?? []) {
+      cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
+    }
+    return cells;
+  }
+
+  private _selection(panel: NotebookPanel) {
+    const cell = panel.content.activeCell;
+    if (!cell) {
+      return null;
+    }
+    const editor = cell.editor;
+    if (editor instanceof CodeMirrorEditor) {
+      const { from, to } = editor.editor.state.selection.main;
+      if (from !== to) {
+        return { cell_id: cell.model.id, start: from, end: to };
+      }
+    }
+    return { cell_id: cell.model.id };
+  }
+
+  private async _render(node: HTMLElement, markdown: string, panel: NotebookPanel | null): Promise<void> {
+    const renderer = this.rendermime.createRenderer('text/markdown');
+    await renderer.renderModel(new MimeModel({ data: { 'text/markdown': markdown || '…' } }));
+    node.replaceChildren(renderer.node);
+    if (!panel || node.classList.contains('jp-mod-streaming')) {
+      return;
+    }
+    // An "Apply" button on each code block of a finished answer.
+    const blocks = codeBlocks(markdown);
+    const pres = Array.from(renderer.node.querySelectorAll('pre'));
+    pres.forEach((pre, index) => {
+      const block = blocks[index];
+      if (!block) {
+        return;
+      }
+      const button = document.createElement('button');
+      button.className = 'jp-CursorChat-apply jp-Button';
+      button.textContent = 'Apply';
+      button.title = 'Turn this block into cell edits to review';
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        void this.onApply(panel, block.markdown).finally(() => (button.disabled = false));
+      });
+      pre.after(button);
+    });
+  }
+
+  private _renderSent(node: HTMLDetailsElement, sent: SentItem[], dropped: SentItem[] = []): void {
+    const summary = document.createElement('summary');
+    const chars = sent.reduce((total, item) => total + (item.chars ?? 0), 0);
+    summary.textContent = `Context sent: ${sent.length} items, ${chars.toLocaleString()} characters`;
+    const list = document.createElement('ul');
+    for (const item of sent) {
+      const li = document.createElement('li');
+      li.textContent = `${item.kind}: ${item.label}`;
+      list.appendChild(li);
+    }
+    for (const item of dropped) {
+      const li = document.createElement('li');
+      li.className = 'jp-mod-dropped';
+      li.textContent = `left out (budget): ${item.kind}: ${item.label}`;
+      list.appendChild(li);
+    }
+    node.replaceChildren(summary, list);
+  }
+
+  private _appendMessage(role: string, text: string): HTMLElement {
+    const node = document.createElement('div');
+    node.className = `jp-CursorChat-message jp-mod-${role}`;
+    node.textContent = text;
+    this.log.appendChild(node);
+    this.log.scrollTop = this.log.scrollHeight;
+    return node;
+  }
+
+  private _notice(text: string): void {
+    const node = this._appendMessage('notice', text);
+    node.setAttribute('role', 'status');
+  }
+
+  private _setInflight(id: string | null): void {
+    this.inflight = id;
+    this.sendButton.textContent = id ? 'Stop' : 'Send';
+    this.node.classList.toggle('jp-mod-busy', id !== null);
+  }
+
+  private async _loadProviders(): Promise<void> {
+    try {
+      const info = await this.connection.request<{ default: string | null; providers: ProviderInfo[] }>(
+        'chat_providers'
+      ).result;
+      this.providerSelect.replaceChildren(
+        ...info.providers.map(p => {
+          const option = document.createElement('option');
+          option.value = p.name;
+          option.textContent = p.label || `${p.name}${p.model ? ` (${p.model})` : ''}`;
+          option.disabled = p.available === false;
+          option.title = p.reason ?? '';
+          option.selected = p.name === info.default;
+          return option;
+        })
+      );
+      if (info.providers.length === 0) {
+        this._notice('No chat model is configured. An administrator sets c.CursorApp.providers (see the README).');
+      }
+    } catch (error) {
+      console.warn('jupyter_cursor: cannot list chat providers', error);
+    }
+  }
+
+  private async _loadHistory(): Promise<void> {
+    const panel = this.notebooks.currentWidget;
+    if (!panel || this.inflight || this.connection.state !== 'open') {
+      return;
+    }
+    await panel.context.ready;
+    const path = panel.context.path;
+    try {
+      const { sessions } = await this.connection.request('chat_sessions', { path }).result;
+      if (this.notebooks.currentWidget !== panel) {
+        return;
+      }
+      this.log.replaceChildren();
+      this.sessionId = sessions.length ? sessions[0].id : null;
+      if (!this.sessionId) {
+        return;
+      }
+      const { messages } = await this.connection.request('chat_history', {
+        session_id: this.sessionId
+      }).result;
+      for (const message of messages as StoredMessage[]) {
+        const node = this._appendMessage(message.role, '');
+        await this._render(node, message.content, message.role === 'assistant' ? panel : null);
+      }
+    } catch (error) {
+      console.warn('jupyter_cursor: cannot load chat history', error);
+    }
+  }
+
+  private providerSelect: HTMLSelectElement;
+  private log: HTMLElement;
+  private input: HTMLTextAreaElement;
+  private sendButton: HTMLButtonElement;
+  private sessionId: string | null = null;
+  private inflight: string | null = null;
+}
