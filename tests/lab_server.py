@@ -74,8 +74,11 @@ def _wait_ready(server: LabServer, timeout: float = 90) -> None:
     raise RuntimeError(f"jupyter lab did not start:\n{server.log.read_text()[-3000:]}")
 
 
-def start_lab_server(tmp: Path, app: str = "lab", extra: tuple = ()) -> LabServer:
-    """Start `jupyter <app>` on loopback with a token, in a temporary root and Jupyter dirs."""
+def start_lab_server(
+    tmp: Path, app: str = "lab", extra: tuple = (), config: dict | None = None
+) -> LabServer:
+    """Start `jupyter <app>` on loopback with a token, in a temporary root and Jupyter dirs;
+    `config` goes to jupyter_server_config.json there (e.g. {"CursorApp": {...}})."""
     root = tmp / "root"
     root.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -89,6 +92,16 @@ def start_lab_server(tmp: Path, app: str = "lab", extra: tuple = ()) -> LabServe
         "HOME": str(tmp / "home"),
     }
     (tmp / "home").mkdir(exist_ok=True)
+    # No "fetch Jupyter news?" toast over the page (it covers buttons the tests click).
+    settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(tmp / "settings")
+    if config:
+        (tmp / "config").mkdir(exist_ok=True)
+        (tmp / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
     args = [
         str(Path(sys.executable).parent / "jupyter"),
         app,

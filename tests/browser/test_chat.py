@@ -1,0 +1,78 @@
+"""The chat panel in a real JupyterLab, against a local server that speaks OpenAI's protocol."""
+
+import json
+
+import pytest
+
+from browser_support import open_lab, screenshot
+from fake_llm_server import FakeLLMServer
+from lab_server import start_lab_server
+
+pytestmark = pytest.mark.browser
+
+# Without a kernelspec JupyterLab asks for a kernel in a dialog that takes the focus.
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+
+
+@pytest.fixture
+def chat_lab(tmp_path):
+    with FakeLLMServer() as llm:
+        server = start_lab_server(
+            tmp_path,
+            extra=("--LabApp.expose_app_in_browser=True",),
+            config={"CursorApp": {
+                "index_embeddings": False,
+                "providers": [{"name": "fake", "kind": "openai", "model": "fake-model",
+                               "base_url": llm.openai_url}],
+            }},
+        )
+        try:
+            yield server, llm
+        finally:
+            server.stop()
+
+
+def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
+    server, llm = chat_lab
+    notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
+                           "execution_count": None, "source": "df = load()"}],
+                "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
+    server.api("api/contents/nb.ipynb", method="PUT",
+               body={"type": "notebook", "content": notebook})
+    llm.script({"chunks": ["Rename it ", "like this:\n\n```python\n# cell: c0\n",
+                           "sales = load()\n```\n"], "delay": 0.3})
+    open_lab(page, server, "lab/tree/nb.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    box = page.locator(".jp-CursorChat-input")
+    box.fill("rename df to sales")
+    box.press("Enter")
+
+    answer = page.locator(".jp-CursorChat-message.jp-mod-assistant").last
+    page.locator(".jp-CursorChat-message.jp-mod-streaming").wait_for(timeout=15_000)
+    screenshot(page, "chat_streaming")
+    page.locator(".jp-CursorChat-apply").wait_for(timeout=30_000)
+    assert "sales = load()" in answer.inner_text()
+    assert "Context sent" in page.locator(".jp-CursorChat-sent").last.inner_text()
+
+    # the model got the notebook with its cell ids
+    sent = json.dumps(llm.requests[-1]["json"]["messages"])
+    assert "c0" in sent and "df = load()" in sent
+    assert page.console.errors == []
+
+
+def test_stop_cancels_the_stream(chat_lab, page):
+    server, llm = chat_lab
+    server.api("api/contents/s.ipynb", method="PUT", body={"type": "notebook", "content": {
+        "cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    llm.script({"chunks": ["one ", "two ", "three ", "four ", "five"], "delay": 1.0})
+    open_lab(page, server, "lab/tree/s.ipynb")
+    page.locator(".jp-Notebook").wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    page.locator(".jp-CursorChat-input").fill("count slowly")
+    page.locator(".jp-CursorChat-send").click()
+    page.get_by_text("one", exact=False).last.wait_for(timeout=15_000)
+    page.locator(".jp-CursorChat-send").click()  # now labelled Stop
+    page.get_by_text("(stopped)").wait_for(timeout=15_000)
+    assert "five" not in page.locator(".jp-CursorChat-message.jp-mod-assistant").last.inner_text()
+    assert page.locator(".jp-CursorChat-send").inner_text() == "Send"
