@@ -21,6 +21,7 @@ import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/
 import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
 import { ChatPanel } from './chat';
+import { refactorNotebook } from './refactor';
 import { DiffReview, NotebookDiff } from './review';
 import { SearchPanel } from './search';
 import { CursorStatusItem } from './status';
@@ -222,4 +223,41 @@ const chatPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [connectionPlugin, statusPlugin, searchPlugin, nextEditPlugin, chatPlugin];
+const REFACTOR = 'jupyter-cursor:refactor-notebook';
+
+const refactorPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-cursor:refactor',
+  description: 'The notebook-wide Refactor command.',
+  autoStart: true,
+  requires: [ICursorConnection, INotebookTracker],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    connection: CursorConnection,
+    notebooks: INotebookTracker,
+    palette: ICommandPalette | null
+  ) => {
+    app.commands.addCommand(REFACTOR, {
+      label: 'Refactor notebook…',
+      caption: 'Describe a change; review it cell by cell before it applies',
+      isEnabled: () => notebooks.currentWidget !== null,
+      execute: async args => {
+        const panel = notebooks.currentWidget;
+        if (panel) {
+          await refactorNotebook(app, connection, panel, args.instruction as string | undefined);
+        }
+      }
+    });
+    palette?.addItem({ command: REFACTOR, category: 'Cursor' });
+    app.contextMenu.addItem({ command: REFACTOR, selector: '.jp-Notebook', rank: 20 });
+  }
+};
+
+export default [
+  connectionPlugin,
+  statusPlugin,
+  searchPlugin,
+  nextEditPlugin,
+  chatPlugin,
+  refactorPlugin
+];

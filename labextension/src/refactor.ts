@@ -1,0 +1,99 @@
+/**
+ * "Refactor notebook…": one instruction for the whole notebook; the answer streams into a review
+ * panel, then the apply engine's NotebookDiff is reviewed cell by cell with the server's checks.
+ */
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { InputDialog, Notification } from '@jupyterlab/apputils';
+import { NotebookPanel } from '@jupyterlab/notebook';
+
+import { CursorConnection, RequestCancelled } from './connection';
+import { DiffReview, NotebookDiff } from './review';
+
+const MAX_OUTPUT_CHARS = 300;
+
+/** What each code cell last showed, as short text (the model needs a hint, not the data). */
+export function outputSummaries(panel: NotebookPanel): { [cellId: string]: string } {
+  const summaries: { [cellId: string]: string } = {};
+  for (const cell of panel.content.model?.cells ?? []) {
+    if (cell.type !== 'code') {
+      continue;
+    }
+    const parts: string[] = [];
+    for (const output of (cell.toJSON() as any).outputs ?? []) {
+      if (output.output_type === 'stream') {
+        parts.push([].concat(output.text).join(''));
+      } else if (output.data?.['text/plain'] !== undefined) {
+        parts.push([].concat(output.data['text/plain']).join(''));
+      } else if (output.output_type === 'error') {
+        parts.push(`${output.ename}: ${output.evalue}`);
+      } else if (output.data) {
+        parts.push(`[${Object.keys(output.data).join(', ')}]`);
+      }
+    }
+    const text = parts.join('\n');
+    if (text) {
+      summaries[cell.id] =
+        text.length > MAX_OUTPUT_CHARS ? `${text.slice(0, MAX_OUTPUT_CHARS)}…` : text;
+    }
+  }
+  return summaries;
+}
+
+export async function refactorNotebook(
+  app: JupyterFrontEnd,
+  connection: CursorConnection,
+  panel: NotebookPanel,
+  instruction?: string
+): Promise<DiffReview | null> {
+  if (instruction === undefined) {
+    const answer = await InputDialog.getText({
+      title: 'Refactor notebook',
+      label: 'What should change across the notebook?',
+      placeholder: 'rename df to sales, move the imports to the top, …'
+    });
+    if (!answer.button.accept || !answer.value?.trim()) {
+      return null;
+    }
+    instruction = answer.value.trim();
+  }
+  const cells = [];
+  for (const cell of panel.content.model?.cells ?? []) {
+    cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
+  }
+  let streamed = 0;
+  const { id, result } = connection.request<NotebookDiff & { answer: string }>(
+    'refactor',
+    { path: panel.context.path, cells, instruction, outputs: outputSummaries(panel) },
+    data => {
+      if (data.type === 'delta') {
+        streamed += data.text.length;
+        Notification.update({
+          id: toast,
+          message: `Refactoring: ${streamed.toLocaleString()} characters received…`
+        });
+      }
+    }
+  );
+  const toast = Notification.emit('Refactoring: asking the model…', 'in-progress', {
+    autoClose: false,
+    actions: [{ label: 'Stop', callback: () => connection.cancel(id) }]
+  });
+  try {
+    const diff = await result;
+    Notification.update({
+      id: toast,
+      message: `Refactor ready: ${diff.ops.length} cell changes to review.`,
+      type: 'success',
+      autoClose: 4000
+    });
+    const review = new DiffReview(panel, cells, diff, `Refactor: ${instruction}`);
+    app.shell.add(review, 'main', { mode: 'split-right', ref: panel.id });
+    app.shell.activateById(review.id);
+    return review;
+  } catch (error) {
+    const message =
+      error instanceof RequestCancelled ? 'Refactor stopped.' : `Refactor failed: ${(error as Error).message}`;
+    Notification.update({ id: toast, message, type: 'error', autoClose: 8000 });
+    return null;
+  }
+}
