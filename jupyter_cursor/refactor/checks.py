@@ -1,0 +1,107 @@
+"""Checks on a proposed notebook before the user accepts it: syntax of every changed code cell, and
+names used but no longer defined anywhere before their use in execution order (pyflakes over the
+cells joined top to bottom). Only problems the change introduces are reported: a notebook that was
+already broken is not the refactor's fault.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyflakes import checker, messages
+
+# IPython syntax that is not Python: line magics, shell escapes, help. Blanked out (kept as empty
+# lines so line numbers still map to cells) before parsing.
+_IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|^\s*\w[\w.]*\?\??\s*$")
+
+
+# Names IPython defines in every kernel's namespace.
+IPYTHON_BUILTINS = ("display", "get_ipython", "In", "Out", "exit", "quit")
+
+
+@dataclass(frozen=True)
+class CellWarning:
+    code: str  # "syntax_error" | "undefined_name"
+    message: str
+    cell_id: str
+    line: int | None = None  # 1-based, in the cell
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message, "cell_id": self.cell_id, "line": self.line}
+
+
+def python_source(source: str) -> str | None:
+    """The cell as plain Python, or None for a cell magic cell (%%bash, %%sql...)."""
+    if source.lstrip().startswith("%%"):
+        return None
+    return "\n".join("" if _IPYTHON_LINE.match(line) else line for line in source.split("\n"))
+
+
+def _code_cells(cells: Sequence[dict]) -> list[tuple[str, str]]:
+    out = []
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            code = python_source(cell.get("source", ""))
+            if code is not None:
+                out.append((cell["id"], code))
+    return out
+
+
+def syntax_errors(cells: Sequence[dict]) -> dict[str, tuple[str, int | None]]:
+    errors = {}
+    for cell_id, code in _code_cells(cells):
+        try:
+            ast.parse(code)
+        except SyntaxError as err:
+            errors[cell_id] = (err.msg, err.lineno)
+    return errors
+
+
+def undefined_names(cells: Sequence[dict]) -> dict[tuple[str, str], int]:
+    """{(cell_id, name): line} for names read before any cell above (or the cell) defines them."""
+    parsed = []
+    for cell_id, code in _code_cells(cells):
+        try:
+            parsed.append((cell_id, code, ast.parse(code)))
+        except SyntaxError:
+            continue  # reported by syntax_errors; its names would be noise here
+    joined = ast.Module(body=[], type_ignores=[])
+    owners: list[tuple[int, str]] = []  # (first line of the cell in the joined module, cell id)
+    offset = 0
+    for cell_id, code, tree in parsed:
+        ast.increment_lineno(tree, offset)
+        joined.body.extend(tree.body)
+        owners.append((offset, cell_id))
+        offset += code.count("\n") + 1
+    found = {}
+    for message in checker.Checker(joined, builtins=IPYTHON_BUILTINS).messages:
+        if isinstance(message, messages.UndefinedName):
+            start, cell_id = max((o for o in owners if o[0] < message.lineno), default=(0, ""))
+            if cell_id:
+                found.setdefault((cell_id, message.message_args[0]), message.lineno - start)
+    return found
+
+
+def check_change(before: Sequence[dict], after: Sequence[dict]) -> list[CellWarning]:
+    """Warnings for problems that `after` has and `before` did not."""
+    warnings = []
+    old_sources = {c["id"]: c.get("source") for c in before}
+    changed = {c["id"] for c in after if old_sources.get(c["id"]) != c.get("source")}
+    for cell_id, (msg, line) in syntax_errors(after).items():
+        if cell_id in changed:
+            warnings.append(CellWarning("syntax_error", f"syntax error: {msg}", cell_id, line))
+    already = {name for (_, name) in undefined_names(before)}
+    for (cell_id, name), line in undefined_names(after).items():
+        if name not in already:
+            warnings.append(
+                CellWarning(
+                    "undefined_name",
+                    f"'{name}' is used here but no longer defined above it",
+                    cell_id,
+                    line,
+                )
+            )
+    return warnings
