@@ -1,0 +1,285 @@
+"""A model's answer → a NotebookDiff, deterministically.
+
+Each fenced block is read for what it is (SEARCH/REPLACE blocks, a unified diff, or a whole or
+lazy cell), where it goes (a directive in the prose before it or on its first line, or else the
+cell its content matches), and merged into that one cell. What cannot be placed with confidence is
+refused with a warning that says why (and names the candidates when several cells fit); a cell no
+block targets never changes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import directives, edits, markdown
+from .directives import CellRef, Directive
+from .matching import is_trivial, locate
+from .notebook_diff import NotebookDiff, operations
+from .syntax import syntax_error
+
+Rewrite = Callable[[str, str], str]  # (original cell source, snippet) -> new cell source
+
+# Blocks in these languages are not cell edits (shell commands, output samples).
+NOT_CELL_LANGUAGES = {"bash", "sh", "shell", "console", "text", "output", "json", "yaml", "toml"}
+MIN_CONTENT_SCORE = 0.3  # share of a snippet's significant lines found in a cell, to target it
+SCORE_TIE = 0.05
+
+
+def _cells_of(cells: Sequence[Any]) -> list[dict]:
+    out = []
+    for cell in cells:
+        if not isinstance(cell, dict):
+            cell = {"id": cell.id, "cell_type": cell.cell_type, "source": cell.source}
+        out.append({"id": str(cell["id"]), "cell_type": cell["cell_type"], "source": cell["source"]})
+    return out
+
+
+class _Apply:
+    def __init__(self, cells: list[dict], rewrite: Rewrite | None):
+        self.original = cells
+        self.cells = [dict(c) for c in cells]
+        self.rewrite = rewrite
+        self.warnings: list[dict] = []
+        self.last_inserted: str | None = None
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def warn(self, code: str, message: str, **extra: Any) -> None:
+        self.warnings.append({"code": code, "message": message, **extra})
+
+    def index(self, cell_id: str) -> int:
+        for i, cell in enumerate(self.cells):
+            if cell["id"] == cell_id:
+                return i
+        return -1
+
+    def resolve(self, ref: CellRef) -> list[str]:
+        """Ids of the cells `ref` names (several = ambiguous)."""
+        if ref.id is not None:
+            return [ref.id] if self.index(ref.id) >= 0 else []
+        if ref.number is not None:
+            return [self.cells[ref.number - 1]["id"]] if 0 < ref.number <= len(self.cells) else []
+        text = re.sub(r"(\.\.\.|…)\s*$", "", ref.text or "").strip()
+        want = " ".join(text.split())
+        if not want:
+            return []
+        found = []
+        for cell in self.cells:
+            have = " ".join(cell["source"].split())
+            if (have.startswith(want) if ref.how == "starts" else want in have):
+                found.append(cell["id"])
+        if not found and ref.how == "starts":
+            # Models quote a cell by a line near its top as often as by its very first characters.
+            found = [c["id"] for c in self.cells if any(
+                " ".join(line.split()).startswith(want) for line in c["source"].split("\n")[:3]
+            )]
+        return found
+
+    def new_id(self) -> str:
+        taken = {c["id"] for c in self.cells}
+        while True:
+            candidate = uuid.uuid4().hex[:8]
+            if candidate not in taken:
+                return candidate
+
+    # -- the answer ---------------------------------------------------------------------------------
+    def run(self, answer: str) -> None:
+        blocks, tail = markdown.parse(answer)
+        for block in blocks:
+            for ref in directives.deletions(block.prose):
+                self.delete(ref)
+            self.block(block)
+        for ref in directives.deletions(tail):
+            self.delete(ref)
+
+    def delete(self, ref: CellRef) -> None:
+        ids = self.resolve(ref)
+        if len(ids) != 1:
+            self._unresolved("delete", ref, ids)
+            return
+        self.cells.pop(self.index(ids[0]))
+
+    def _unresolved(self, action: str, ref: CellRef, ids: list[str]) -> None:
+        label = ref.id or (f"number {ref.number}" if ref.number else f"`{ref.text}`")
+        if ids:
+            self.warn("ambiguous", f"Not applied ({action}): several cells match {label}.", candidates=ids)
+        else:
+            self.warn("not_found", f"Not applied ({action}): no cell matches {label}.")
+
+    def block(self, block: markdown.Block) -> None:
+        if block.language in NOT_CELL_LANGUAGES:
+            return
+        header, code = directives.header_directive(block.code)
+        directive = header or directives.block_directive(block.prose)
+        if directive is not None and directive.action == "delete":
+            self.delete(directive.anchor)
+            return
+        if directive is not None and directive.action == "insert":
+            self.insert(directive, code, block.language)
+            return
+        target = None
+        if directive is not None and directive.action == "modify":
+            ids = self.resolve(directive.anchor)
+            if len(ids) == 1:
+                target = ids[0]
+            elif header is not None:
+                self._unresolved("edit", directive.anchor, ids)
+                return
+        self.modify(code, block.language, target)
+
+    def insert(self, directive: Directive, code: str, language: str) -> None:
+        cell_type = directive.cell_type or ("markdown" if language in ("markdown", "md") else "code")
+        if directive.where == "top":
+            position = 0
+        elif directive.where == "end":
+            position = len(self.cells)
+        elif directive.where == "previous":
+            if self.last_inserted is None or self.index(self.last_inserted) < 0:
+                self.warn("not_found", "Not applied (insert): 'right after it' follows no new cell.")
+                return
+            position = self.index(self.last_inserted) + 1
+        else:
+            ids = self.resolve(directive.anchor)
+            if len(ids) != 1:
+                self._unresolved("insert", directive.anchor, ids)
+                return
+            position = self.index(ids[0]) + (1 if directive.where == "after" else 0)
+        cell = {"id": self.new_id(), "cell_type": cell_type, "source": code}
+        self.cells.insert(position, cell)
+        self.last_inserted = cell["id"]
+
+    # -- modifying one cell -------------------------------------------------------------------------
+    def modify(self, code: str, language: str, target: str | None) -> None:
+        if edits.is_search_replace(code):
+            for rep in edits.parse_search_replace(code):
+                self.replace(rep, target, "SEARCH/REPLACE block")
+            return
+        if edits.is_udiff(code, language):
+            for rep in edits.parse_udiff(code):
+                self.replace(rep, target, "diff hunk")
+            return
+        self.snippet(code.split("\n"), language, target)
+
+    def _candidates(self, language: str, target: str | None) -> list[dict]:
+        if target is not None:
+            return [self.cells[self.index(target)]]
+        want = "markdown" if language in ("markdown", "md") else "code" if language else None
+        typed = [c for c in self.cells if want is None or c["cell_type"] == want]
+        return typed or self.cells
+
+    def replace(self, rep: edits.Replacement, target: str | None, what: str) -> None:
+        cells = self._candidates("", target)
+        if not rep.old:
+            self.warn("empty_search", f"Not applied: a {what} has nothing to search for.")
+            return
+        matches = locate(rep.old, [(c["id"], c["source"].split("\n")) for c in cells])
+        if not matches:
+            self.warn("not_found", f"Not applied: a {what} matches no cell.", search="\n".join(rep.old[:3]))
+            return
+        if len(matches) > 1:
+            # A context line dropped from the search may survive in the replacement: the place
+            # where it stands next to the match is the one meant.
+            sources = {c["id"]: c["source"].split("\n") for c in cells}
+            widened = [m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)]
+            if len(widened) == 1:
+                matches = widened
+        if len(matches) > 1:
+            places = [f"{m.cell_id} line {m.start + 1}" for m in matches]
+            self.warn(
+                "ambiguous",
+                f"Not applied: a {what} matches {len(matches)} places ({', '.join(places[:5])}).",
+                candidates=sorted({m.cell_id for m in matches}),
+            )
+            return
+        (match,) = matches
+        cell = self.cells[self.index(match.cell_id)]
+        lines = edits.replace_at(cell["source"].split("\n"), match, rep)
+        cell["source"] = "\n".join(lines)
+
+    def snippet(self, lines: list[str], language: str, target: str | None) -> None:
+        lazy = edits.has_markers(lines)
+        if target is None:
+            target = self._find_target(lines, language, lazy)
+            if target is None:
+                return
+        cell = self.cells[self.index(target)]
+        if not lazy:
+            new = "\n".join(lines)
+        else:
+            merged = edits.merge_lazy(cell["source"].split("\n"), lines)
+            if merged.lines is None:
+                if self.rewrite is None:
+                    self.warn("not_merged", f"Not applied: {merged.reason}.", cell_id=target)
+                    return
+                new = self.rewrite(cell["source"], "\n".join(lines))
+                if edits.has_markers(new.split("\n")):
+                    self.warn("not_merged", "Not applied: the model's rewrite kept a marker.", cell_id=target)
+                    return
+            else:
+                new = "\n".join(merged.lines)
+        cell["source"] = new
+
+    def _find_target(self, lines: list[str], language: str, lazy: bool) -> str | None:
+        cells = self._candidates(language, None)
+        significant = {l.strip() for l in lines if not is_trivial(l) and not edits.is_marker(l)}
+        if len(cells) == 1:
+            return cells[0]["id"]
+        if not significant:
+            self.warn("not_found", "Not applied: a block has no line that identifies its cell.")
+            return None
+        scored = []
+        for cell in cells:
+            have = {l.strip() for l in cell["source"].split("\n")}
+            scored.append((len(significant & have) / len(significant), cell["id"]))
+        scored.sort(reverse=True)
+        best = scored[0][0]
+        if best < MIN_CONTENT_SCORE:
+            self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
+                      snippet="\n".join(lines[:3]))
+            return None
+        tied = [cid for score, cid in scored if score >= best - SCORE_TIE]
+        if len(tied) > 1 and lazy:
+            # A lazy snippet may fit only one of the look-alikes.
+            fits = [cid for cid in tied
+                    if edits.merge_lazy(self.cells[self.index(cid)]["source"].split("\n"), lines).lines]
+            tied = fits or tied
+        if len(tied) > 1:
+            exact = [cid for cid in tied if best == 1.0 and self.cells[self.index(cid)]["source"] == "\n".join(lines)]
+            if exact:
+                return None  # the block repeats a cell as it is: nothing to do
+            self.warn(
+                "ambiguous",
+                f"Not applied: a block fits {len(tied)} cells equally well.",
+                candidates=tied,
+            )
+            return None
+        return tied[0]
+
+    # -- result -------------------------------------------------------------------------------------
+    def result(self) -> NotebookDiff:
+        original = {c["id"]: c["source"] for c in self.original}
+        for cell in self.cells:
+            if cell["cell_type"] != "code":
+                continue
+            error = syntax_error(cell["source"])
+            before = original.get(cell["id"])
+            if error and (before is None or before != cell["source"] and not syntax_error(before)):
+                message, line = error
+                self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
+                          cell_id=cell["id"], line=line)
+        return NotebookDiff(self.cells, operations(self.original, self.cells), self.warnings)
+
+
+def apply_suggestion(
+    cells: Sequence[Any], suggestion: str, *, rewrite: Rewrite | None = None
+) -> NotebookDiff:
+    """The NotebookDiff that `suggestion` (a model's markdown answer) makes to `cells`.
+
+    ``rewrite``, when given, is the model fallback: it gets one cell's source and a snippet the
+    deterministic merge refused, and returns the new cell source.
+    """
+    job = _Apply(_cells_of(cells), rewrite)
+    job.run(suggestion)
+    return job.result()
