@@ -42,6 +42,9 @@ def is_marker(line: str) -> bool:
 class Replacement:
     old: list[str]
     new: list[str]
+    # A diff hunk's context lines are in both texts, so one it lost is lost from both: the cell's
+    # line must be kept. (A SEARCH that lost a line still has it in its REPLACE.)
+    shared_context: bool = False
 
 
 # -- SEARCH/REPLACE ---------------------------------------------------------------------------------
@@ -88,7 +91,7 @@ def parse_udiff(code: str) -> list[Replacement]:
 
     def flush():
         if old or new:
-            hunks.append(Replacement(list(old), list(new)))
+            hunks.append(Replacement(list(old), list(new), shared_context=True))
         old.clear()
         new.clear()
 
@@ -119,7 +122,7 @@ def _trim_common_blank_tail(h: Replacement) -> Replacement:
     while old and new and not old[-1].strip() and not new[-1].strip():
         old.pop()
         new.pop()
-    return Replacement(old, new)
+    return Replacement(old, new, h.shared_context)
 
 
 # -- applying a replacement at a match ----------------------------------------------------------------
@@ -129,8 +132,38 @@ def replace_at(lines: list[str], match: Match, rep: Replacement) -> list[str]:
     """`lines` with the matched region replaced by `rep.new`, indented to fit the cell; lines the
     new text shares with the region keep the cell's own text (trailing whitespace included)."""
     new = _fitted_new(rep, match)
+    if match.rung == "fuzzy" and rep.shared_context:
+        new = _restore_dropped(lines[match.start : match.end], _strip_blank_edges(rep.old), new)
     start, end = widen(lines, match, rep)
     return lines[:start] + _keep_original_text(lines[start:end], new) + lines[end:]
+
+
+def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[str]:
+    """Lines of the matched window that the old text lacks (context lines the model dropped) go
+    back into the new text, after the new line that follows the same old line."""
+    norm = lambda lines: [l.strip() for l in lines]  # noqa: E731
+    old_in_window = difflib.SequenceMatcher(None, norm(old), norm(window), autojunk=False)
+    old_in_new = difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False)
+    missing = len(window) - len(old)  # only a window longer than the old text lost lines
+    if missing <= 0:
+        return new
+    window_to_old = {b + k: a + k for a, b, n in old_in_window.get_matching_blocks() for k in range(n)}
+    old_to_new = {a + k: b + k for a, b, n in old_in_new.get_matching_blocks() for k in range(n)}
+    inserts: dict[int, list[str]] = {}
+    last_new = -1  # the new line after which the next dropped line goes
+    for w, line in enumerate(window):
+        if w in window_to_old:
+            last_new = old_to_new.get(window_to_old[w], last_new)
+        elif last_new >= 0 and missing > 0:
+            inserts.setdefault(last_new, []).append(line)
+            missing -= 1
+    if not inserts:
+        return new
+    out = []
+    for i, line in enumerate(new):
+        out.append(line)
+        out.extend(inserts.get(i, []))
+    return out
 
 
 def _fitted_new(rep: Replacement, match: Match) -> list[str]:
@@ -238,9 +271,11 @@ def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
     replaces the stretch of the original between its first and last lines that match (in order),
     and each marker keeps the original lines between the runs around it.
     """
+    # A marker-like line that the cell itself contains ("..." as a stub body) is code.
+    literal = {line.strip() for line in original}
     segments: list[list[str]] = [[]]
     for line in snippet:
-        if is_marker(line):
+        if is_marker(line) and line.strip() not in literal:
             segments.append([])
         else:
             segments[-1].append(line)
@@ -283,7 +318,7 @@ def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
         out.extend(_keep_original_text(original[start:end], new))
         pos = end
     out.extend(original[pos:])
-    if any(is_marker(line) for line in out) and not any(is_marker(line) for line in original):
+    if any(is_marker(line) and line.strip() not in literal for line in out):
         return LazyResult(None, "an elision marker would be left in the cell")
     return LazyResult(out)
 

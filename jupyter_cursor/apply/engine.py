@@ -10,6 +10,7 @@ block targets never changes.
 from __future__ import annotations
 
 import re
+import textwrap
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -70,6 +71,11 @@ class _Apply:
             have = " ".join(cell["source"].split())
             if (have.startswith(want) if ref.how == "starts" else want in have):
                 found.append(cell["id"])
+        if len(found) > 1 and ref.how == "starts":
+            # An unabridged quote is the whole first line: `samp` is not `samp = Html(...)`.
+            whole = [cid for cid in found
+                     if self.cells[self.index(cid)]["source"].split("\n")[0].strip() == want]
+            found = whole or found
         if not found and ref.how == "starts":
             # Models quote a cell by a line near its top as often as by its very first characters.
             found = [c["id"] for c in self.cells if any(
@@ -146,6 +152,8 @@ class _Apply:
                 self._unresolved("insert", directive.anchor, ids)
                 return
             position = self.index(ids[0]) + (1 if directive.where == "after" else 0)
+        if cell_type == "code":
+            code = textwrap.dedent(code)  # a cell's code starts at the left margin
         cell = {"id": self.new_id(), "cell_type": cell_type, "source": code}
         self.cells.insert(position, cell)
         self.last_inserted = cell["id"]
@@ -205,20 +213,19 @@ class _Apply:
             if target is None:
                 return
         cell = self.cells[self.index(target)]
-        if not lazy:
-            new = "\n".join(lines)
-        else:
-            merged = edits.merge_lazy(cell["source"].split("\n"), lines)
-            if merged.lines is None:
-                if self.rewrite is None:
-                    self.warn("not_merged", f"Not applied: {merged.reason}.", cell_id=target)
-                    return
-                new = self.rewrite(cell["source"], "\n".join(lines))
-                if edits.has_markers(new.split("\n")):
-                    self.warn("not_merged", "Not applied: the model's rewrite kept a marker.", cell_id=target)
-                    return
-            else:
-                new = "\n".join(merged.lines)
+        # A whole cell goes through the same merge: it aligns the block with the cell, so a block
+        # the model indented as a whole comes back to the cell's indentation.
+        merged = edits.merge_lazy(cell["source"].split("\n"), lines)
+        if merged.lines is not None:
+            cell["source"] = "\n".join(merged.lines)
+            return
+        if self.rewrite is None:
+            self.warn("not_merged", f"Not applied: {merged.reason}.", cell_id=target)
+            return
+        new = self.rewrite(cell["source"], "\n".join(lines))
+        if edits.has_markers(new.split("\n")):
+            self.warn("not_merged", "Not applied: the model's rewrite kept a marker.", cell_id=target)
+            return
         cell["source"] = new
 
     def _find_target(self, lines: list[str], language: str, lazy: bool) -> str | None:
@@ -240,15 +247,21 @@ class _Apply:
                       snippet="\n".join(lines[:3]))
             return None
         tied = [cid for score, cid in scored if score >= best - SCORE_TIE]
-        if len(tied) > 1 and lazy:
-            # A lazy snippet may fit only one of the look-alikes.
-            fits = [cid for cid in tied
-                    if edits.merge_lazy(self.cells[self.index(cid)]["source"].split("\n"), lines).lines]
-            tied = fits or tied
         if len(tied) > 1:
-            exact = [cid for cid in tied if best == 1.0 and self.cells[self.index(cid)]["source"] == "\n".join(lines)]
-            if exact:
-                return None  # the block repeats a cell as it is: nothing to do
+            # Among look-alikes, the block is meant for one it fits and would change: a cell
+            # that already reads as the block gains nothing from it.
+            changed = []
+            for cid in tied:
+                source = self.cells[self.index(cid)]["source"]
+                merged = edits.merge_lazy(source.split("\n"), lines).lines
+                if merged is not None and "\n".join(merged) != source:
+                    changed.append(cid)
+            if len(changed) == 1:
+                return changed[0]
+            if not changed:
+                return None  # every candidate already reads as the block: nothing to do
+            tied = changed
+        if len(tied) > 1:
             self.warn(
                 "ambiguous",
                 f"Not applied: a block fits {len(tied)} cells equally well.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 # Line magics, shell escapes and help requests are not Python: they are blanked (kept as empty
 # lines, so line numbers still point into the cell) before parsing.
@@ -23,7 +24,9 @@ def syntax_error(source: str) -> tuple[str, int | None] | None:
     if code is None:
         return None
     try:
-        ast.parse(code)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" and kin
+            ast.parse(code)
     except SyntaxError as err:
         return err.msg, err.lineno
     return None
