@@ -93,6 +93,7 @@ class CursorApp(ExtensionApp):
         # tests.
         if self.index_enabled:
             self._start_index(self.serverapp)
+        self._start_apply()
         self._start_chat(self.serverapp)
 
     async def stop_extension(self) -> None:
@@ -142,6 +143,23 @@ class CursorApp(ExtensionApp):
         detail = {key: status.get(key) for key in INDEX_STATUS_KEYS}
         self.services.set_state("index", state, message, **detail)
 
+    # -- apply ---------------------------------------------------------------------------------------
+
+    def _start_apply(self) -> None:
+        from .apply.protocol import ApplyRequest, run_apply
+
+        async def apply_method(req: ApplyRequest, emit) -> dict:
+            from .protocol import ErrorCode, ProtocolError
+
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(None, run_apply, req.cells, req.suggestion)
+            except ValueError as err:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
+
+        self.services.register_method(ApplyRequest.TYPE, apply_method)
+        self.services.set_state("apply", svc.READY, "deterministic merge")
+
     # -- chat -----------------------------------------------------------------------------------------
 
     def _start_chat(self, serverapp) -> None:
@@ -168,6 +186,11 @@ class CursorApp(ExtensionApp):
             history_messages=self.chat_history_messages,
         )
         for type_name, method in chat_methods(self.chat).items():
+            self.services.register_method(type_name, method)
+        from .refactor import RefactorService
+        from .refactor.protocol import refactor_methods
+
+        for type_name, method in refactor_methods(RefactorService(registry, retrieve)).items():
             self.services.register_method(type_name, method)
         if self.services.state("chat").state != svc.ERROR:
             names = ", ".join(p["name"] for p in registry.public_info()["providers"])

@@ -309,6 +309,12 @@ def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
         if not gap_before and index == 0:
             start = 0
         end = last_b + 1 if gap_after else len(original)
+        # Changed lines at a run's edge, next to a marker, replace the cell's lines they resemble
+        # (an edit with no context line on that side), rather than being inserted beside them.
+        if gap_after:
+            end += _resembling(run[last_a + 1 :], original[end:])
+        if gap_before:
+            start -= _resembling(run[:first_a][::-1], original[pos:start][::-1])
         if start < pos:
             return LazyResult(None, "the snippet's parts are out of order")
         delta = indent_delta([(original[b], run[a]) for a, b in pairs])
@@ -321,6 +327,19 @@ def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
     if any(is_marker(line) and line.strip() not in literal for line in out):
         return LazyResult(None, "an elision marker would be left in the cell")
     return LazyResult(out)
+
+
+RESEMBLANCE = 0.6
+
+
+def _resembling(lines: list[str], following: list[str]) -> int:
+    """How many of `lines` resemble, one for one, the lines `following` them in the cell."""
+    count = 0
+    for new, old in zip(lines, following):
+        if not new.strip() or difflib.SequenceMatcher(None, new.strip(), old.strip()).ratio() < RESEMBLANCE:
+            break
+        count += 1
+    return count
 
 
 def _align(run: list[str], original: list[str], norm: list[str], pos: int):

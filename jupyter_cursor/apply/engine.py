@@ -66,19 +66,28 @@ class _Apply:
         want = " ".join(text.split())
         if not want:
             return []
+        # The answer quotes the notebook as it was; an earlier block may have changed the cell.
+        for cells in (self.cells, [c for c in self.original if self.index(c["id"]) >= 0]):
+            found = self._quoted(cells, want, ref.how)
+            if found:
+                return found
+        return []
+
+    @staticmethod
+    def _quoted(cells: list[dict], want: str, how: str) -> list[str]:
         found = []
-        for cell in self.cells:
+        for cell in cells:
             have = " ".join(cell["source"].split())
-            if (have.startswith(want) if ref.how == "starts" else want in have):
+            if (have.startswith(want) if how == "starts" else want in have):
                 found.append(cell["id"])
-        if len(found) > 1 and ref.how == "starts":
+        if len(found) > 1 and how == "starts":
             # An unabridged quote is the whole first line: `samp` is not `samp = Html(...)`.
-            whole = [cid for cid in found
-                     if self.cells[self.index(cid)]["source"].split("\n")[0].strip() == want]
+            by_id = {c["id"]: c for c in cells}
+            whole = [cid for cid in found if by_id[cid]["source"].split("\n")[0].strip() == want]
             found = whole or found
-        if not found and ref.how == "starts":
+        if not found and how == "starts":
             # Models quote a cell by a line near its top as often as by its very first characters.
-            found = [c["id"] for c in self.cells if any(
+            found = [c["id"] for c in cells if any(
                 " ".join(line.split()).startswith(want) for line in c["source"].split("\n")[:3]
             )]
         return found

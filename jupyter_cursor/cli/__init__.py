@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import index, status
+from . import apply, index, refactor, status
 from ._common import UsageError
 
-VERB_MODULES = [status, index]
+VERB_MODULES = [status, index, apply, refactor]
 
 
 def build_parser() -> argparse.ArgumentParser:

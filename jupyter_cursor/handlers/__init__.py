@@ -1,5 +1,6 @@
 """Thin tornado handlers: authentication, authorization, size limits, and nothing else."""
 
+from .apply import ApplyHandler
 from .search import SearchHandler
 from .status import StatusHandler
 from .ws import CursorWebSocket
@@ -11,5 +12,6 @@ def handler_routes() -> list[tuple[str, type]]:
     return [
         (r"/jupyter-cursor/status", StatusHandler),
         (r"/jupyter-cursor/search", SearchHandler),
+        (r"/jupyter-cursor/apply", ApplyHandler),
         (r"/jupyter-cursor/ws", CursorWebSocket),
     ]

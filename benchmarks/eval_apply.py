@@ -1,0 +1,204 @@
+"""Evaluate the apply engine on ../shared/data/apply_<split>.jsonl.gz, next to simple baselines in
+the same run.
+
+    python benchmarks/eval_apply.py --split dev [--json out.json] [--limit N]
+
+Metrics, per method: notebook exact match (trailing whitespace trimmed), exact match per suggestion
+style, cell-operation F1, the share of examples where a cell the suggestion does not target changed,
+leftover elision markers, syntax errors introduced, refusals (suggestions with a "not applied"
+warning), and latency per suggestion (p50/p95).
+
+Baselines: `exact-replace` (SEARCH/REPLACE and diff hunks by exact string replacement, whole blocks
+replace the cell that shares most lines with them), `dmp-patch` (the same, with diff-match-patch's
+fuzzy patching instead of exact replacement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jupyter_cursor.apply import apply_suggestion  # noqa: E402
+from jupyter_cursor.apply import edits, markdown  # noqa: E402
+from jupyter_cursor.apply.notebook_diff import operations  # noqa: E402
+from jupyter_cursor.apply.syntax import syntax_error  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REFUSALS = {"ambiguous", "not_found", "not_merged", "empty_search"}
+
+
+def norm_source(source: str) -> str:
+    return "\n".join(line.rstrip() for line in source.rstrip().split("\n"))
+
+
+def norm_cells(cells) -> list[tuple[str, str]]:
+    return [(c["cell_type"], norm_source(c["source"])) for c in cells]
+
+
+# -- baselines -----------------------------------------------------------------------------------------
+
+
+def _best_cell(cells, text):
+    lines = {l.strip() for l in text.split("\n") if l.strip()}
+    scored = [(len(lines & {l.strip() for l in c["source"].split("\n")}), i) for i, c in enumerate(cells)]
+    return max(scored)[1] if scored else None
+
+
+def _baseline(cells, suggestion, replace):
+    cells = [dict(c) for c in cells]
+    blocks, _ = markdown.parse(suggestion)
+    for block in blocks:
+        if edits.is_search_replace(block.code):
+            reps = edits.parse_search_replace(block.code)
+        elif edits.is_udiff(block.code, block.language):
+            reps = edits.parse_udiff(block.code)
+        else:
+            i = _best_cell(cells, block.code)
+            if i is not None:
+                cells[i]["source"] = block.code
+            continue
+        for rep in reps:
+            old, new = "\n".join(rep.old), "\n".join(rep.new)
+            for cell in cells:
+                changed = replace(cell["source"], old, new)
+                if changed is not None:
+                    cell["source"] = changed
+                    break
+    return {"cells": cells, "warnings": []}
+
+
+def exact_replace(cells, suggestion):
+    def replace(source, old, new):
+        return source.replace(old, new, 1) if old and old in source else None
+
+    return _baseline(cells, suggestion, replace)
+
+
+def dmp_patch(cells, suggestion):
+    from diff_match_patch import diff_match_patch
+
+    dmp = diff_match_patch()
+    dmp.Match_Threshold = 0.3
+
+    def replace(source, old, new):
+        if not old:
+            return None
+        patches = dmp.patch_make(old, new)
+        result, applied = dmp.patch_apply(patches, source)
+        return result if applied and all(applied) and result != source else None
+
+    return _baseline(cells, suggestion, replace)
+
+
+def engine(cells, suggestion):
+    return apply_suggestion(cells, suggestion).to_json()
+
+
+METHODS = {"engine": engine, "exact-replace": exact_replace, "dmp-patch": dmp_patch}
+
+
+# -- metrics ------------------------------------------------------------------------------------------
+
+
+def op_keys(before, after):
+    keys = set()
+    for op in operations(before, after):
+        if op["op"] == "insert":
+            keys.add(("insert", op["position"], norm_source(op["source"])))
+        else:
+            keys.add((op["op"], op["cell_id"]))
+    return keys
+
+
+def evaluate(rows, method):
+    fn = METHODS[method]
+    per_style = defaultdict(lambda: [0, 0])
+    tp = fp = fn_ = 0
+    untouched = markers = syntax = refused = exact = 0
+    latencies = []
+    for row in rows:
+        start = time.perf_counter()
+        result = fn(row["cells"], row["suggestion"])
+        latencies.append((time.perf_counter() - start) * 1000)
+        got, want = result["cells"], row["cells_after"]
+        ok = norm_cells(got) == norm_cells(want)
+        exact += ok
+        per_style[row["style"]][0] += ok
+        per_style[row["style"]][1] += 1
+        true_ops, got_ops = op_keys(row["cells"], want), op_keys(row["cells"], got)
+        tp += len(true_ops & got_ops)
+        fp += len(got_ops - true_ops)
+        fn_ += len(true_ops - got_ops)
+        targeted = {k[1] for k in true_ops if k[0] in ("modify", "delete")}
+        before = {c["id"]: c["source"] for c in row["cells"]}
+        after = {c["id"]: c["source"] for c in got}
+        if any(cid not in targeted and cid in after and after[cid] != src for cid, src in before.items()):
+            untouched += 1
+        old_lines = {l.strip() for c in row["cells"] for l in c["source"].split("\n")}
+        if any(edits.is_marker(l) and l.strip() not in old_lines for c in got for l in c["source"].split("\n")):
+            markers += 1
+        want_ok = {c["id"]: syntax_error(c["source"]) is None for c in want if c["cell_type"] == "code"}
+        if any(
+            c["cell_type"] == "code" and syntax_error(c["source"]) and want_ok.get(c["id"], True)
+            and (c["id"] not in before or syntax_error(before[c["id"]]) is None)
+            for c in got
+        ):
+            syntax += 1
+        if any(isinstance(w, dict) and w.get("code") in REFUSALS for w in result["warnings"]):
+            refused += 1
+    n = len(rows)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn_) if tp + fn_ else 0.0
+    latencies.sort()
+    return {
+        "examples": n,
+        "exact_match": exact / n,
+        "per_style": {s: v[0] / v[1] for s, v in sorted(per_style.items())},
+        "cell_op_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "untouched_changed": untouched / n,
+        "leftover_markers": markers / n,
+        "syntax_errors_introduced": syntax / n,
+        "refusals": refused / n,
+        "latency_ms_p50": statistics.median(latencies),
+        "latency_ms_p95": latencies[int(0.95 * (n - 1))],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", default="dev", choices=["dev", "train"])
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    path = Path(args.data) / f"apply_{args.split}.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    rows = rows[: args.limit] if args.limit else rows
+    styles = Counter(r["style"] for r in rows)
+    print(f"{path.name}: {len(rows)} examples {dict(styles)}")
+    results = {m: evaluate(rows, m) for m in args.methods.split(",")}
+    columns = ["exact_match", "cell_op_f1", "untouched_changed", "leftover_markers",
+               "syntax_errors_introduced", "refusals", "latency_ms_p50", "latency_ms_p95"]
+    print("| method | " + " | ".join(columns) + " | " + " | ".join(sorted(styles)) + " |")
+    print("|---" * (1 + len(columns) + len(styles)) + "|")
+    for method, r in results.items():
+        cells = [f"{r[c]:.3f}" if "latency" not in c else f"{r[c]:.1f}" for c in columns]
+        cells += [f"{r['per_style'].get(s, 0):.3f}" for s in sorted(styles)]
+        print(f"| {method} | " + " | ".join(cells) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The websocket request of the Refactor command; partials are the service's "delta" events and
+the result is its final "diff" event (see service.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from .. import protocol
+from ..protocol import ProtocolError
+from ..providers import ProviderError
+from .service import RefactorService
+
+
+@protocol.request("refactor")
+class RefactorRequest:
+    TYPE: ClassVar[str]
+    id: str
+    path: str
+    cells: list[protocol.Cell]
+    instruction: str
+    outputs: dict[str, str] | None = None  # cell id -> summarised output text
+    provider: str | None = None
+
+
+def refactor_methods(service: RefactorService) -> dict[str, Callable]:
+    async def refactor(req: RefactorRequest, emit) -> dict:
+        cells = [protocol.to_dict(cell) for cell in req.cells]
+        try:
+            async for event in service.run(
+                req.path, cells, req.instruction, outputs=req.outputs, provider_name=req.provider
+            ):
+                if event["type"] == "diff":
+                    return event
+                emit(event)
+        except ProviderError as err:
+            raise ProtocolError(err.code, err.message, req.id) from None
+        except ValueError as err:
+            raise ProtocolError(protocol.ErrorCode.BAD_MESSAGE, str(err), req.id) from None
+        raise ProtocolError(protocol.ErrorCode.INTERNAL, "the refactor ended without a result", req.id)
+
+    return {RefactorRequest.TYPE: refactor}

@@ -1,0 +1,59 @@
+"""Notebook-wide refactor: instruction → prompt → streamed answer → NotebookDiff → checks.
+
+Events::
+
+    {"type": "delta", "text"}                                   while the answer streams
+    {"type": "diff", "cells", "ops", "warnings", "answer"}      the reviewed proposal (last)
+
+Errors raise :class:`ProviderError` (from the provider) or ``ValueError`` (bad input).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from ..providers import ProviderError, ProviderRegistry
+from .checks import check_change
+from .prompt import build_messages
+
+Retrieve = Callable[[str, int], list[dict]]
+RETRIEVE_K = 6
+
+
+class RefactorService:
+    def __init__(self, providers: ProviderRegistry, retrieve: Retrieve | None = None):
+        self.providers = providers
+        self.retrieve = retrieve
+
+    async def run(
+        self,
+        path: str,
+        cells: Sequence[dict],
+        instruction: str,
+        *,
+        outputs: dict[str, str] | None = None,
+        provider_name: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        from ..apply import apply_suggestion
+
+        if not instruction.strip():
+            raise ValueError("the instruction is empty")
+        provider = self.providers.get(provider_name)
+        ok, why = provider.available()
+        if not ok:
+            raise ProviderError("not_configured", f"Provider '{provider.name}' cannot be used: {why}.")
+        snippets = self.retrieve(instruction, RETRIEVE_K) if self.retrieve else []
+        # Retrieved cells of this very notebook are already in the prompt.
+        snippets = [hit for hit in snippets if hit.get("path") != path]
+        messages = build_messages(path, cells, instruction, outputs, snippets)
+        answer = []
+        async for delta in provider.stream_chat(messages):
+            answer.append(delta)
+            yield {"type": "delta", "text": delta}
+        text = "".join(answer)
+        diff = apply_suggestion(list(cells), text).to_json()
+        diff["warnings"] = list(diff["warnings"]) + [
+            w.to_json() for w in check_change(cells, diff["cells"])
+        ]
+        yield {"type": "diff", **diff, "answer": text}

@@ -1,0 +1,179 @@
+"""The apply engine on the formats models write, one literal example per format and failure mode."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jupyter_cursor.apply import apply_ops, apply_suggestion
+from jupyter_cursor.apply.edits import is_marker
+from jupyter_cursor.apply.markdown import parse
+
+
+def cell(cid, source, kind="code"):
+    return {"id": cid, "cell_type": kind, "source": source}
+
+
+NB = [
+    cell("imports", "import pandas as pd\nimport numpy as np"),
+    cell("intro", "# Sales report\nQuarterly numbers.", "markdown"),
+    cell("load", "df = pd.read_csv('sales.csv')\ndf = df.dropna()\nprint(len(df))"),
+    cell(
+        "plot",
+        "def plot(df):\n    ax = df.plot(x='quarter', y='revenue')\n    ax.set_title('Revenue')\n"
+        "    return ax\n\nplot(df)",
+    ),
+]
+
+
+def sources(diff):
+    return {c["id"]: c["source"] for c in diff.cells}
+
+
+def test_search_replace_block_edits_only_its_cell():
+    answer = (
+        "Use parse_dates:\n\n```python\n<<<<<<< SEARCH\ndf = pd.read_csv('sales.csv')\n=======\n"
+        "df = pd.read_csv('sales.csv', parse_dates=['date'])\n>>>>>>> REPLACE\n```\n"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert sources(diff)["load"].startswith("df = pd.read_csv('sales.csv', parse_dates=['date'])\n")
+    assert [op["op"] for op in diff.ops] == ["modify"]
+    assert {c["id"]: c["source"] for c in NB if c["id"] != "load"} == {
+        k: v for k, v in sources(diff).items() if k != "load"
+    }
+
+
+def test_lazy_snippet_keeps_the_elided_lines():
+    answer = (
+        "```python\ndef plot(df):\n    ax = df.plot(x='quarter', y='revenue', kind='bar')\n"
+        "    # ... existing code ...\n```"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert sources(diff)["plot"] == NB[3]["source"].replace("y='revenue')", "y='revenue', kind='bar')")
+    assert not any(is_marker(line) for line in sources(diff)["plot"].split("\n"))
+
+
+def test_unified_diff_with_wrong_line_numbers():
+    answer = (
+        "```diff\n@@ -40,3 +40,3 @@\n df = pd.read_csv('sales.csv')\n-df = df.dropna()\n"
+        "+df = df.dropna(subset=['revenue'])\n print(len(df))\n```"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert "df.dropna(subset=['revenue'])" in sources(diff)["load"]
+
+
+def test_reindented_search_block_still_matches_and_fits_the_cell():
+    answer = (
+        "```python\n<<<<<<< SEARCH\nax.set_title('Revenue')\n=======\nax.set_title('Revenue by quarter')\n"
+        ">>>>>>> REPLACE\n```"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert "\n    ax.set_title('Revenue by quarter')\n" in sources(diff)["plot"]
+
+
+def test_new_cell_after_a_cell_named_by_its_first_line():
+    answer = (
+        "Add a new cell after the cell that starts with `df = pd.read_csv`:\n\n"
+        "```python\ndf.describe()\n```\n\nThen add another markdown cell right after it:\n\n"
+        "```markdown\n## Summary\n```"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert [c["source"] for c in diff.cells][3:5] == ["df.describe()", "## Summary"]
+    assert [c["cell_type"] for c in diff.cells][3:5] == ["code", "markdown"]
+    inserts = [op for op in diff.ops if op["op"] == "insert"]
+    assert [(op["position"], op["after_cell_id"]) for op in inserts] == [(3, "load"), (4, inserts[0]["id"])]
+
+
+def test_cell_addressed_blocks_from_the_chat_prompt():
+    answer = (
+        "```python\n# cell: load\ndf = pd.read_parquet('sales.parquet')\n```\n\n"
+        "```python\n# cell: delete imports\n```\n\n```python\n# cell: new after plot\nplot(df.tail(4))\n```"
+    )
+    diff = apply_suggestion(NB, answer)
+    assert sources(diff)["load"] == "df = pd.read_parquet('sales.parquet')"
+    assert "imports" not in sources(diff)
+    assert diff.cells[-1]["source"] == "plot(df.tail(4))"
+
+
+def test_delete_by_first_line():
+    diff = apply_suggestion(NB, "Delete the cell that starts with `# Sales report`.")
+    assert [op for op in diff.ops] == [{"op": "delete", "cell_id": "intro"}]
+
+
+def test_ambiguous_search_is_refused_and_names_the_candidates():
+    cells = [cell("a", "x = 1\nprint(x)"), cell("b", "x = 1\nprint(x)")]
+    answer = "```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```"
+    diff = apply_suggestion(cells, answer)
+    assert diff.cells == cells and diff.ops == []
+    (warning,) = diff.warnings
+    assert warning["code"] == "ambiguous"
+    assert warning["candidates"] == ["a", "b"]
+
+
+def test_unplaceable_snippet_is_refused_never_guessed():
+    diff = apply_suggestion(NB, "```python\nsomething_entirely_unrelated()\nand_more_of_it()\n```")
+    assert diff.ops == []
+    assert diff.warnings[0]["code"] == "not_found"
+
+
+def test_syntax_error_introduced_is_reported():
+    answer = "```python\n<<<<<<< SEARCH\nprint(len(df))\n=======\nprint(len(df)\n>>>>>>> REPLACE\n```"
+    diff = apply_suggestion(NB, answer)
+    assert any(w["code"] == "syntax_error" and w["cell_id"] == "load" for w in diff.warnings)
+
+
+def test_shell_blocks_and_examples_are_not_cell_edits():
+    diff = apply_suggestion(NB, "Install it:\n\n```bash\npip install pandas\n```")
+    assert diff.ops == [] and diff.warnings == []
+
+
+def test_long_fences_may_hold_short_ones():
+    blocks, _ = parse("````markdown\n# Title\n```python\nx = 1\n```\n````\nafter")
+    assert len(blocks) == 1 and blocks[0].code == "# Title\n```python\nx = 1\n```"
+
+
+def test_marker_like_lines_that_the_cell_contains_are_code():
+    cells = [cell("p", "class P(Protocol):\n    def f(self) -> int:\n        ...\n")]
+    full = "```python\nclass P(Protocol):\n    def f(self) -> str:\n        ...\n```"
+    diff = apply_suggestion(cells, full)
+    assert diff.cells[0]["source"] == "class P(Protocol):\n    def f(self) -> str:\n        ..."
+
+
+# -- properties ------------------------------------------------------------------------------------------
+
+source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)
+notebooks = st.lists(
+    st.builds(lambda s, k: (s, k), source_text, st.sampled_from(["code", "markdown"])),
+    min_size=1, max_size=5,
+).map(lambda cells: [cell(f"c{i}", s, k) for i, (s, k) in enumerate(cells)])
+fence = st.sampled_from(["```python\n", "```\n", "```diff\n", "````markdown\n", "```python\n# cell: c0\n"])
+suggestions = st.lists(
+    st.one_of(
+        source_text,
+        st.builds(lambda f, s: f + s + "\n```", fence, source_text),
+        st.builds(lambda a, b: f"<<<<<<< SEARCH\n{a}\n=======\n{b}\n>>>>>>> REPLACE", source_text, source_text),
+        st.just("Delete the cell that starts with `a`."),
+        st.just("Add a new cell after the cell containing `x`:"),
+        st.just("# ... existing code ..."),
+    ),
+    max_size=5,
+).map("\n".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(notebooks, suggestions)
+def test_any_suggestion_never_raises_and_ops_reproduce_the_cells(cells, suggestion):
+    diff = apply_suggestion(cells, suggestion)
+    assert apply_ops(cells, diff.ops) == diff.cells
+    json.dumps(diff.to_json())  # always serialisable
+
+
+@settings(max_examples=100, deadline=None)
+@given(notebooks, source_text)
+def test_a_cell_no_block_names_never_changes(cells, code):
+    # A block addressed to c0 may change c0 only.
+    diff = apply_suggestion(cells, f"```python\n# cell: c0\n{code}\n```")
+    after = {c["id"]: c for c in diff.cells}
+    for original in cells[1:]:
+        assert after[original["id"]] == original
