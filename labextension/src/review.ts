@@ -2,13 +2,15 @@
  * Review of a NotebookDiff (from the apply engine) before anything reaches the notebook: one card
  * per changed, inserted or deleted cell, a unified diff with accept/reject per hunk
  * (@codemirror/merge), accept or reject per cell, accept all. A cell the user edited since the
- * diff was made is never overwritten.
+ * diff was made is never overwritten. Each accepted cell change is one step of that cell's undo.
  */
 import { EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { getChunks, unifiedMergeView } from '@codemirror/merge';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
+
+import { asOneUndoStep } from './undo';
 
 type Cell = { id: string; cell_type: string; source: string };
 export type Operation =
@@ -82,15 +84,14 @@ export class DiffReview extends Widget {
 
   acceptAll(): void {
     // Deletions last and inserts bottom-up keep the positions of the others valid.
+    // Not one notebook transaction: a cell's change must stay in that cell's own undo history
+    // (a transaction of the notebook is invisible to it), so each accepted cell is one undo step.
     const order = [...this.cards].sort((a, b) => rank(a.op) - rank(b.op));
-    const model = this.panel.content.model!;
-    model.sharedModel.transact(() => {
-      for (const card of order) {
-        if (!card.done) {
-          this._accept(card);
-        }
+    for (const card of order) {
+      if (!card.done) {
+        this._accept(card);
       }
-    });
+    }
     this._updateSummary();
   }
 
@@ -144,7 +145,7 @@ export class DiffReview extends Widget {
     actions.className = 'jp-CursorReview-actions';
     const jump = this._button('Show cell', '', () => this._show(card));
     const accept = this._button('Accept', 'jp-mod-accept', () => {
-      this.panel.content.model!.sharedModel.transact(() => this._accept(card));
+      this._accept(card);
       this._updateSummary();
     });
     const reject = this._button('Reject', 'jp-mod-reject', () => {
@@ -188,7 +189,7 @@ export class DiffReview extends Widget {
     } else {
       // What is left in the merge view after per-hunk rejections is the accepted text.
       const source = card.view ? card.view.state.doc.toString() : card.before;
-      cell.sharedModel.setSource(source);
+      asOneUndoStep(cell.sharedModel, () => cell.sharedModel.setSource(source));
     }
     this._finish(card, 'accepted');
   }

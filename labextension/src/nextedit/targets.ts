@@ -9,6 +9,8 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { asOneUndoStep } from '../undo';
+
 export type WireCell = { id: string; cell_type: string; source: string };
 
 export type SourceChange = { cellId: string; source: string };
@@ -33,11 +35,6 @@ export interface IEditTarget {
   /** Apply a change to a cell as one undo step. */
   applyChange(cellId: string, from: number, to: number, insert: string): void;
   dispose(): void;
-}
-
-function stopCapturing(sharedModel: any): void {
-  // Yjs merges changes less than half a second apart into one undo step: keep ours apart.
-  sharedModel?.undoManager?.stopCapturing?.();
 }
 
 export class NotebookTarget implements IEditTarget {
@@ -116,14 +113,14 @@ export class NotebookTarget implements IEditTarget {
       return;
     }
     const shared = cell.model.sharedModel;
-    stopCapturing(shared);
     const editor = this.editor(cellId);
-    if (editor) {
-      editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
-    } else {
-      shared.updateSource(from, to, insert);
-    }
-    stopCapturing(shared);
+    asOneUndoStep(shared, () => {
+      if (editor) {
+        editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
+      } else {
+        shared.updateSource(from, to, insert);
+      }
+    });
   }
 
   dispose(): void {
@@ -206,14 +203,14 @@ export class FileTarget implements IEditTarget {
 
   applyChange(_cellId: string, from: number, to: number, insert: string): void {
     const shared = this.document.content.model.sharedModel;
-    stopCapturing(shared);
     const editor = this.editor();
-    if (editor) {
-      editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
-    } else {
-      shared.updateSource(from, to, insert);
-    }
-    stopCapturing(shared);
+    asOneUndoStep(shared, () => {
+      if (editor) {
+        editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
+      } else {
+        shared.updateSource(from, to, insert);
+      }
+    });
   }
 
   dispose(): void {
