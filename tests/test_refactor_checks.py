@@ -1,6 +1,7 @@
 """The checks a refactor passes before review: syntax of changed cells, names no longer defined."""
 
-from jupyter_cursor.refactor.checks import check_change, python_source
+from jupyter_cursor.apply.syntax import python_source
+from jupyter_cursor.refactor.checks import check_change
 from jupyter_cursor.refactor.prompt import build_messages, summarise_outputs
 
 

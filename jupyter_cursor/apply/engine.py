@@ -9,6 +9,7 @@ block targets never changes.
 
 from __future__ import annotations
 
+import difflib
 import re
 import textwrap
 import uuid
@@ -45,6 +46,9 @@ class _Apply:
         self.rewrite = rewrite
         self.warnings: list[dict] = []
         self.last_inserted: str | None = None
+        self.inserted: set[str] = set()  # ids of the cells the answer added
+        self.deleted: list[str] = []  # ids of the cells it deleted
+        self.pending_deletions: list[tuple[CellRef, list[str]]] = []
 
     # -- helpers ------------------------------------------------------------------------------------
     def warn(self, code: str, message: str, **extra: Any) -> None:
@@ -66,8 +70,15 @@ class _Apply:
         want = " ".join(text.split())
         if not want:
             return []
-        # The answer quotes the notebook as it was; an earlier block may have changed the cell.
-        for cells in (self.cells, [c for c in self.original if self.index(c["id"]) >= 0]):
+        # The answer quotes the notebook as it was, though an earlier block may have changed the
+        # cell; a cell the answer itself added is named only when no cell of the notebook fits.
+        kept = [c for c in self.original if self.index(c["id"]) >= 0]
+        kept_ids = {c["id"] for c in kept}
+        for cells in (
+            kept,
+            [c for c in self.cells if c["id"] in kept_ids],
+            [c for c in self.cells if c["id"] not in kept_ids],
+        ):
             found = self._quoted(cells, want, ref.how)
             if found:
                 return found
@@ -108,13 +119,37 @@ class _Apply:
             self.block(block)
         for ref in directives.deletions(tail):
             self.delete(ref)
+        for ref, ids in self.pending_deletions:
+            self._delete_beside_new_cell(ref, ids)
 
     def delete(self, ref: CellRef) -> None:
         ids = self.resolve(ref)
-        if len(ids) != 1:
+        if len(ids) > 1:
+            # Decided at the end: "delete X" next to "add Y" is often one cell replaced by another.
+            self.pending_deletions.append((ref, ids))
+            return
+        if not ids:
             self._unresolved("delete", ref, ids)
             return
+        self.deleted.append(ids[0])
         self.cells.pop(self.index(ids[0]))
+
+    def _delete_beside_new_cell(self, ref: CellRef, ids: list[str]) -> None:
+        """Of several cells a deletion names, the one right next to a cell the answer added."""
+        present = [cid for cid in ids if self.index(cid) >= 0]
+        beside = [
+            cid
+            for cid in present
+            if any(
+                0 <= j < len(self.cells) and self.cells[j]["id"] in self.inserted
+                for j in (self.index(cid) - 1, self.index(cid) + 1)
+            )
+        ]
+        if len(beside) != 1:
+            self._unresolved("delete", ref, present)
+            return
+        self.deleted.append(beside[0])
+        self.cells.pop(self.index(beside[0]))
 
     def _unresolved(self, action: str, ref: CellRef, ids: list[str]) -> None:
         label = ref.id or (f"number {ref.number}" if ref.number else f"`{ref.text}`")
@@ -157,15 +192,31 @@ class _Apply:
             position = self.index(self.last_inserted) + 1
         else:
             ids = self.resolve(directive.anchor)
+            if len(ids) > 1:
+                ids = self._beside_deleted(ids, directive.where) or ids
             if len(ids) != 1:
                 self._unresolved("insert", directive.anchor, ids)
                 return
             position = self.index(ids[0]) + (1 if directive.where == "after" else 0)
-        if cell_type == "code":
-            code = textwrap.dedent(code)  # a cell's code starts at the left margin
+        # A cell starts at the left margin: a block indented as a whole is the answer's layout (in
+        # markdown too, where four leading spaces on every line would make it a code block).
+        code = textwrap.dedent(code)
         cell = {"id": self.new_id(), "cell_type": cell_type, "source": code}
         self.cells.insert(position, cell)
         self.last_inserted = cell["id"]
+        self.inserted.add(cell["id"])
+
+    def _beside_deleted(self, ids: list[str], where: str) -> list[str]:
+        """Of several anchors for a new cell, the one that stood right next to (on the side of the
+        new cell) a cell the answer deleted: the new cell takes the deleted one's place."""
+        order = [c["id"] for c in self.original]
+        at = {cid: i for i, cid in enumerate(order)}
+        step = 1 if where == "after" else -1
+        return [
+            cid
+            for cid in ids
+            if cid in at and 0 <= at[cid] + step < len(order) and order[at[cid] + step] in self.deleted
+        ]
 
     # -- modifying one cell -------------------------------------------------------------------------
     def modify(self, code: str, language: str, target: str | None) -> None:
@@ -255,29 +306,39 @@ class _Apply:
             self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
                       snippet="\n".join(lines[:3]))
             return None
-        tied = [cid for score, cid in scored if score >= best - SCORE_TIE]
-        if len(tied) > 1:
-            # Among look-alikes, the block is meant for one it fits and would change: a cell
-            # that already reads as the block gains nothing from it.
-            changed = []
-            for cid in tied:
-                source = self.cells[self.index(cid)]["source"]
-                merged = edits.merge_lazy(source.split("\n"), lines).lines
-                if merged is not None and "\n".join(merged) != source:
-                    changed.append(cid)
-            if len(changed) == 1:
-                return changed[0]
-            if not changed:
+        # Among
+        # close candidates the block is meant for one it merges into and changes (a cell that
+        # already reads as the block gains nothing), clearly the one it changes least.
+        close = [(score, cid) for score, cid in scored if score >= best - SCORE_TIE]
+        if len(close) == 1:
+            return close[0][1]
+        fits, unchanged = [], 0
+        for score, cid in close:
+            source = self.cells[self.index(cid)]["source"]
+            merged = edits.merge_lazy(source.split("\n"), lines).lines
+            if merged is None:
+                continue
+            if "\n".join(merged) == source:
+                unchanged += 1
+                continue
+            fits.append((_changed_lines(source.split("\n"), merged), -score, cid))
+        fits.sort()
+        if not fits:
+            if unchanged:
                 return None  # every candidate already reads as the block: nothing to do
-            tied = changed
-        if len(tied) > 1:
-            self.warn(
-                "ambiguous",
-                f"Not applied: a block fits {len(tied)} cells equally well.",
-                candidates=tied,
-            )
-            return None
-        return tied[0]
+            fits = [(0, -score, cid) for score, cid in close]
+        if len(fits) == 1:
+            return fits[0][2]
+        (cost, neg_score, cid), (cost2, _, _) = fits[0], fits[1]
+        if 2 * cost <= cost2:
+            return cid  # it needs half the changes the next one does (or none)
+        tied = [c for k, s, c in fits if k == cost and s - neg_score <= SCORE_TIE]
+        self.warn(
+            "ambiguous",
+            f"Not applied: a block fits {len(tied)} cells equally well.",
+            candidates=tied,
+        )
+        return None
 
     # -- result -------------------------------------------------------------------------------------
     def result(self) -> NotebookDiff:
@@ -292,6 +353,11 @@ class _Apply:
                 self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
                           cell_id=cell["id"], line=line)
         return NotebookDiff(self.cells, operations(self.original, self.cells), self.warnings)
+
+
+def _changed_lines(before: list[str], after: list[str]) -> int:
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
 
 
 def apply_suggestion(

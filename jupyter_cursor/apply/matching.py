@@ -139,3 +139,27 @@ def trim_blank_edges(lines: list[str]) -> tuple[int, int]:
     while trail < len(lines) - lead and not lines[len(lines) - 1 - trail].strip():
         trail += 1
     return lead, trail
+
+
+def strip_blank_edges(lines: list[str]) -> list[str]:
+    a, b = 0, len(lines)
+    while a < b and not lines[a].strip():
+        a += 1
+    while b > a and not lines[b - 1].strip():
+        b -= 1
+    return lines[a:b]
+
+
+def keep_original_text(region: list[str], new: list[str]) -> list[str]:
+    """Lines of `new` equal to lines of `region` but for trailing whitespace take the region's text:
+    a suggestion that lost trailing spaces does not change untouched lines. (A changed indentation
+    is an edit, and stays.)"""
+    matcher = difflib.SequenceMatcher(
+        None, [l.strip() for l in region], [l.strip() for l in new], autojunk=False
+    )
+    out = list(new)
+    for a, b, n in matcher.get_matching_blocks():
+        for k in range(n):
+            if region[a + k].strip() and region[a + k].rstrip() == new[b + k].rstrip():
+                out[b + k] = region[a + k]
+    return out

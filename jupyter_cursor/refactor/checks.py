@@ -7,16 +7,12 @@ already broken is not the refactor's fault.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyflakes import checker, messages
 
-# IPython syntax that is not Python: line magics, shell escapes, help. Blanked out (kept as empty
-# lines so line numbers still map to cells) before parsing.
-_IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|^\s*\w[\w.]*\?\??\s*$")
-
+from ..apply.syntax import python_source, syntax_error
 
 # Names IPython defines in every kernel's namespace.
 IPYTHON_BUILTINS = ("display", "get_ipython", "In", "Out", "exit", "quit")
@@ -33,13 +29,6 @@ class CellWarning:
         return {"code": self.code, "message": self.message, "cell_id": self.cell_id, "line": self.line}
 
 
-def python_source(source: str) -> str | None:
-    """The cell as plain Python, or None for a cell magic cell (%%bash, %%sql...)."""
-    if source.lstrip().startswith("%%"):
-        return None
-    return "\n".join("" if _IPYTHON_LINE.match(line) else line for line in source.split("\n"))
-
-
 def _code_cells(cells: Sequence[dict]) -> list[tuple[str, str]]:
     out = []
     for cell in cells:
@@ -52,11 +41,11 @@ def _code_cells(cells: Sequence[dict]) -> list[tuple[str, str]]:
 
 def syntax_errors(cells: Sequence[dict]) -> dict[str, tuple[str, int | None]]:
     errors = {}
-    for cell_id, code in _code_cells(cells):
-        try:
-            ast.parse(code)
-        except SyntaxError as err:
-            errors[cell_id] = (err.msg, err.lineno)
+    for cell in cells:
+        if cell.get("cell_type") == "code":
+            error = syntax_error(cell.get("source", ""))
+            if error:
+                errors[cell["id"]] = error
     return errors
 
 

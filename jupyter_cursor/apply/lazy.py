@@ -1,0 +1,231 @@
+"""Lazy snippets: runs of concrete lines separated by elision markers ("# ... existing code ...").
+
+Each run is placed in the cell, in order, at the stretch of lines it differs least from: the
+candidate stretches start at a line equal to one of the run's first lines and end at a line equal
+to one of its last lines, and the one with the smallest line edit distance to the run wins. (In
+repetitive code the same context lines recur; the stretch that also fits the rest of the run, and
+spans no lines the run does not account for, is the one meant.) Two different stretches that fit
+equally well are an ambiguity, refused rather than guessed. A marker keeps the cell's lines between
+the runs around it; a run with no marker before it starts at the top of the cell, one with none
+after it runs to its end.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .markers import is_marker
+from .matching import indent_delta, indent_of, is_trivial, keep_original_text, reindent, strip_blank_edges
+
+EDGE_LINES = 3  # lines at each end of a run whose occurrences in the cell start/end a stretch
+MAX_EDGE_CANDIDATES = 60  # occurrences per edge considered (a line like `return x` recurs)
+MAX_EVALUATIONS = 300  # stretches scored per run, nearest in length to the run first
+RESEMBLANCE = 0.6  # a changed line at a run's edge replaces a cell line at least this similar
+
+
+@dataclass
+class LazyResult:
+    lines: list[str] | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Run:
+    lines: list[str]
+    gap_before: bool  # a marker precedes the run
+    gap_after: bool  # a marker follows it
+
+
+def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
+    # A marker-like line that the cell itself contains ("..." as a stub body) is code.
+    literal = {line.strip() for line in original}
+    segments: list[list[str]] = [[]]
+    for line in snippet:
+        if is_marker(line) and line.strip() not in literal:
+            segments.append([])
+        else:
+            segments[-1].append(line)
+    runs = []
+    for index, segment in enumerate(segments):
+        if any(line.strip() for line in segment):
+            runs.append(_Run(strip_blank_edges(segment), index > 0, index < len(segments) - 1))
+    return runs
+
+
+def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
+    """The cell's lines after merging `snippet` (lines with elision markers) into `original`."""
+    runs = _runs(original, snippet)
+    if not runs:
+        return LazyResult(None, "the snippet has no code besides its markers")
+    keys = [line.strip() for line in original]
+    where: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        where[key].append(i)
+    out: list[str] = []
+    pos = 0  # original lines before `pos` are placed
+    for index, run in enumerate(runs):
+        fixed_start = 0 if index == 0 and not run.gap_before else None
+        fixed_end = len(original) if index == len(runs) - 1 and not run.gap_after else None
+        if fixed_start is not None and fixed_end is not None:
+            placed = _whole(run.lines, original)  # the whole cell, rewritten
+        else:
+            placed = _place(run, original, keys, where, pos, fixed_start, fixed_end)
+        if isinstance(placed, str):
+            return LazyResult(None, placed)
+        start, end, new = placed
+        if start < pos:
+            return LazyResult(None, "the snippet's parts are out of order")
+        out.extend(original[pos:start])
+        out.extend(keep_original_text(original[start:end], new))
+        pos = end
+    out.extend(original[pos:])
+    literal = {line.strip() for line in original}
+    if any(is_marker(line) and line.strip() not in literal for line in out):
+        return LazyResult(None, "an elision marker would be left in the cell")
+    return LazyResult(out)
+
+
+def _whole(run: list[str], original: list[str]):
+    """A run that is the whole cell: re-indented to the cell's margin where the two share lines (a
+    model may indent a whole block)."""
+    matcher = difflib.SequenceMatcher(
+        None, [l.strip() for l in run], [l.strip() for l in original], autojunk=False
+    )
+    pairs = [(original[b + k], run[a + k]) for a, b, n in matcher.get_matching_blocks() for k in range(n)]
+    delta = indent_delta(pairs)
+    if delta < 0 and any(line.strip() and indent_of(line) < -delta for line in run):
+        delta = 0  # not a uniform indentation: keep the run as written
+    return 0, len(original), reindent(run, delta)
+
+
+def _edge_positions(run_keys: list[str], where, pos: int, from_end: bool) -> list[int]:
+    """Cell lines (at or after `pos`) equal to one of the run's first (last) lines, as stretch
+    starts (ends). Significant lines only, unless the run has none near that edge."""
+    order = range(len(run_keys) - 1, -1, -1) if from_end else range(len(run_keys))
+    edge = [i for i in order if run_keys[i]][:EDGE_LINES]
+    # The very edge line always counts (a closing `)` or `"""` is context too); lines further in
+    # only when significant, as brackets recur everywhere.
+    chosen = edge[:1] + [i for i in edge[1:] if not is_trivial(run_keys[i])]
+    found: set[int] = set()
+    for i in chosen:
+        hits = [p for p in where.get(run_keys[i], ()) if p >= pos]
+        found.update((p + 1 if from_end else p) for p in hits[:MAX_EDGE_CANDIDATES])
+    if not found:
+        # The run's edges were all changed: any significant line of it that the cell has.
+        for i in order:
+            if is_trivial(run_keys[i]):
+                continue
+            hits = [p for p in where.get(run_keys[i], ()) if p >= pos]
+            if hits:
+                found.update((p + 1 if from_end else p) for p in hits[:MAX_EDGE_CANDIDATES])
+                break
+    return sorted(found)
+
+
+def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
+    """(start, end, new lines) of the stretch the run replaces, or the reason it has none."""
+    lines = run.lines
+    run_keys = [line.strip() for line in lines]
+    starts = [fixed_start] if fixed_start is not None else _edge_positions(run_keys, where, pos, False)
+    ends = [fixed_end] if fixed_end is not None else _edge_positions(run_keys, where, pos, True)
+    pairs = sorted(
+        ((s, e) for s in starts for e in ends if e > s),
+        key=lambda se: abs((se[1] - se[0]) - len(lines)),
+    )
+    if not pairs:
+        return _edge_edit(lines, original, fixed_start, fixed_end)
+    best: list[tuple[tuple, int, int, list]] = []
+    free_edges = (fixed_start is None) + (fixed_end is None)
+    for count, (s, e) in enumerate(pairs):
+        if count >= MAX_EVALUATIONS or (
+            best and best[0][0][0] == -free_edges and abs((e - s) - len(lines)) > best[0][0][1]
+        ):
+            break  # no later stretch can beat the best: its length alone costs more
+        matcher = difflib.SequenceMatcher(None, run_keys, keys[s:e], autojunk=False)
+        blocks = [(a, s + b, n) for a, b, n in matcher.get_matching_blocks() if n]
+        matched = sum(n for _, _, n in blocks)
+        anchors = sum(1 for a, _, n in blocks for k in range(n) if not is_trivial(run_keys[a + k]))
+        if anchors == 0:
+            continue  # matched by blank lines and brackets only: not a place
+        matched_pairs = [(a + k, b + k) for a, b, n in blocks for k in range(n)]
+        consistent = _indent_consistency(lines, original, matched_pairs)
+        # The run's first and last lines are context a model shows to place it: a stretch that
+        # starts and ends on them beats one that fits more lines of the run's new code (code that
+        # copies an existing function resembles it).
+        edges = (keys[s] == run_keys[0] and fixed_start is None) + (
+            keys[e - 1] == run_keys[-1] and fixed_end is None
+        )
+        score = (-edges, len(lines) + (e - s) - 2 * matched, -consistent)
+        if best and score > best[0][0]:
+            continue
+        if best and score < best[0][0]:
+            best = []
+        best.append((score, s, e, matched_pairs))
+    if not best:
+        return "a part of the snippet matches nothing in the cell"
+    placements = {_finish(run, original, pos, fixed_start, fixed_end, mp) for _, _, _, mp in best}
+    if len(placements) > 1:
+        return "a part of the snippet fits several places in the cell equally well"
+    start, end, new = placements.pop()
+    return start, end, list(new)
+
+
+def _edge_edit(lines, original, fixed_start, fixed_end):
+    """A run at the top (bottom) of the cell none of whose lines the cell has: the changed first
+    (last) lines, replacing the cell's lines they resemble one for one."""
+    if fixed_start is not None:
+        count = _resembling(lines, original[fixed_start:])
+        if count:
+            return fixed_start, fixed_start + count, list(lines)
+    if fixed_end is not None:
+        count = _resembling(lines[::-1], original[:fixed_end][::-1])
+        if count:
+            return fixed_end - count, fixed_end, list(lines)
+    return "a part of the snippet matches nothing in the cell"
+
+
+def _indent_consistency(lines, original, matched_pairs) -> int:
+    """Matched line pairs that agree with the most common indentation change (the same code at
+    another depth is less likely the place)."""
+    deltas = defaultdict(int)
+    for a, b in matched_pairs:
+        if lines[a].strip():
+            deltas[indent_of(original[b]) - indent_of(lines[a])] += 1
+    return max(deltas.values(), default=0)
+
+
+def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
+    lines = run.lines
+    (first_a, first_b), (last_a, last_b) = matched_pairs[0], matched_pairs[-1]
+    start = fixed_start if fixed_start is not None else first_b
+    end = fixed_end if fixed_end is not None else last_b + 1
+    # Changed lines at a run's edge, next to a marker, replace the cell's lines they resemble
+    # (an edit with no context line on that side), rather than being inserted beside them.
+    if fixed_end is None:
+        end += _resembling(lines[last_a + 1 :], original[end:])
+    if fixed_start is None:
+        start -= _resembling(lines[:first_a][::-1], original[pos:start][::-1])
+    return start, end, tuple(reindent(lines, _run_indent(lines, original, matched_pairs)))
+
+
+def _run_indent(lines, original, matched_pairs) -> int:
+    """Spaces to add to the run to fit the cell: what its matched edge lines (context, which keeps
+    its indentation) say when they agree, else the most common change over all matched lines
+    (lines of rewritten code may match at other depths)."""
+    edge = [(a, b) for a, b in (matched_pairs[0], matched_pairs[-1]) if lines[a].strip()]
+    deltas = {indent_of(original[b]) - indent_of(lines[a]) for a, b in edge}
+    if len(deltas) == 1:
+        return deltas.pop()
+    return indent_delta([(original[b], lines[a]) for a, b in matched_pairs])
+
+
+def _resembling(lines: list[str], following: list[str]) -> int:
+    """How many of `lines` resemble, one for one, the lines `following` them in the cell."""
+    count = 0
+    for new, old in zip(lines, following):
+        if not new.strip() or difflib.SequenceMatcher(None, new.strip(), old.strip()).ratio() < RESEMBLANCE:
+            break
+        count += 1
+    return count
