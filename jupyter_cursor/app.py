@@ -7,8 +7,9 @@ from functools import partial
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Dict, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Int, List, Unicode
 
+from . import protocol
 from . import services as svc
 from ._version import __version__
 from .handlers import handler_routes
@@ -67,9 +68,46 @@ class CursorApp(ExtensionApp):
     )
     chat_history_messages = Int(20, config=True, help="Earlier messages sent with each question.")
 
+    engine_backend = Enum(
+        ["local", "remote"],
+        "local",
+        config=True,
+        help="Where the next-edit model runs: 'local' (a Hugging Face model in this server) or "
+        "'remote' (an OpenAI-compatible completions server: vLLM, TGI, llama.cpp).",
+    )
+    engine_model = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Local model: a directory or a Hugging Face hub id. Default: the model shipped in the "
+        "package (jupyter_cursor/models/default) when present; '' turns the local model off.",
+    )
+    engine_device = Enum(["auto", "cuda", "cpu"], "auto", config=True, help="Device of the local model.")
+    engine_quantization = Enum(
+        ["auto", "4bit", "none"],
+        "auto",
+        config=True,
+        help="'auto': bitsandbytes NF4 on CUDA; on the CPU the faster of NF4 and bf16/fp32.",
+    )
+    engine_dtype = Enum(
+        ["auto", "float32", "bfloat16", "float16"], "auto", config=True, help="Compute dtype."
+    )
+    engine_max_new_tokens = Int(256, config=True, help="Most tokens generated per request.")
+    engine_cpu_threads = Int(
+        0, config=True, help="PyTorch CPU threads (0: PyTorch's default of one per core)."
+    )
+    engine_remote_url = Unicode(
+        "", config=True, help="Base URL of the OpenAI-compatible server (…/v1) for engine_backend='remote'."
+    )
+    engine_remote_model = Unicode("", config=True, help="Model name on the remote server.")
+    engine_remote_api_key = Unicode(
+        "", config=True, help="Bearer token of the remote server; never sent to the browser or logged."
+    )
+
     services: Services
     index = None
     chat = None
+    runtime = None
 
     def initialize_settings(self) -> None:
         if not 0 < self.max_message_bytes < TORNADO_WS_LIMIT:
@@ -93,10 +131,14 @@ class CursorApp(ExtensionApp):
         # tests.
         if self.index_enabled:
             self._start_index(self.serverapp)
+        self._start_engine()
         self._start_apply()
+        self._start_nextedit()
         self._start_chat(self.serverapp)
 
     async def stop_extension(self) -> None:
+        if self.runtime is not None:
+            self.runtime.close()
         if self.chat is not None:
             await self.chat.providers.aclose()
             self.chat.store.close()
@@ -160,6 +202,63 @@ class CursorApp(ExtensionApp):
         self.services.register_method(ApplyRequest.TYPE, apply_method)
         self.services.set_state("apply", svc.READY, "deterministic merge")
 
+    # -- model runtime ------------------------------------------------------------------------------
+
+    def engine_config(self):
+        from .engine import EngineConfig
+        from .models import default_model_path
+
+        model = self.engine_model
+        if model is None:
+            default = default_model_path()
+            model = str(default) if default is not None else ""
+        return EngineConfig(
+            backend=self.engine_backend,
+            model=model,
+            device=self.engine_device,
+            quantization=self.engine_quantization,
+            dtype=self.engine_dtype,
+            max_new_tokens=self.engine_max_new_tokens,
+            cpu_threads=self.engine_cpu_threads,
+            remote_url=self.engine_remote_url,
+            remote_model=self.engine_remote_model,
+            remote_api_key=self.engine_remote_api_key,
+        )
+
+    def _start_engine(self) -> None:
+        from .engine import create_runtime
+
+        self.runtime = create_runtime(self.engine_config(), on_status=self._model_status)
+        self.runtime.start()
+        self._model_status(self.runtime.status())
+
+    def _model_status(self, status: dict) -> None:
+        """The runtime's status as the "model" service (what the status bar shows)."""
+        state = {
+            "not_configured": svc.NOT_CONFIGURED,
+            "loading": svc.STARTING,
+            "connecting": svc.STARTING,
+            "ready": svc.READY,
+            "error": svc.ERROR,
+        }.get(status.get("state", ""), svc.NOT_CONFIGURED)
+        detail = {key: value for key, value in status.items() if key != "state"}
+        message = status.get("last_error") or detail.get("model") or ""
+        self.services.set_state("model", state, str(message), **detail)
+
+    # -- next edit -----------------------------------------------------------------------------------
+
+    def _start_nextedit(self) -> None:
+        from .nextedit import predict
+        from .nextedit.protocol import NextEditRequest
+
+        async def nextedit_method(req: NextEditRequest, emit) -> dict:
+            cells = [protocol.to_dict(cell) for cell in req.cells]
+            events = [protocol.to_dict(event) for event in req.events]
+            # Microseconds of pure Python: no need to leave the loop.
+            return predict(cells, req.cursor.cell_id, events, req.cursor.offset)
+
+        self.services.register_method(NextEditRequest.TYPE, nextedit_method)
+
     # -- chat -----------------------------------------------------------------------------------------
 
     def _start_chat(self, serverapp) -> None:
@@ -168,7 +267,10 @@ class CursorApp(ExtensionApp):
         from .providers import ProviderRegistry
 
         try:
-            registry = ProviderRegistry.from_config(self.providers)
+            from .engine import text_stream
+
+            local = text_stream(self.runtime) if self.runtime is not None else None
+            registry = ProviderRegistry.from_config(self.providers, local_generate=local)
         except ValueError as err:
             # A typo in the configuration must say where it is, not take the server down.
             self.log.error("jupyter_cursor: c.CursorApp.providers is invalid: %s", err)

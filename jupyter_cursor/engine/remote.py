@@ -1,0 +1,183 @@
+"""A remote OpenAI-compatible completions server (vLLM, TGI, llama.cpp) behind the Runtime face.
+
+For JupyterHub: many users share one serving engine, which does its own batching, prefix caching
+and speculation. Here only the text-level rules stay (stop strings, the early stop on rejoining the
+original, replacement by key); priorities are the server's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+
+from .config import EngineConfig, EngineError, GenerationChunk
+from .jobs import Job
+from .runtime import Runtime, StatusCallback
+from .stopping import OutputTracker
+
+# The OpenAI API takes at most four stop strings; the rest are applied here.
+_MAX_REMOTE_STOPS = 4
+
+
+def _base_url(url: str) -> str:
+    url = url.rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def _http_error(status: int, body: str) -> EngineError:
+    try:
+        detail = json.loads(body)
+        detail = detail.get("error", detail)
+        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+    except ValueError:
+        detail = body[:500]
+    code = {401: "unauthorized", 403: "unauthorized", 404: "not_found"}.get(status, "remote_error")
+    return EngineError(code, f"the model server answered {status}: {detail}")
+
+
+class RemoteRuntime(Runtime):
+    def __init__(self, config: EngineConfig, on_status: StatusCallback | None = None):
+        super().__init__(config, on_status)
+        self._state_name = "not_configured" if not config.remote_url else "stopped"
+        self._last_error: str | None = None
+        self._warning: str | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._client: httpx.AsyncClient | None = None
+
+    def _headers(self) -> dict:
+        key = self.config.remote_api_key
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            timeout = httpx.Timeout(self.config.remote_timeout_s, connect=10.0)
+            self._client = httpx.AsyncClient(base_url=_base_url(self.config.remote_url),
+                                             headers=self._headers(), timeout=timeout)
+        return self._client
+
+    def _state(self) -> dict:
+        return {"state": self._state_name, "url": self.config.remote_url, "device": "remote",
+                "queue_length": len(self._tasks), "last_error": self._last_error,
+                "warning": self._warning}
+
+    def _set_state(self, name: str, error: str | None = None) -> None:
+        changed = (name, error) != (self._state_name, self._last_error)
+        self._state_name, self._last_error = name, error
+        if changed:
+            self._notify()
+
+    def start(self) -> None:
+        """Probe the server (GET /v1/models) in the background: reachable, key accepted, model served."""
+        super().start()
+        if not self.config.remote_url or self._loop is None:
+            return
+        self._set_state("loading")
+        self._spawn(self._probe())
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _probe(self) -> None:
+        try:
+            response = await self._http().get("/models")
+        except httpx.HTTPError as e:
+            self._set_state("error", f"cannot reach {self.config.remote_url}: {e!r}")
+            return
+        if response.status_code != 200:
+            self._set_state("error", str(_http_error(response.status_code, response.text)))
+            return
+        try:
+            served = [m.get("id") for m in response.json().get("data", [])]
+        except (ValueError, AttributeError):
+            served = []
+        # llama.cpp answers for any model name, so an unlisted one is a warning, not an error.
+        model = self.config.remote_model
+        self._warning = (f"model {model!r} is not among those served: {served}"
+                         if model and served and model not in served else None)
+        self._set_state("ready")
+
+    def _submit(self, job: Job) -> None:
+        if not self.config.remote_url:
+            raise EngineError("not_configured", "no remote model server configured")
+        task = self._spawn(self._stream(job))
+        job.on_cancel = lambda _job: task.cancel()
+
+    async def _stream(self, job: Job) -> None:
+        request = job.request
+        job.started = time.perf_counter()
+        body = {
+            "model": self.config.remote_model,
+            "prompt": request.prompt,
+            "max_tokens": request.max_new_tokens or self.config.max_new_tokens,
+            "temperature": request.temperature,
+            "stream": True,
+        }
+        if request.stop:
+            body["stop"] = request.stop[:_MAX_REMOTE_STOPS]
+        tracker = OutputTracker(request.stop, request.original, request.rejoin_chars)
+        raw, reason, pieces, first = "", None, 0, None
+        try:
+            async with self._http().stream("POST", "/completions", json=body) as response:
+                if response.status_code != 200:
+                    error = _http_error(response.status_code, (await response.aread()).decode(errors="replace"))
+                    self._last_error = str(error)
+                    job.emit(error)
+                    return
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # SSE comments, blank separators, event names
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    choice = json.loads(data)["choices"][0]
+                    piece = choice.get("text") or ""
+                    if piece:
+                        pieces += 1
+                        first = first or time.perf_counter()
+                        raw += piece
+                        text, reason = tracker.update(raw)
+                        if reason is not None:
+                            break  # leaving the block closes the stream: the server stops too
+                        if text != job.text and text.startswith(job.text):
+                            job.emit(GenerationChunk(text=text, delta=text[len(job.text):]))
+                    finish = choice.get("finish_reason")
+                    if finish:
+                        reason = "length" if finish == "length" else "stop" if request.stop else "eos"
+        except asyncio.CancelledError:
+            job.finish_cancelled()
+            raise
+        except httpx.HTTPError as e:
+            error = EngineError("unreachable", f"the model server {self.config.remote_url} failed: {e!r}")
+            self._set_state("error", str(error))
+            job.emit(error)
+            return
+        except (ValueError, KeyError, IndexError) as e:
+            job.emit(EngineError("bad_response", f"the model server sent something unexpected: {e!r}"))
+            return
+        if self._state_name == "error":
+            self._set_state("ready")  # the server is back
+        text = tracker.update(raw)[0] if reason in ("stop", "rejoined") else tracker.final(raw)
+        now = time.perf_counter()
+        timings = {"prefill_ms": ((first or now) - job.started) * 1000,
+                   "decode_ms": (now - (first or now)) * 1000,
+                   "ttft_ms": ((first or now) - job.started) * 1000, "tokens": pieces}
+        job.emit(GenerationChunk(text=text, delta=text[len(job.text):] if text.startswith(job.text) else text,
+                                 done=True, finish_reason=reason or "eos", timings=job.complete_timings(timings)))
+
+    def close(self) -> None:
+        """Cancel the streams in flight; the HTTP client closes on the loop that made it."""
+        for task in list(self._tasks):
+            task.cancel()
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            asyncio.get_running_loop().create_task(client.aclose())
+        except RuntimeError:  # no loop running: the connections go with the client object
+            pass
