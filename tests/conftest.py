@@ -17,7 +17,7 @@ def jp_server_config():
             "allow_unauthenticated_access": False,
         },
         # Server tests index their temporary root with BM25 only: MiniLM is tested on its own.
-        "CursorApp": {"index_embeddings": False},
+        "CursorApp": {"index_embeddings": False, "engine_model": ""},
     }
 
 

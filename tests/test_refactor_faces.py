@@ -37,7 +37,7 @@ def jp_server_config(llm):
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_cursor": True},
                       "allow_unauthenticated_access": False},
-        "CursorApp": {"index_embeddings": False, "providers": [
+        "CursorApp": {"index_embeddings": False, "engine_model": "", "providers": [
             {"name": "fake", "kind": "openai", "model": "m", "base_url": llm.openai_url}]},
     }
 

@@ -25,6 +25,7 @@ def jp_server_config(llm, monkeypatch):
         },
         "CursorApp": {
             "index_embeddings": False,
+            "engine_model": "",
             "providers": [
                 {"name": "fake", "kind": "openai", "model": "fake-model",
                  "base_url": llm.openai_url, "api_key_env": "FAKE_LLM_KEY"},

@@ -1,0 +1,80 @@
+"""A small local server that speaks the OpenAI completions protocol (streaming), for the remote
+backend's tests."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+KEY = "sk-test-secret"
+
+
+class CompletionsServer:
+    """Streams ``pieces`` as SSE, ``delay`` seconds apart; ignores ``stop`` like a lax server."""
+
+    def __init__(self, pieces, delay=0.0, model="tiny"):
+        self.pieces, self.delay, self.model = pieces, delay, model
+        self.requests: list[dict] = []
+        self.sent: list[int] = []  # pieces written per streamed request
+        self.disconnected = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _json(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _authorized(self):
+                if self.headers.get("Authorization") != f"Bearer {KEY}":
+                    self._json(401, {"error": {"message": "Invalid API key", "type": "invalid_request_error"}})
+                    return False
+                return True
+
+            def do_GET(self):
+                if self._authorized():
+                    self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "json": body, "headers": dict(self.headers)})
+                if not self._authorized():
+                    return
+                if body.get("model") != server.model:
+                    self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
+                                               "type": "NotFoundError", "code": 404}})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                sent = 0
+                server.sent.append(0)
+                try:
+                    for i, piece in enumerate(server.pieces):
+                        finish = "length" if i == len(server.pieces) - 1 else None
+                        event = {"id": "cmpl-1", "object": "text_completion", "model": server.model,
+                                 "choices": [{"index": 0, "text": piece, "finish_reason": finish}]}
+                        self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                        self.wfile.flush()
+                        sent += 1
+                        server.sent[-1] = sent
+                        time.sleep(server.delay)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    server.disconnected.set()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
