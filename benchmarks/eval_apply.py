@@ -2,6 +2,11 @@
 the same run.
 
     python benchmarks/eval_apply.py --split dev [--json out.json] [--limit N]
+    python benchmarks/eval_apply.py --split train --methods engine --failures 20 [--style lazy]
+
+`--failures N` prints N examples the first method gets wrong (with its warnings and a diff of the
+notebook it made against the true one), to study failure classes on the train split; `--style`
+keeps only the examples of one suggestion style. `--slowest N` prints the N slowest examples.
 
 Metrics, per method: notebook exact match (trailing whitespace trimmed), exact match per suggestion
 style, cell-operation F1, the share of examples where a cell the suggestion does not target changed,
@@ -16,6 +21,7 @@ fuzzy patching instead of exact replacement).
 from __future__ import annotations
 
 import argparse
+import difflib
 import gzip
 import json
 import statistics
@@ -118,7 +124,8 @@ def op_keys(before, after):
     return keys
 
 
-def evaluate(rows, method):
+def evaluate(rows, method, failures=None, timings=None):
+    """The figures of `method` on `rows`; failing rows go to `failures`, (ms, row id) to `timings`."""
     fn = METHODS[method]
     per_style = defaultdict(lambda: [0, 0])
     tp = fp = fn_ = 0
@@ -131,6 +138,10 @@ def evaluate(rows, method):
         got, want = result["cells"], row["cells_after"]
         ok = norm_cells(got) == norm_cells(want)
         exact += ok
+        if not ok and failures is not None:
+            failures.append((row, result))
+        if timings is not None:
+            timings.append((latencies[-1], row["id"]))
         per_style[row["style"]][0] += ok
         per_style[row["style"]][1] += 1
         true_ops, got_ops = op_keys(row["cells"], want), op_keys(row["cells"], got)
@@ -172,6 +183,22 @@ def evaluate(rows, method):
     }
 
 
+def show_failure(row, result) -> None:
+    print(f"\n==== {row['id']} style={row['style']} noise={row['noise']} {row['origin']}")
+    print("---- suggestion")
+    print(row["suggestion"])
+    print("---- warnings:", json.dumps(result["warnings"])[:1000])
+    want = {c["id"]: c for c in row["cells_after"]}
+    got = {c["id"]: c for c in result["cells"]}
+    for cid in dict.fromkeys([*want, *got]):
+        a = norm_source(got[cid]["source"]) if cid in got else "<absent>"
+        b = norm_source(want[cid]["source"]) if cid in want else "<absent>"
+        if a != b:
+            diff = difflib.unified_diff(b.split("\n"), a.split("\n"), "want", "got", lineterm="", n=2)
+            print(f"---- cell {cid} (want → got)")
+            print("\n".join(diff))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
@@ -179,14 +206,22 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--style", help="only the examples of this suggestion style")
+    parser.add_argument("--failures", type=int, default=0, help="print this many failing examples")
+    parser.add_argument("--slowest", type=int, default=0, help="print the slowest examples' ids")
     args = parser.parse_args(argv)
     path = Path(args.data) / f"apply_{args.split}.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
+    rows = [r for r in rows if args.style in (None, r["style"])]
     rows = rows[: args.limit] if args.limit else rows
     styles = Counter(r["style"] for r in rows)
     print(f"{path.name}: {len(rows)} examples {dict(styles)}")
-    results = {m: evaluate(rows, m) for m in args.methods.split(",")}
+    methods = args.methods.split(",")
+    failures: list = []
+    timings: list = []
+    results = {m: evaluate(rows, m, failures if i == 0 else None, timings if i == 0 else None)
+               for i, m in enumerate(methods)}
     columns = ["exact_match", "cell_op_f1", "untouched_changed", "leftover_markers",
                "syntax_errors_introduced", "refusals", "latency_ms_p50", "latency_ms_p95"]
     print("| method | " + " | ".join(columns) + " | " + " | ".join(sorted(styles)) + " |")
@@ -195,6 +230,10 @@ def main(argv=None) -> int:
         cells = [f"{r[c]:.3f}" if "latency" not in c else f"{r[c]:.1f}" for c in columns]
         cells += [f"{r['per_style'].get(s, 0):.3f}" for s in sorted(styles)]
         print(f"| {method} | " + " | ".join(cells) + " |")
+    for row, result in failures[: args.failures]:
+        show_failure(row, result)
+    for ms, row_id in sorted(timings, reverse=True)[: args.slowest]:
+        print(f"{ms:8.1f} ms  {row_id}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

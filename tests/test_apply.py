@@ -140,6 +140,25 @@ def test_marker_like_lines_that_the_cell_contains_are_code():
     assert diff.cells[0]["source"] == "class P(Protocol):\n    def f(self) -> str:\n        ..."
 
 
+# -- failures found on the train split, one rule each ------------------------------------------------
+
+
+def test_lazy_run_ends_where_its_last_two_context_lines_stand_together():
+    # A new test function copying its neighbour's body: its closing context `def test_b():` + `"""`
+    # must end the stretch, not a later lone `"""` (which deleted test_b's body).
+    source = (
+        'def test_a():\n    assert a()\n\n\ndef test_b():\n    """\n    B works.\n    """\n'
+        '    x = make()\n    assert x\n\n\ndef test_c():\n    """\n    C works.\n    """\n    assert c()\n'
+    )
+    answer = (
+        '```python\n# ... existing code ...\n    assert a()\n\n\ndef test_new():\n    """\n    New works.\n'
+        '    """\n    x = make()\n    assert x\n\n\ndef test_b():\n    """\n# ... existing code ...\n```'
+    )
+    diff = apply_suggestion([cell("t", source)], answer)
+    new = 'def test_new():\n    """\n    New works.\n    """\n    x = make()\n    assert x\n\n\n'
+    assert diff.cells[0]["source"] == source.replace("def test_b", new + "def test_b")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -22,6 +22,9 @@ from .matching import indent_delta, indent_of, is_trivial, keep_original_text, r
 EDGE_LINES = 3  # lines at each end of a run whose occurrences in the cell start/end a stretch
 MAX_EDGE_CANDIDATES = 60  # occurrences per edge considered (a line like `return x` recurs)
 MAX_EVALUATIONS = 300  # stretches scored per run, nearest in length to the run first
+# Context lines at a run's edge that count towards placing it (a third would reward the run's new
+# code where it copies the code next to it).
+EDGE_DEPTH = 2
 RESEMBLANCE = 0.6  # a changed line at a run's edge replaces a cell line at least this similar
 
 
@@ -137,10 +140,11 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
     if not pairs:
         return _edge_edit(lines, original, fixed_start, fixed_end)
     best: list[tuple[tuple, int, int, list]] = []
-    free_edges = (fixed_start is None) + (fixed_end is None)
+    depth_cap = min(EDGE_DEPTH, sum(1 for key in run_keys if key))
+    most_edges = depth_cap * ((fixed_start is None) + (fixed_end is None))
     for count, (s, e) in enumerate(pairs):
         if count >= MAX_EVALUATIONS or (
-            best and best[0][0][0] == -free_edges and abs((e - s) - len(lines)) > best[0][0][1]
+            best and best[0][0][0] == -most_edges and abs((e - s) - len(lines)) > best[0][0][1]
         ):
             break  # no later stretch can beat the best: its length alone costs more
         matcher = difflib.SequenceMatcher(None, run_keys, keys[s:e], autojunk=False)
@@ -153,9 +157,10 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         consistent = _indent_consistency(lines, original, matched_pairs)
         # The run's first and last lines are context a model shows to place it: a stretch that
         # starts and ends on them beats one that fits more lines of the run's new code (code that
-        # copies an existing function resembles it).
-        edges = (keys[s] == run_keys[0] and fixed_start is None) + (
-            keys[e - 1] == run_keys[-1] and fixed_end is None
+        # copies an existing function resembles it). The deeper the context agrees line for line
+        # at an edge, the likelier the place: `def g():` + `"""` beats a lone `"""` of `def h():`.
+        edges = (fixed_start is None and _depth(run_keys, keys[s:e], depth_cap)) + (
+            fixed_end is None and _depth(run_keys[::-1], keys[s:e][::-1], depth_cap)
         )
         score = (-edges, len(lines) + (e - s) - 2 * matched, -consistent)
         if best and score > best[0][0]:
@@ -170,6 +175,19 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         return "a part of the snippet fits several places in the cell equally well"
     start, end, new = placements.pop()
     return start, end, list(new)
+
+
+def _depth(run_keys: list[str], stretch: list[str], cap: int) -> int:
+    """Non-blank lines, up to `cap`, that the run and the stretch share from their first lines on,
+    in order (blank lines skipped on both sides: models add and drop them)."""
+    run_lines = (key for key in run_keys if key)
+    stretch_lines = (key for key in stretch if key)
+    depth = 0
+    for a, b in zip(run_lines, stretch_lines):
+        if a != b or depth == cap:
+            break
+        depth += 1
+    return depth
 
 
 def _edge_edit(lines, original, fixed_start, fixed_end):
