@@ -159,6 +159,38 @@ def test_lazy_run_ends_where_its_last_two_context_lines_stand_together():
     assert diff.cells[0]["source"] == source.replace("def test_b", new + "def test_b")
 
 
+def test_leading_ellipsis_is_a_marker_even_when_a_docstring_quotes_one():
+    # The cell's docstring holds "...", so the snippet's first "..." read as code and the snippet
+    # replaced the whole module.
+    source = '"""\nUsage:\n    for i in trange(10):\n        ...\n"""\nimport sys\n\n\ndef meter(n):\n    return n'
+    diff = apply_suggestion([cell("f", source)], "```python\n...\ndef meter(n):\n    return n * 2\n```")
+    assert diff.cells[0]["source"] == source.replace("return n", "return n * 2")
+
+
+def test_whole_cell_rewrite_indented_as_a_block_keeps_the_left_margin():
+    # No line in common to measure the indentation by: a code cell starts at the margin.
+    diff = apply_suggestion([cell("v", '__version__ = "1.6.3"\n')], '```python\n    __version__ = "1.6.4"\n```')
+    assert diff.cells[0]["source"] == '__version__ = "1.6.4"'
+    assert diff.warnings == []
+
+
+def test_lazy_run_keeps_the_indentation_of_its_first_context_line():
+    # The edit turns a function body into module code: most matched lines move left, but the
+    # run's first line (context) says the run is not indented; it was indented by 4 (syntax error).
+    source = (
+        "def up():\n    return 'x'\n\n\ndef width(s):\n    try:\n        from u import w\n"
+        "    except ImportError:\n        return len(s)\n    else:\n        return w(s)\n"
+    )
+    new = (
+        "try:\n    from u import w\nexcept ImportError:\n    width = len\nelse:\n    def width(s):\n"
+        "        return w(s) or 0"
+    )
+    answer = f"```python\n# ... existing code ...\n    return 'x'\n\n\n{new}\n```"
+    diff = apply_suggestion([cell("u", source)], answer)
+    assert diff.cells[0]["source"] == "def up():\n    return 'x'\n\n\n" + new
+    assert diff.warnings == []
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -42,11 +42,11 @@ class _Run:
 
 
 def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
-    # A marker-like line that the cell itself contains ("..." as a stub body) is code.
     literal = {line.strip() for line in original}
+    filled = [i for i, line in enumerate(snippet) if line.strip()]
     segments: list[list[str]] = [[]]
-    for line in snippet:
-        if is_marker(line) and line.strip() not in literal:
+    for i, line in enumerate(snippet):
+        if is_marker(line) and (line.strip() not in literal or _edge_elision(snippet, i, filled)):
             segments.append([])
         else:
             segments[-1].append(line)
@@ -55,6 +55,16 @@ def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
         if any(line.strip() for line in segment):
             runs.append(_Run(strip_blank_edges(segment), index > 0, index < len(segments) - 1))
     return runs
+
+
+def _edge_elision(snippet: list[str], i: int, filled: list[int]) -> bool:
+    """A marker-like line that the cell itself contains ("..." as a stub body) is code, except as
+    the snippet's first non-blank line, or its last after a line that opens no block: code does
+    not start with a stub body, and a "..." closing a snippet elides the rest (a cell quoting
+    "..." in a docstring made the snippet read as the whole new cell)."""
+    if i == filled[0]:
+        return True
+    return i == filled[-1] and not snippet[filled[-2]].rstrip().endswith(":")
 
 
 def merge_lazy(original: list[str], snippet: list[str]) -> LazyResult:
@@ -97,10 +107,16 @@ def _whole(run: list[str], original: list[str]):
         None, [l.strip() for l in run], [l.strip() for l in original], autojunk=False
     )
     pairs = [(original[b + k], run[a + k]) for a, b, n in matcher.get_matching_blocks() for k in range(n)]
-    delta = indent_delta(pairs)
+    # With no line in common, the cell's margin: a one-line cell rewritten and indented as a block
+    # (`    __version__ = "1.6.4"`) stays at the left margin.
+    delta = indent_delta(pairs) if pairs else _margin(original) - _margin(run)
     if delta < 0 and any(line.strip() and indent_of(line) < -delta for line in run):
         delta = 0  # not a uniform indentation: keep the run as written
     return 0, len(original), reindent(run, delta)
+
+
+def _margin(lines: list[str]) -> int:
+    return min((indent_of(line) for line in lines if line.strip()), default=0)
 
 
 def _edge_positions(run_keys: list[str], where, pos: int, from_end: bool) -> list[int]:
@@ -233,9 +249,13 @@ def _run_indent(lines, original, matched_pairs) -> int:
     its indentation) say when they agree, else the most common change over all matched lines
     (lines of rewritten code may match at other depths)."""
     edge = [(a, b) for a, b in (matched_pairs[0], matched_pairs[-1]) if lines[a].strip()]
-    deltas = {indent_of(original[b]) - indent_of(lines[a]) for a, b in edge}
-    if len(deltas) == 1:
-        return deltas.pop()
+    # The run's own first or last line, when matched, is the context the model copied: the lines
+    # between may be re-indented by the edit itself (a function body turned into module code).
+    outer = [(a, b) for a, b in edge if a in (0, len(lines) - 1)]
+    for pairs in (edge, outer):
+        deltas = {indent_of(original[b]) - indent_of(lines[a]) for a, b in pairs}
+        if len(deltas) == 1:
+            return deltas.pop()
     return indent_delta([(original[b], lines[a]) for a, b in matched_pairs])
 
 
