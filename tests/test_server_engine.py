@@ -92,6 +92,7 @@ async def test_local_model_loads_and_reports_device_dtype_memory_and_load_time(j
     assert model["state"] == "ready", model
     assert model["device"] == "cpu" and model["dtype"] == "float32"
     assert model["memory_bytes"] > 0 and model["load_time_s"] > 0
+    assert "cpu float32" in model["message"] and "loaded in" in model["message"]  # the tooltip
 
     # The chat provider of kind "local" streams from the same runtime.
     ws = await jp_ws_fetch("jupyter-cursor", "ws")

@@ -104,9 +104,20 @@ async def test_search_requires_authentication(jp_fetch):
     assert info.value.code == 403
 
 
-async def test_status_reports_the_index_and_a_corrupt_notebook(jp_fetch, jp_root_dir):
-    (jp_root_dir / "broken.ipynb").write_text("{ this is not a notebook")
-    (jp_root_dir / "fine.py").write_text("def hello():\n    return 'world'\n")
+@pytest.fixture
+def root_files(jp_root_dir, request):
+    """Files on disk before the server starts (its first scan finds them; a file written behind
+    the server's back later is only seen on the next scan). List it before jp_fetch."""
+    for name, text in request.param.items():
+        (jp_root_dir / name).write_text(text)
+
+
+def files(named: dict):
+    return pytest.mark.parametrize("root_files", [named], indirect=True)
+
+
+@files({"broken.ipynb": "{ this is not a notebook", "fine.py": "def hello():\n    return 'world'\n"})
+async def test_status_reports_the_index_and_a_corrupt_notebook(root_files, jp_fetch):
     await jp_fetch("jupyter-cursor", "status")
 
     async def ready():
@@ -120,8 +131,8 @@ async def test_status_reports_the_index_and_a_corrupt_notebook(jp_fetch, jp_root
     assert index["modes"] == ["bm25"]
 
 
-async def test_search_over_the_websocket(jp_fetch, jp_ws_fetch, jp_root_dir):
-    (jp_root_dir / "tools.py").write_text("def normalise_phone_number(raw):\n    return raw\n")
+@files({"tools.py": "def normalise_phone_number(raw):\n    return raw\n"})
+async def test_search_over_the_websocket(root_files, jp_ws_fetch):
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
 
     async def hits():
