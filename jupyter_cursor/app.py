@@ -26,6 +26,24 @@ INDEX_STATUS_KEYS = (
 )
 
 
+def describe_model(status: dict) -> str:
+    """One line for the status bar's tooltip: which model, where, how big, how fast it loaded."""
+    if status.get("last_error"):
+        return str(status["last_error"])
+    name = str(status.get("model") or "")
+    if name.rstrip("/").endswith("models/default"):
+        name = "built-in next-edit model"
+    parts = [name] if name else []
+    if status.get("device"):
+        precision = status.get("quantization") if status.get("quantization") not in (None, "none") else None
+        parts.append(f"{status['device']} {precision or status.get('dtype', '')}".strip())
+    if status.get("memory_bytes"):
+        parts.append(f"{status['memory_bytes'] / 2**20:.0f} MB")
+    if status.get("load_time_s"):
+        parts.append(f"loaded in {status['load_time_s']:.1f} s")
+    return ", ".join(parts)
+
+
 class CursorApp(ExtensionApp):
     name = "jupyter_cursor"
     version = __version__
@@ -242,8 +260,7 @@ class CursorApp(ExtensionApp):
             "error": svc.ERROR,
         }.get(status.get("state", ""), svc.NOT_CONFIGURED)
         detail = {key: value for key, value in status.items() if key != "state"}
-        message = status.get("last_error") or detail.get("model") or ""
-        self.services.set_state("model", state, str(message), **detail)
+        self.services.set_state("model", state, describe_model(status), **detail)
 
     # -- next edit -----------------------------------------------------------------------------------
 
