@@ -25,6 +25,15 @@ REQUEST = {
     "cursor": {"cell_id": "c1", "offset": AFTER.index("sales") + 5},
     "events": [{"cell_id": "c1", "before": BEFORE, "after": AFTER}],
 }
+# The last edit's hunk, as both the jupyter-cursor and the zeta prompts show it.
+HUNK = (
+    "@@ -1,4 +1,4 @@\n"
+    " import pandas as pd\n"
+    " \n"
+    "-df = pd.read_csv('a.csv')\n"
+    "+sales = pd.read_csv('a.csv')\n"
+    " df.head()\n"
+)
 RENAMED = {"c1": AFTER.replace("df.head", "sales.head"), "c2": "sales.plot()"}
 
 
@@ -34,9 +43,9 @@ def ctx():
 
 
 def test_registry():
-    assert set(FORMATS) == {"jupyter-cursor"}
+    assert set(FORMATS) == {"jupyter-cursor", "zeta", "sweep"}
     assert isinstance(get_format("jupyter-cursor"), JupyterCursorFormat)
-    with pytest.raises(ValueError, match="known: jupyter-cursor"):
+    with pytest.raises(ValueError, match="known: jupyter-cursor, sweep, zeta"):
         get_format("nope")
 
 
@@ -52,12 +61,7 @@ def test_jupyter_cursor_prompt(ctx):
         "<|edits|>\n"
         "--- c1\n"
         "+++ c1\n"
-        "@@ -1,4 +1,4 @@\n"
-        " import pandas as pd\n"
-        " \n"
-        "-df = pd.read_csv('a.csv')\n"
-        "+sales = pd.read_csv('a.csv')\n"
-        " df.head()\n"
+        + HUNK +
         "<|context|>\n"
         "<|cell|>c0 markdown\n"
         "# Sales\n"
@@ -124,3 +128,150 @@ def test_target_refuses_edits_the_prompt_cannot_lead_to():
     for name in FORMATS:
         with pytest.raises(UnrepresentableEdit):
             get_format(name).target(ctx, {"file": far})
+
+
+ZETA_INSTRUCTION = (
+    "### Instruction:\n"
+    "You are a code completion assistant and your task is to analyze user edits and then rewrite an "
+    "excerpt that the user provides, suggesting the appropriate edits within the excerpt, taking "
+    "into account the cursor location.\n\n"
+)
+
+
+def test_zeta_prompt(ctx):
+    assert get_format("zeta").render(ctx) == ZETA_INSTRUCTION + (
+        "### User Edits:\n"
+        "\n"
+        "User edited nb.ipynb#c1:\n"
+        "```diff\n"
+        + HUNK +
+        "```\n"
+        "\n"
+        "### User Excerpt:\n"
+        "\n"
+        "```nb.ipynb#c1\n"
+        "<|editable_region_start|>\n"
+        "import pandas as pd\n"
+        "\n"
+        "sales<|user_cursor_is_here|> = pd.read_csv('a.csv')\n"
+        "df.head()\n"
+        "<|editable_region_end|>\n"
+        "```\n"
+        "\n"
+        "### Response:\n"
+    )
+
+
+def test_zeta_prompt_of_a_file_with_context_around_the_region():
+    source = "import os\n\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    request = {"path": "m.py", "cells": [{"id": "file", "cell_type": "code", "source": source}],
+               "cursor": {"cell_id": "file", "offset": source.index("return 1")}, "events": []}
+    from jupyter_cursor.nextedit.context import Budget
+
+    ctx = build_context(request, budget=Budget(region_tokens=8))
+    assert get_format("zeta").render(ctx) == ZETA_INSTRUCTION + (
+        "### User Edits:\n"
+        "\n"
+        "\n"
+        "\n"
+        "### User Excerpt:\n"
+        "\n"
+        "```m.py\n"
+        "<|start_of_file|>\n"
+        "import os\n"
+        "\n"
+        "\n"
+        "<|editable_region_start|>\n"
+        "def a():\n"
+        "    <|user_cursor_is_here|>return 1\n"
+        "\n"
+        "\n"
+        "<|editable_region_end|>\n"
+        "def b():\n"
+        "    return 2\n"
+        "```\n"
+        "\n"
+        "### Response:\n"
+    )
+    target = get_format("zeta").target(ctx, {"file": source.replace("return 1", "return 10")})
+    assert target == "<|editable_region_start|>\ndef a():\n    return 10\n\n\n<|editable_region_end|>"
+    assert fmt_edits("zeta", target, ctx) == {"file": source.replace("return 1", "return 10")}
+
+
+def test_zeta_target_and_parse(ctx):
+    fmt = get_format("zeta")
+    target = fmt.target(ctx, {"c1": RENAMED["c1"]})
+    assert target == (
+        "<|editable_region_start|>\n"
+        "import pandas as pd\n\nsales = pd.read_csv('a.csv')\nsales.head()\n"
+        "<|editable_region_end|>"
+    )
+    assert fmt_edits("zeta", target, ctx) == {"c1": RENAMED["c1"]}
+    assert fmt_edits("zeta", target.removesuffix("<|editable_region_end|>"), ctx) == {"c1": RENAMED["c1"]}
+    # As in Zed: text before the start marker (an echoed fence) is ignored; the cursor marker dropped.
+    echoed = "```nb.ipynb#c1\n" + target.replace("sales.head", "sales<|user_cursor_is_here|>.head")
+    assert fmt_edits("zeta", echoed, ctx) == {"c1": RENAMED["c1"]}
+    with pytest.raises(UnrepresentableEdit):
+        fmt.target(ctx, RENAMED)  # one region: the edit of c2 cannot be written
+    two = "<|editable_region_start|>\nx\n<|editable_region_start|>\ny\n<|editable_region_end|>"
+    assert fmt.parse(two, ctx) == []
+
+
+def test_sweep_prompt(ctx):
+    assert get_format("sweep").render(ctx) == (
+        "<|file_sep|>nb.ipynb#c0\n"
+        "# Sales\n"
+        "<|file_sep|>nb.ipynb#c2\n"
+        "df.plot()\n"
+        "<|file_sep|>nb.ipynb#c1.diff\n"
+        "original:\n"
+        "df = pd.read_csv('a.csv')\n"
+        "updated:\n"
+        "sales = pd.read_csv('a.csv')\n"
+        "<|file_sep|>original/nb.ipynb#c1\n"
+        "import pandas as pd\n"
+        "\n"
+        "df = pd.read_csv('a.csv')\n"
+        "df.head()\n"
+        "<|file_sep|>current/nb.ipynb#c1\n"
+        "import pandas as pd\n"
+        "\n"
+        "sales = pd.read_csv('a.csv')\n"
+        "df.head()\n"
+        "<|file_sep|>updated/nb.ipynb#c1\n"
+    )
+
+
+def test_sweep_target_and_parse(ctx):
+    fmt = get_format("sweep")
+    target = fmt.target(ctx, {"c1": RENAMED["c1"]})
+    assert target == "import pandas as pd\n\nsales = pd.read_csv('a.csv')\nsales.head()\n<|file_sep|>"
+    assert fmt_edits("sweep", target, ctx) == {"c1": RENAMED["c1"]}
+    assert fmt_edits("sweep", target.removesuffix("<|file_sep|>"), ctx) == {"c1": RENAMED["c1"]}
+    assert fmt.parse("import pandas<|file_sep|>current/x\n<|file_sep|>", ctx) == []
+    assert fmt.parse(fmt.original(ctx), ctx) == []
+
+
+@pytest.mark.parametrize("name", ["jupyter-cursor", "zeta", "sweep"])
+def test_markers_that_the_code_itself_holds_are_not_leftovers(name):
+    source = 'special = "<|endoftext|> <|file_sep|> <|end|> <|editable_region_end|>"\nx = 1\n'
+    request = {"path": "tok.py", "cells": [{"id": "file", "cell_type": "code", "source": source}],
+               "cursor": {"cell_id": "file", "offset": len(source)}, "events": []}
+    ctx = build_context(request)
+    new = source.replace("x = 1", "x = 2")
+    fmt = get_format(name)
+    # The format's own stop string inside the code would end generation early: not parseable,
+    # but never a broken cell.
+    edits = fmt.parse(fmt.target(ctx, {"file": new}), ctx)
+    assert edits in ([{"cell_id": "file", "source": new}], [])
+    assert fmt.parse("garbage <|file_sep|><|editable_region_start|><|cell|>zz\n", ctx) == []
+
+
+@pytest.mark.parametrize("name", ["jupyter-cursor", "zeta", "sweep"])
+@pytest.mark.parametrize("output", ["", "\n", "<|end|>", "x" * 300_000, "\ufffd\x00", "def f(:\n"])
+def test_random_output_never_breaks_a_cell(ctx, name, output):
+    for edit in get_format(name).parse(output, ctx):
+        # Whatever comes back is a whole cell that still parses (the cursor's cell did before).
+        from jupyter_cursor.apply.syntax import syntax_error
+
+        assert edit["cell_id"] == "c1" and syntax_error(edit["source"]) is None

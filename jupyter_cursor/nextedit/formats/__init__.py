@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from .base import MalformedOutput, PromptFormat, UnrepresentableEdit
 from .jupyter_cursor import JupyterCursorFormat
+from .sweep import SweepFormat
+from .zeta import ZetaFormat
 
 FORMATS: dict[str, type[PromptFormat]] = {
     JupyterCursorFormat.name: JupyterCursorFormat,
+    ZetaFormat.name: ZetaFormat,
+    SweepFormat.name: SweepFormat,
 }
 
 
@@ -23,4 +27,4 @@ def get_format(name: str) -> PromptFormat:
 
 
 __all__ = ["FORMATS", "JupyterCursorFormat", "MalformedOutput", "PromptFormat",
-           "UnrepresentableEdit", "get_format"]
+           "SweepFormat", "UnrepresentableEdit", "ZetaFormat", "get_format"]

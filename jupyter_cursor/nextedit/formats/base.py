@@ -63,8 +63,10 @@ class PromptFormat:
                 return output[: -len(stop)]
         return output
 
-    def check_clean(self, text: str) -> None:
-        leftover = [m for m in self.markers if m in text]
+    def check_clean(self, text: str, original: str) -> None:
+        """MalformedOutput when the rewrite holds a marker its ``original`` text did not (code
+        about tokenizers does hold ``<|endoftext|>``)."""
+        leftover = [m for m in self.markers if m in text and m not in original]
         if leftover:
             raise MalformedOutput(f"leftover marker {leftover[0]!r} in the rewrite")
         if len(text) > MAX_REWRITE_CHARS:

@@ -75,7 +75,7 @@ class JupyterCursorFormat(PromptFormat):
     def read(self, output: str, ctx: NextEditContext) -> list[dict]:
         text = self.strip_stop(output).replace(CURSOR, "")
         new_region, *blocks = text.split(CELL)
-        self.check_clean(new_region)
+        self.check_clean(new_region, ctx.region.text)
         shown = ctx.rewritable()
         others = {}
         for block in blocks:
@@ -84,6 +84,6 @@ class JupyterCursorFormat(PromptFormat):
                 raise MalformedOutput("a cell block without its newlines")
             if cell_id not in shown or cell_id in others:
                 raise MalformedOutput(f"a rewrite of cell {cell_id!r}, which was not shown whole")
-            self.check_clean(source)
+            self.check_clean(source, shown[cell_id].text)
             others[cell_id] = source[:-1]
         return region_edits(ctx, new_region, others)
