@@ -16,7 +16,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 
 import { CursorConnection } from './connection';
-import { suggestionField } from './nextedit/decorations';
+import { keysToCommands, suggestionField } from './nextedit/decorations';
 import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/manager';
 import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
@@ -106,6 +106,7 @@ const searchPlugin: JupyterFrontEndPlugin<void> = {
 
 const NEXT_EDIT_TAB = 'jupyter-cursor:next-edit-tab';
 const NEXT_EDIT_DISMISS = 'jupyter-cursor:next-edit-dismiss';
+const INLINE_ACCEPT = 'inline-completer:accept';
 
 /** The one manager, for tests and for later plugins (chat, refactor) that want it. */
 export const INextEditManager = new Token<NextEditManager>(
@@ -132,7 +133,11 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
     const manager = new NextEditManager(connection);
     extensions.addExtension({
       name: 'jupyter-cursor:next-edit',
-      factory: () => EditorExtensionRegistry.createImmutableExtension(suggestionField)
+      factory: () =>
+        EditorExtensionRegistry.createImmutableExtension([
+          suggestionField,
+          keysToCommands(app.commands)
+        ])
     });
     completions.registerInlineProvider(new NextEditInlineProvider(manager));
 
@@ -146,7 +151,14 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
 
     app.commands.addCommand(NEXT_EDIT_TAB, {
       label: 'Jump to or accept the next-edit suggestion',
-      execute: () => manager.tab(app.shell.currentWidget)
+      execute: () => {
+        // Ghost text of the inline completer at the cursor comes first: Tab accepts it there.
+        const focused = document.activeElement?.closest('.jp-mod-inline-completer-active');
+        if (focused && app.commands.hasCommand(INLINE_ACCEPT)) {
+          return app.commands.execute(INLINE_ACCEPT);
+        }
+        return manager.tab(app.shell.currentWidget);
+      }
     });
     app.commands.addCommand(NEXT_EDIT_DISMISS, {
       label: 'Dismiss the next-edit suggestions',

@@ -4,7 +4,7 @@
  * so that it moves with the document; typing that agrees with it consumes it, anything else in
  * the same editor drops it.
  */
-import { StateEffect, StateField } from '@codemirror/state';
+import { Extension, Prec, StateEffect, StateField } from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView, WidgetType } from '@codemirror/view';
 
 import { Change, consumeTyping } from './diff';
@@ -81,4 +81,30 @@ export const suggestionField = StateField.define<ShownSuggestion | null>({
 
 export function shownSuggestion(view: EditorView): ShownSuggestion | null {
   return view.state.field(suggestionField, false) ?? null;
+}
+
+/**
+ * While a suggestion is shown in the document (the marker class on it), Tab and Escape go to
+ * JupyterLab's command registry before CodeMirror sees them: CodeMirror would otherwise indent
+ * or insert a tab first (it does at the start of a line, where a jump lands), and a key it
+ * handles never reaches the registry. The registry runs whatever the shortcuts bind (those of
+ * schema/plugin.json, which users can rebind); a key it does not bind stays CodeMirror's.
+ */
+export function keysToCommands(commands: {
+  processKeydownEvent(event: KeyboardEvent): void;
+}): Extension {
+  return Prec.highest(
+    EditorView.domEventHandlers({
+      keydown: (event, view) => {
+        if (
+          (event.key !== 'Tab' && event.key !== 'Escape') ||
+          view.dom.closest('.jp-mod-cursorNextEdit') === null
+        ) {
+          return false;
+        }
+        commands.processKeydownEvent(event);
+        return event.defaultPrevented;
+      }
+    })
+  );
 }

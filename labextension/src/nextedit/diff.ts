@@ -26,6 +26,11 @@ export function singleChange(before: string, after: string): Change | null {
   return { from: start, to: endBefore, insert: after.slice(start, endAfter) };
 }
 
+/** `source` with `change` made. */
+export function applyChange(source: string, change: Change): string {
+  return source.slice(0, change.from) + change.insert + source.slice(change.to);
+}
+
 /** True when `change` only inserts text exactly at `offset` (shown as plain ghost text there). */
 export function isInsertionAt(change: Change, offset: number): boolean {
   return change.from === change.to && change.from === offset;

@@ -1,15 +1,22 @@
 /**
- * The next-edit client: one per application. It keeps each open document's recent edits, sends at
- * most one request per document (a newer one cancels the older), and routes each predicted edit:
- * an insertion right at the cursor goes to JupyterLab's inline completer as ghost text; any other
- * edit (elsewhere in the cell, or in another cell) is drawn as an inline diff that Tab jumps to and
- * Tab again accepts, as one undo step. Escape dismisses.
+ * The next-edit client: one per application. It follows every edit of each open document (not
+ * only the keystrokes that JupyterLab's inline completer reacts to: that one skips edits in the
+ * middle of a line, which is where renames happen), coalesces them into events, debounces, and
+ * keeps at most one request in flight per document (a newer one cancels the older).
+ *
+ * Each predicted edit is routed: an insertion right at the cursor goes to JupyterLab's inline
+ * completer as ghost text when the completer asked for it (see provider.ts); any other edit
+ * (elsewhere in the cell, or in another cell) is drawn as an inline diff that Tab jumps to and
+ * Tab again accepts, as one undo step. Escape dismisses. Typing that agrees with a shown
+ * suggestion keeps it without a new request; any other edit drops every suggestion of the
+ * document, since they were predicted from a text that no longer holds.
  */
+import { Text } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled } from '../connection';
 import { DiffStyle, setSuggestion, shownSuggestion } from './decorations';
-import { Change, consumeTyping, isInsertionAt, singleChange } from './diff';
+import { Change, applyChange, consumeTyping, isInsertionAt, singleChange } from './diff';
 import { EditHistory } from './events';
 import { IEditTarget, WireCell } from './targets';
 
@@ -33,11 +40,65 @@ type WirePrediction = { edits?: WireEdit[]; [key: string]: unknown };
 /** What the inline completer shows: ghost text at the cursor, or nothing. */
 export type InlineUpdate = { text: string | null; final: boolean };
 
-type Pending = { cellId: string; change: Change };
+/** How a shown suggestion ended, as the server's opt-in outcome log wants it. */
+export type Outcome = 'accepted' | 'rejected' | 'ignored';
+
+/** A suggestion shown in one cell; `source` is the cell's text it applies to. */
+type Pending = { cellId: string; change: Change; source: string; requestId: string };
 
 const MOD_CLASS = 'jp-mod-cursorNextEdit';
 const TARGET_CLASS = 'jp-mod-cursorNextEdit-target';
 const MARKER_TEXT = 'Tab ⇥';
+
+/** Updates for one consumer (the inline completer), as an async iterable. */
+class UpdateChannel {
+  push(update: InlineUpdate): void {
+    if (!this._closed) {
+      this._queue.push(update);
+      if (update.final) {
+        this._closed = true;
+      }
+      this._wake?.();
+    }
+  }
+
+  close(): void {
+    this.push({ text: null, final: true });
+  }
+
+  async *updates(): AsyncGenerator<InlineUpdate> {
+    while (true) {
+      if (this._queue.length === 0) {
+        await new Promise<void>(resolve => (this._wake = resolve));
+        this._wake = null;
+        continue;
+      }
+      const update = this._queue.shift()!;
+      yield update;
+      if (update.final) {
+        return;
+      }
+    }
+  }
+
+  private _queue: InlineUpdate[] = [];
+  private _wake: (() => void) | null = null;
+  private _closed = false;
+}
+
+/** One request: scheduled (debouncing), then in flight, then done. */
+class Prediction {
+  constructor(
+    readonly cellId: string,
+    /** The cursor, as a JavaScript string index into the cell's text. */
+    readonly offset: number
+  ) {}
+
+  id: string | null = null;
+  timer = 0;
+  inline: UpdateChannel | null = null;
+  snapshot = new Map<string, string>();
+}
 
 class DocumentState {
   constructor(readonly target: IEditTarget) {
@@ -47,11 +108,15 @@ class DocumentState {
   }
 
   history = new EditHistory();
-  inflight: string | null = null;
+  /** The request scheduled or in flight (at most one per document). */
+  prediction: Prediction | null = null;
   pending: Pending[] = [];
-  inline: { cellId: string; change: Change } | null = null;
-  debounceTimer = 0;
-  debounceResolve: ((go: boolean) => void) | null = null;
+  /** Ghost text shown by the inline completer for the last prediction. */
+  inline: Pending | null = null;
+  /** Set while we apply an accepted edit, so that it is not taken for the user's typing. */
+  applying = false;
+  /** The last accepted edit, to recognise its undo (which must not predict the reverse). */
+  accepted: { cellId: string; before: string; after: string } | null = null;
 }
 
 export class NextEditManager {
@@ -59,19 +124,17 @@ export class NextEditManager {
 
   settings: NextEditSettings = { ...DEFAULT_SETTINGS };
 
-  /** Start following a document; returns its state (created once). */
+  /** Start following a document (once). */
   track(target: IEditTarget): void {
     if (this._docs.has(target.widget)) {
       return;
     }
     const doc = new DocumentState(target);
     this._docs.set(target.widget, doc);
-    target.sourceChanged.connect((_, { cellId, source }) => {
-      doc.history.record(cellId, source);
-      this._syncPending(doc, cellId);
-    });
+    target.sourceChanged.connect((_, { cellId, source }) => this._onEdit(doc, cellId, source));
     target.widget.disposed.connect(() => {
-      this._cancelInflight(doc);
+      this._cancel(doc);
+      this._clear(doc, 'ignored');
       target.dispose();
       this._docs.delete(target.widget);
     });
@@ -87,35 +150,44 @@ export class NextEditManager {
   }
 
   /**
-   * Called by the inline completion provider on each keystroke: decide whether to ask the
-   * server, and yield what the inline completer should show while the answer streams in.
+   * Called by the inline completion provider: the ghost text to show at `offset` (a character
+   * index, as the completer counts) while the prediction for the keystroke that triggered it
+   * streams in. A manual request (Alt+\) asks the server at once.
    */
-  async *predict(
+  async *inlineCompletion(
     widget: Widget,
     offset: number,
     manual: boolean
   ): AsyncGenerator<InlineUpdate> {
+    // The completer is called from the same text change we follow; let ours run first.
+    await new Promise(resolve => window.setTimeout(resolve, 0));
     const doc = this._docs.get(widget);
-    if (!doc || !this.settings.enabled || (this.settings.trigger === 'manual' && !manual)) {
+    if (!doc || !this.settings.enabled) {
       return;
     }
     const cellId = doc.target.activeCellId();
     if (!cellId || doc.target.cellType(cellId) !== 'code') {
       return;
     }
-    // Typing that agrees with what is shown keeps it, without a new request.
-    const kept = this._agreeingInline(doc, cellId, offset);
-    if (kept !== null) {
-      yield { text: kept, final: true };
+    const source = doc.target.cells().find(c => c.id === cellId)?.source ?? '';
+    const at = Text.charIndexToJsIndex(offset, source);
+    const inline = doc.inline;
+    if (inline && inline.cellId === cellId && inline.change.from === at) {
+      // Typing that agreed with the ghost text: the rest of it, without a new request.
+      yield { text: inline.change.insert, final: true };
       return;
     }
-    if (doc.pending.length > 0 && !manual) {
+    if (manual) {
+      this._clear(doc, 'ignored');
+      this._schedule(doc, cellId, 0);
+    }
+    const prediction = doc.prediction;
+    if (!prediction || prediction.cellId !== cellId || prediction.offset !== at) {
       return;
     }
-    if (!(await this._debounce(doc))) {
-      return;
-    }
-    yield* this._request(doc, cellId, offset);
+    prediction.inline?.close();
+    prediction.inline = new UpdateChannel();
+    yield* prediction.inline.updates();
   }
 
   /** Tab: jump to the nearest shown edit, or accept it when the cursor is already there. */
@@ -128,23 +200,20 @@ export class NextEditManager {
     const here = doc.pending.find(p => p.cellId === activeId);
     const editor = activeId ? doc.target.editor(activeId) : null;
     if (here && editor) {
-      const shown = shownSuggestion(editor.editor);
       const cursor = editor.editor.state.selection.main.head;
-      if (shown && cursor >= shown.change.from && cursor <= shown.change.to) {
+      if (cursor >= here.change.from && cursor <= here.change.to) {
         this._accept(doc, here);
-        return true;
-      }
-      if (shown) {
-        editor.editor.dispatch({ selection: { anchor: shown.change.from } });
+      } else {
+        editor.editor.dispatch({ selection: { anchor: here.change.from }, scrollIntoView: true });
         editor.focus();
-        return true;
       }
+      return true;
     }
-    const next = here ?? doc.pending[0];
+    const next = doc.pending[0];
     const revealed = await doc.target.reveal(next.cellId);
     if (revealed) {
       this._draw(doc, next);
-      revealed.editor.dispatch({ selection: { anchor: next.change.from } });
+      revealed.editor.dispatch({ selection: { anchor: next.change.from }, scrollIntoView: true });
     }
     return true;
   }
@@ -155,144 +224,180 @@ export class NextEditManager {
     if (!doc || doc.pending.length === 0) {
       return false;
     }
-    this._clear(doc);
+    this._clear(doc, 'rejected');
     return true;
+  }
+
+  // -- following edits ---------------------------------------------------------------------------
+
+  private _onEdit(doc: DocumentState, cellId: string, source: string): void {
+    if (doc.applying) {
+      doc.history.observe(cellId, source);
+      return;
+    }
+    const accepted = doc.accepted;
+    doc.accepted = null;
+    if (accepted && accepted.cellId === cellId && accepted.before === source) {
+      // The user undid an accepted suggestion: suggesting its reverse would be noise.
+      doc.history.observe(cellId, source);
+      this._cancel(doc);
+      this._clear(doc, 'ignored', cellId);
+      return;
+    }
+    doc.history.record(cellId, source);
+    if (this._agrees(doc, cellId, source)) {
+      return;
+    }
+    this._cancel(doc);
+    this._clear(doc, 'ignored', cellId);
+    if (
+      this.settings.enabled &&
+      this.settings.trigger === 'typing' &&
+      doc.target.activeCellId() === cellId &&
+      doc.target.cellType(cellId) === 'code'
+    ) {
+      this._schedule(doc, cellId, this.settings.debounceMs);
+    }
+  }
+
+  /** True when the edit of `cellId` typed (part of) a shown suggestion, which stays shown. */
+  private _agrees(doc: DocumentState, cellId: string, source: string): boolean {
+    const inline = doc.inline;
+    if (inline && inline.cellId === cellId) {
+      const typed = source.length - inline.source.length;
+      const rest =
+        typed > 0 &&
+        source.slice(0, inline.change.from) === inline.source.slice(0, inline.change.from) &&
+        source.slice(inline.change.from + typed) === inline.source.slice(inline.change.from)
+          ? consumeTyping(inline.change, inline.change.from, source.slice(inline.change.from, inline.change.from + typed))
+          : null;
+      if (rest) {
+        doc.inline = { ...inline, change: rest, source };
+        return true;
+      }
+      doc.inline = null;
+      return false;
+    }
+    const index = doc.pending.findIndex(p => p.cellId === cellId);
+    if (index < 0) {
+      return false;
+    }
+    const pending = doc.pending[index];
+    const editor = doc.target.editor(cellId);
+    const shown = editor ? shownSuggestion(editor.editor) : null;
+    if (shown) {
+      // The decoration consumed the typing (see decorations.ts): keep what is left of it.
+      doc.pending[index] = { ...pending, change: shown.change, source };
+      return true;
+    }
+    if (applyChange(pending.source, pending.change) === source) {
+      // The user typed the whole suggestion themselves.
+      this._report(pending, 'accepted');
+      doc.pending.splice(index, 1);
+      this._updateMarkers(doc);
+      return true;
+    }
+    return false;
   }
 
   // -- requests ----------------------------------------------------------------------------------
 
-  private _debounce(doc: DocumentState): Promise<boolean> {
-    window.clearTimeout(doc.debounceTimer);
-    doc.debounceResolve?.(false);
-    return new Promise(resolve => {
-      doc.debounceResolve = resolve;
-      doc.debounceTimer = window.setTimeout(() => {
-        doc.debounceResolve = null;
-        resolve(true);
-      }, this.settings.debounceMs);
-    });
+  private _schedule(doc: DocumentState, cellId: string, delay: number): void {
+    const editor = doc.target.editor(cellId);
+    const offset = editor ? editor.editor.state.selection.main.head : 0;
+    const prediction = new Prediction(cellId, offset);
+    doc.prediction = prediction;
+    prediction.timer = window.setTimeout(() => this._send(doc, prediction), delay);
   }
 
-  private async *_request(
-    doc: DocumentState,
-    cellId: string,
-    offset: number
-  ): AsyncGenerator<InlineUpdate> {
-    this._cancelInflight(doc);
+  private _send(doc: DocumentState, prediction: Prediction): void {
+    if (doc.prediction !== prediction) {
+      return;
+    }
     const cells = doc.target.cells();
-    const snapshot = new Map(cells.map(cell => [cell.id, cell.source]));
-    const updates: { data: WirePrediction; final: boolean }[] = [];
-    let wake: (() => void) | null = null;
-    let finished = false;
-    const push = (data: WirePrediction, final: boolean) => {
-      updates.push({ data, final });
-      wake?.();
-    };
+    prediction.snapshot = new Map(cells.map(cell => [cell.id, cell.source]));
+    const source = prediction.snapshot.get(prediction.cellId) ?? '';
     const { id, result } = this.connection.request<WirePrediction>(
       'nextedit',
       {
         path: doc.target.path,
         cells: cells as WireCell[],
-        cursor: { cell_id: cellId, offset },
+        cursor: {
+          cell_id: prediction.cellId,
+          offset: Text.jsIndexToCharIndex(prediction.offset, source)
+        },
         events: doc.history.events
       },
-      data => push(data, false)
+      data => this._show(doc, prediction, data, false)
     );
-    doc.inflight = id;
+    prediction.id = id;
     result
-      .then(data => push(data, true))
+      .then(data => this._show(doc, prediction, data, true))
       .catch(error => {
         if (!(error instanceof RequestCancelled)) {
           console.warn('jupyter_cursor: next-edit request failed:', error.message);
         }
       })
       .finally(() => {
-        finished = true;
-        if (doc.inflight === id) {
-          doc.inflight = null;
+        prediction.inline?.close();
+        if (doc.prediction === prediction) {
+          doc.prediction = null;
         }
-        wake?.();
       });
-
-    while (true) {
-      if (updates.length === 0) {
-        if (finished) {
-          return;
-        }
-        await new Promise<void>(resolve => (wake = resolve));
-        wake = null;
-        continue;
-      }
-      const { data, final } = updates.shift()!;
-      if (doc.inflight !== id && !final) {
-        return; // replaced by a newer request
-      }
-      yield this._show(doc, cellId, offset, snapshot, data.edits ?? [], final);
-      if (final) {
-        return;
-      }
-    }
   }
 
-  private _cancelInflight(doc: DocumentState): void {
-    if (doc.inflight) {
-      this.connection.cancel(doc.inflight);
-      doc.inflight = null;
+  /** Drop the scheduled or in-flight request of the document. */
+  private _cancel(doc: DocumentState): void {
+    const prediction = doc.prediction;
+    doc.prediction = null;
+    if (!prediction) {
+      return;
+    }
+    window.clearTimeout(prediction.timer);
+    prediction.inline?.close();
+    if (prediction.id) {
+      this.connection.cancel(prediction.id);
     }
   }
 
   // -- showing -----------------------------------------------------------------------------------
 
-  /** Route predicted edits: one insertion at the cursor becomes ghost text, others are drawn. */
+  /** Show a (partial or final) answer: it replaces whatever the previous one showed. */
   private _show(
     doc: DocumentState,
-    cellId: string,
-    offset: number,
-    snapshot: Map<string, string>,
-    edits: WireEdit[],
+    prediction: Prediction,
+    data: WirePrediction,
     final: boolean
-  ): InlineUpdate {
+  ): void {
+    if (doc.prediction !== prediction) {
+      return; // replaced by a newer request
+    }
     const current = new Map(doc.target.cells().map(cell => [cell.id, cell.source]));
     const changes: Pending[] = [];
-    for (const edit of edits) {
-      const before = snapshot.get(edit.cell_id);
+    for (const edit of data.edits ?? []) {
+      const before = prediction.snapshot.get(edit.cell_id);
       // An edit for a cell that has changed since the request (or is gone) is stale.
       if (before === undefined || current.get(edit.cell_id) !== before) {
         continue;
       }
       const change = singleChange(before, edit.source);
       if (change) {
-        changes.push({ cellId: edit.cell_id, change });
+        changes.push({ cellId: edit.cell_id, change, source: before, requestId: prediction.id! });
       }
     }
-    const inline = changes.find(c => c.cellId === cellId && isInsertionAt(c.change, offset));
-    this._clear(doc);
-    if (inline) {
-      doc.inline = inline;
-      return { text: inline.change.insert, final };
-    }
-    doc.inline = null;
-    doc.pending = changes;
-    for (const pending of changes) {
+    const atCursor = prediction.inline
+      ? changes.find(
+          c => c.cellId === prediction.cellId && isInsertionAt(c.change, prediction.offset)
+        )
+      : undefined;
+    this._clear(doc, null);
+    doc.inline = atCursor ?? null;
+    prediction.inline?.push({ text: atCursor?.change.insert ?? null, final });
+    doc.pending = changes.filter(c => c !== atCursor);
+    for (const pending of doc.pending) {
       this._draw(doc, pending);
     }
     this._updateMarkers(doc);
-    return { text: null, final };
-  }
-
-  private _agreeingInline(doc: DocumentState, cellId: string, offset: number): string | null {
-    const inline = doc.inline;
-    if (!inline || inline.cellId !== cellId) {
-      return null;
-    }
-    const source = doc.target.cells().find(c => c.id === cellId)?.source ?? '';
-    const typed = source.slice(inline.change.from, offset);
-    const rest = offset > inline.change.from ? consumeTyping(inline.change, inline.change.from, typed) : null;
-    if (!rest) {
-      doc.inline = null;
-      return null;
-    }
-    return rest.insert;
   }
 
   private _draw(doc: DocumentState, pending: Pending): void {
@@ -302,38 +407,64 @@ export class NextEditManager {
     });
   }
 
-  /** After the user typed in a cell: keep what the typing agreed with, drop the rest. */
-  private _syncPending(doc: DocumentState, cellId: string): void {
-    const index = doc.pending.findIndex(p => p.cellId === cellId);
-    if (index < 0) {
-      return;
-    }
-    const editor = doc.target.editor(cellId);
-    const shown = editor ? shownSuggestion(editor.editor) : null;
-    if (shown) {
-      doc.pending[index] = { cellId, change: shown.change };
-    } else {
-      doc.pending.splice(index, 1);
-    }
-    this._updateMarkers(doc);
-  }
-
   private _accept(doc: DocumentState, pending: Pending): void {
     doc.pending = doc.pending.filter(p => p !== pending);
     const editor = doc.target.editor(pending.cellId);
     editor?.editor.dispatch({ effects: setSuggestion.of(null) });
     const { from, to, insert } = pending.change;
-    doc.target.applyChange(pending.cellId, from, to, insert);
+    const before = doc.target.cells().find(c => c.id === pending.cellId)?.source ?? '';
+    doc.applying = true;
+    try {
+      doc.target.applyChange(pending.cellId, from, to, insert);
+    } finally {
+      doc.applying = false;
+    }
+    const after = doc.target.cells().find(c => c.id === pending.cellId)?.source ?? '';
+    doc.accepted = { cellId: pending.cellId, before, after };
     editor?.editor.dispatch({ selection: { anchor: from + insert.length } });
+    this._report(pending, 'accepted');
     this._updateMarkers(doc);
   }
 
-  private _clear(doc: DocumentState): void {
+  /**
+   * Remove every shown suggestion; `outcome` is what to report for each (null: nothing).
+   * `editing` is the cell whose edit we are called from: its editor is in the middle of an
+   * update, where a dispatch throws, and its decoration field has already dropped what the edit
+   * disagreed with (decorations.ts).
+   */
+  private _clear(doc: DocumentState, outcome: Outcome | null, editing?: string): void {
     for (const pending of doc.pending) {
-      doc.target.editor(pending.cellId)?.editor.dispatch({ effects: setSuggestion.of(null) });
+      if (pending.cellId !== editing) {
+        doc.target.editor(pending.cellId)?.editor.dispatch({ effects: setSuggestion.of(null) });
+      }
+      if (outcome) {
+        this._report(pending, outcome);
+      }
     }
     doc.pending = [];
+    doc.inline = null;
     this._updateMarkers(doc);
+  }
+
+  /**
+   * Tell the server how a suggestion ended, once per request (the server logs it only when the
+   * user opted in). A server that does not know the message answers with an error: ignored.
+   */
+  private _report(pending: Pending, outcome: Outcome): void {
+    if (this._reported.has(pending.requestId)) {
+      return;
+    }
+    this._reported.add(pending.requestId);
+    if (this._reported.size > 1000) {
+      this._reported.delete(this._reported.values().next().value!);
+    }
+    this.outcomes.push({ request_id: pending.requestId, outcome });
+    if (this.outcomes.length > 100) {
+      this.outcomes.shift();
+    }
+    this.connection
+      .request('nextedit_outcome', { request_id: pending.requestId, outcome })
+      .result.catch(() => undefined);
   }
 
   private _updateMarkers(doc: DocumentState): void {
@@ -352,5 +483,9 @@ export class NextEditManager {
     }
   }
 
+  /** The outcomes reported so far (newest last), for tests. */
+  readonly outcomes: { request_id: string; outcome: Outcome }[] = [];
+
   private _docs = new Map<Widget, DocumentState>();
+  private _reported = new Set<string>();
 }

@@ -37,10 +37,13 @@ export class NextEditInlineProvider implements IInlineCompletionProvider {
       return { items: [] };
     }
     const manual = context.triggerKind === InlineCompletionTriggerKind.Invoke;
-    const updates = this.manager.predict(widget, request.offset, manual);
-    const first = await updates.next();
+    const updates = this.manager.inlineCompletion(widget, request.offset, manual);
+    // Partials without ghost text at the cursor (edits drawn elsewhere) are not for the completer.
+    let first = await updates.next();
+    while (!first.done && first.value.text === null && !first.value.final) {
+      first = await updates.next();
+    }
     if (first.done || first.value.text === null) {
-      void drain(updates);
       return { items: [] };
     }
     const item: IInlineCompletionItem = { insertText: first.value.text };
@@ -82,11 +85,4 @@ export class NextEditInlineProvider implements IInlineCompletionProvider {
 
   private _streams = new Map<string, AsyncGenerator<InlineUpdate>>();
   private _counter = 0;
-}
-
-async function drain(updates: AsyncGenerator<InlineUpdate>): Promise<void> {
-  // Edits shown as diffs keep updating while the rest of the answer streams in.
-  for await (const _ of updates) {
-    // nothing to return to the completer
-  }
 }

@@ -1,0 +1,300 @@
+"""Next-edit suggestions in a real JupyterLab: a rename typed in one cell is suggested in this
+cell and the others (the server's deterministic rename predictor, no model), shown as an inline
+diff, Tab jumps and accepts, Escape dismisses, undo restores; the websocket frames show what the
+client sends."""
+
+import json
+import re
+
+import pytest
+
+from browser_support import screenshot
+from lab_server import start_lab_server
+
+pytestmark = pytest.mark.browser
+
+KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+CELLS = [
+    ("load", "code", "df = load()\ndf.describe()"),
+    ("use", "code", "print(df.head())"),
+    ("notes", "markdown", "about df"),
+]
+# No model: the deterministic predictors answer, and nothing heavy loads on a small machine.
+CONFIG = {"CursorApp": {"index_embeddings": False, "engine_model": ""}}
+SETTINGS = "lab/api/settings/jupyter-cursor:plugin"
+WAIT = 30_000
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    server = start_lab_server(
+        tmp_path_factory.mktemp("nextedit"), extra=("--LabApp.expose_app_in_browser=True",),
+        config=CONFIG,
+    )
+    yield server
+    server.stop()
+
+
+class Frames:
+    """The messages of the page's jupyter_cursor websocket(s), both ways, decoded."""
+
+    def __init__(self, page):
+        self.log: list[tuple[str, dict]] = []  # ("out" | "in", message), in arrival order
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws):
+        if "jupyter-cursor/ws" in ws.url:
+            ws.on("framesent", lambda payload: self.log.append(("out", json.loads(payload))))
+            ws.on("framereceived", lambda payload: self.log.append(("in", json.loads(payload))))
+
+    def nextedit_requests(self) -> list[dict]:
+        return [m for d, m in self.log if d == "out" and m.get("type") == "nextedit"]
+
+    def most_in_flight(self) -> int:
+        """The most next-edit requests ever in flight at once: a request ends with its reply
+        or with the client's cancel."""
+        live, most = set(), 0
+        for direction, message in self.log:
+            kind = message.get("type")
+            if direction == "out" and kind == "nextedit":
+                live.add(message["id"])
+            elif direction == "out" and kind == "cancel":
+                live.discard(message["target"])
+            elif direction == "in" and kind in ("result", "error", "cancelled"):
+                live.discard(message.get("id"))
+            most = max(most, len(live))
+        return most
+
+
+def make_notebook(server, name: str) -> str:
+    cells = []
+    for cid, kind, source in CELLS:
+        cell = {"cell_type": kind, "id": cid, "metadata": {}, "source": source}
+        if kind == "code":
+            cell.update(outputs=[], execution_count=None)
+        cells.append(cell)
+    path = re.sub(r"\W+", "_", name) + ".ipynb"
+    server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": {
+        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    return path
+
+
+def open_notebook(page, server, path: str) -> None:
+    # A fresh workspace: the module's server would otherwise reopen the earlier tests' notebooks.
+    page.goto(server.lab_url(f"lab/tree/{path}") + "&reset")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    page.locator(".jp-Notebook .jp-Cell").nth(len(CELLS) - 1).wait_for(timeout=60_000)
+    # The websocket is up once the status item has heard from the server.
+    page.wait_for_function(
+        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
+        " !== 'offline'", timeout=WAIT)
+
+
+def cell(page, index: int):
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def sources(page) -> list[str]:
+    return page.evaluate(
+        """() => {
+          const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells);
+          return [...panel.content.model.cells].map(c => c.sharedModel.getSource());
+        }"""
+    )
+
+
+def wait_sources(page, expected: list[str]) -> None:
+    page.wait_for_function(
+        """expected => {
+          const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells);
+          const now = [...panel.content.model.cells].map(c => c.sharedModel.getSource());
+          return JSON.stringify(now) === JSON.stringify(expected);
+        }""", arg=expected, timeout=WAIT)
+
+
+def cursor_of(page) -> dict:
+    """The active cell's index and the cursor offset in it."""
+    return page.evaluate(
+        """() => {
+          const nb = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content;
+          const view = nb.activeCell.editor.editor;
+          return {cell: nb.activeCellIndex, offset: view.state.selection.main.head,
+                  focused: view.hasFocus};
+        }"""
+    )
+
+
+def type_rename(page, name: str = "sales") -> None:
+    """In the first cell, replace the first `df` by `name`, as a user does: select, type."""
+    cell(page, 0).locator(".cm-line").first.click()
+    page.keyboard.press("Home")
+    page.keyboard.press("Shift+End")
+    page.keyboard.press("Home")  # collapse to the line start whatever the click did
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.type(name, delay=40)
+
+
+def wait_suggestion_in(page, index: int, deleted: str, inserted: str) -> None:
+    target = cell(page, index)
+    target.locator(".jp-CursorNextEdit-insert", has_text=inserted).wait_for(timeout=WAIT)
+    assert target.locator(".jp-CursorNextEdit-delete").inner_text() == deleted
+
+
+def test_typing_a_rename_shows_it_in_this_cell_and_the_others(lab, page):
+    frames = Frames(page)
+    open_notebook(page, lab, make_notebook(lab, "shows"))
+    type_rename(page)
+
+    wait_suggestion_in(page, 0, "df", "sales")  # the other `df` of the cell being edited
+    wait_suggestion_in(page, 1, "df", "sales")  # and in the next cell
+    screenshot(page, "nextedit_suggested")
+    # A marker on each cell that has a suggestion, and on the lines, none on the markdown cell.
+    for index in (0, 1):
+        assert "jp-mod-cursorNextEdit-target" in cell(page, index).get_attribute("class")
+        assert cell(page, index).get_attribute("data-cursor-next-edit") == "Tab ⇥"
+        assert cell(page, index).locator(".jp-CursorNextEdit-line").count() == 1
+    assert "jp-mod-cursorNextEdit-target" not in cell(page, 2).get_attribute("class")
+    # Only the user's typing changed the notebook: suggestions are not edits.
+    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head())", "about df"]
+
+    requests = frames.nextedit_requests()
+    assert requests, "no next-edit request was sent"
+    last = requests[-1]
+    assert last["path"].endswith("shows.ipynb")
+    assert last["cursor"] == {"cell_id": "load", "offset": len("sales")}
+    assert [c["id"] for c in last["cells"]] == ["load", "use", "notes"]
+    assert last["events"][-1] == {"cell_id": "load", "before": "df = load()\ndf.describe()",
+                                  "after": "sales = load()\ndf.describe()"}
+    assert frames.most_in_flight() <= 1
+    assert page.console.errors == []
+
+
+def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, page):
+    open_notebook(page, lab, make_notebook(lab, "accept"))
+    type_rename(page)
+    wait_suggestion_in(page, 1, "df", "sales")
+    wait_suggestion_in(page, 0, "df", "sales")
+
+    # Tab: the cursor jumps to the suggestion of this cell (line 2), nothing changes yet.
+    page.keyboard.press("Tab")
+    page.wait_for_function(
+        "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
+        ".content.activeCell.editor.editor.state.selection.main.head === 'sales = load()\\n'.length",
+        timeout=WAIT)
+    assert sources(page)[0] == "sales = load()\ndf.describe()"
+    screenshot(page, "nextedit_jumped")
+    # Tab again accepts it.
+    page.keyboard.press("Tab")
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head())", "about df"])
+    assert cell(page, 0).locator(".jp-CursorNextEdit-delete").count() == 0
+    # The other cell's suggestion is still shown; Tab goes there, Tab accepts it.
+    assert cell(page, 1).locator(".jp-CursorNextEdit-insert").inner_text() == "sales"
+    page.keyboard.press("Tab")
+    page.wait_for_function(
+        "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
+        ".content.activeCellIndex === 1", timeout=WAIT)
+    assert cursor_of(page) == {"cell": 1, "offset": len("print("), "focused": True}
+    screenshot(page, "nextedit_jumped_to_other_cell")
+    page.keyboard.press("Tab")
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(sales.head())", "about df"])
+    screenshot(page, "nextedit_accepted")
+    # Nothing left to suggest: the marker class is gone, so Tab is Tab again.
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-mod-cursorNextEdit')", timeout=WAIT)
+    assert page.locator(".jp-mod-cursorNextEdit-target").count() == 0
+
+    # One undo restores the accepted edit of this cell, and only it; no reverse suggestion.
+    page.keyboard.press("Control+z")
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head())", "about df"])
+    page.wait_for_timeout(500)  # a wrong "rename back" suggestion would have time to appear
+    assert page.locator(".jp-CursorNextEdit-insert").count() == 0
+    screenshot(page, "nextedit_undone")
+    assert page.console.errors == []
+
+
+def test_escape_dismisses_every_suggestion(lab, page):
+    open_notebook(page, lab, make_notebook(lab, "dismiss"))
+    type_rename(page)
+    wait_suggestion_in(page, 1, "df", "sales")
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-CursorNextEdit-insert, .jp-CursorNextEdit-delete,"
+        " .jp-mod-cursorNextEdit-target').length === 0", timeout=WAIT)
+    # Only the suggestions went: the text is the user's, and the editor still has the focus.
+    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head())", "about df"]
+    assert cursor_of(page) == {"cell": 0, "offset": len("sales"), "focused": True}
+    screenshot(page, "nextedit_dismissed")
+    # With nothing shown, Escape is JupyterLab's again: command mode.
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".jp-Notebook.jp-mod-commandMode", timeout=WAIT)
+
+
+def test_typing_that_disagrees_drops_the_suggestion(lab, page):
+    frames = Frames(page)
+    open_notebook(page, lab, make_notebook(lab, "disagree"))
+    type_rename(page, "sa")
+    wait_suggestion_in(page, 0, "df", "sa")
+    wait_suggestion_in(page, 1, "df", "sa")
+    sent = len(frames.nextedit_requests())
+    # Typing on disagrees with "rename df to sa" in both cells: both go, and the suggestion for
+    # the new name replaces them.
+    page.keyboard.type("les")
+    wait_suggestion_in(page, 0, "df", "sales")
+    wait_suggestion_in(page, 1, "df", "sales")
+    for index in (0, 1):
+        assert cell(page, index).locator(".jp-CursorNextEdit-insert").all_inner_texts() == ["sales"]
+    assert len(frames.nextedit_requests()) > sent
+    assert frames.most_in_flight() <= 1
+    assert page.console.errors == []
+
+
+def test_markdown_cell_sends_nothing(lab, page):
+    frames = Frames(page)
+    open_notebook(page, lab, make_notebook(lab, "markdown"))
+    cell(page, 2).click()
+    page.keyboard.press("Enter")  # the rendered markdown cell opens its editor
+    page.wait_for_function(
+        "() => document.activeElement?.closest('.jp-MarkdownCell .cm-content') != null",
+        timeout=WAIT)
+    page.keyboard.press("Control+Home")
+    for _ in range(5):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.type("notes on", delay=40)
+    wait_sources(page, ["df = load()\ndf.describe()", "print(df.head())", "notes on df"])
+    # Then a code cell edit is sent: the frames are recorded, and the markdown edit is in the
+    # history the server sees, but it asked for nothing.
+    type_rename(page)
+    wait_suggestion_in(page, 1, "df", "sales")
+    requests = frames.nextedit_requests()
+    assert all(r["cursor"]["cell_id"] == "load" for r in requests)
+
+
+def test_setting_off_sends_nothing(lab, page):
+    lab.api(SETTINGS, method="PUT", body={"raw": json.dumps({"nextEdit": {"enabled": False}})})
+    try:
+        frames = Frames(page)
+        open_notebook(page, lab, make_notebook(lab, "off"))
+        type_rename(page)
+        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head())", "about df"])
+        # Enough time for a request and an answer to come and show; none may.
+        page.wait_for_timeout(1500)
+        assert frames.nextedit_requests() == []
+        assert page.locator(".jp-CursorNextEdit-insert").count() == 0
+        screenshot(page, "nextedit_off")
+    finally:
+        lab.api(SETTINGS, method="PUT", body={"raw": "{}"})
+
+
+def test_suggestions_come_back_after_a_server_restart(lab, page):
+    open_notebook(page, lab, make_notebook(lab, "restart"))
+    lab.stop()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'offline'",
+        timeout=WAIT)
+    lab.start()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-CursorStatus')?.dataset.state !== 'offline'",
+        timeout=60_000)
+    type_rename(page)
+    wait_suggestion_in(page, 1, "df", "sales")
