@@ -298,3 +298,106 @@ def test_suggestions_come_back_after_a_server_restart(lab, page):
         timeout=60_000)
     type_rename(page)
     wait_suggestion_in(page, 1, "df", "sales")
+
+
+def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
+    frames = Frames(page)
+    open_notebook(page, lab, make_notebook(lab, "outcomes"))
+
+    def outcomes():
+        return [(m["request_id"], m["outcome"]) for d, m in frames.log
+                if d == "out" and m.get("type") == "nextedit_outcome"]
+
+    def answered():
+        """The id of the latest request whose answer had edits."""
+        ids = [m["id"] for d, m in frames.log
+               if d == "in" and m.get("type") == "result" and m["result"].get("edits")]
+        return ids[-1]
+
+    # Typing on, away from "rename df to sa": that suggestion was ignored.
+    type_rename(page, "sa")
+    wait_suggestion_in(page, 1, "df", "sa")
+    ignored = answered()
+    page.keyboard.type("les")
+    wait_suggestion_in(page, 1, "df", "sales")
+    assert (ignored, "ignored") in outcomes()
+    # Escape: rejected.
+    rejected = answered()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.jp-mod-cursorNextEdit')", timeout=WAIT)
+    assert (rejected, "rejected") in outcomes()
+    # Tab, Tab: accepted, once per suggestion however many cells it changes.
+    page.keyboard.type("_2")
+    wait_suggestion_in(page, 1, "df", "sales_2")
+    accepted = answered()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(df.head())", "about df"])
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head())", "about df"])
+    assert (accepted, "accepted") in outcomes()
+    ids = [request_id for request_id, _ in outcomes()]
+    assert len(ids) == len(set(ids))  # one outcome per suggestion
+    assert page.console.errors == []
+
+
+def test_a_rename_in_the_file_editor(lab, page):
+    (lab.root / "script.py").write_text("df = load()\nprint(df.head())\n")
+    page.goto(lab.lab_url("lab/tree/script.py") + "&reset")
+    editor = page.locator(".jp-FileEditor .cm-content")
+    editor.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
+        " !== 'offline'", timeout=WAIT)
+    page.locator(".jp-FileEditor .cm-line").first.click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.type("sales", delay=40)
+    page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
+    assert page.locator(".jp-FileEditor .jp-CursorNextEdit-delete").inner_text() == "df"
+    screenshot(page, "nextedit_file_editor")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.wait_for_function(
+        """() => {
+          const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
+          return editor.content.model.sharedModel.getSource() === 'sales = load()\\nprint(sales.head())\\n';
+        }""", timeout=WAIT)
+    assert page.locator(".jp-CursorNextEdit-insert").count() == 0
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_the_suggestion_reads_in_light_and_dark_themes(lab, page, theme):
+    open_notebook(page, lab, make_notebook(lab, f"theme {theme}"))
+    page.evaluate("theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})",
+                  theme)
+    try:
+        page.wait_for_function(
+            "theme => document.body.dataset.jpThemeName === theme", arg=theme, timeout=WAIT)
+        type_rename(page)
+        wait_suggestion_in(page, 1, "df", "sales")
+        screenshot(page, f"nextedit_theme_{theme}")
+        colors = page.evaluate(
+            """() => {
+              const style = el => getComputedStyle(el);
+              const insert = document.querySelectorAll('.jp-Cell')[1].querySelector('.jp-CursorNextEdit-insert');
+              const del = document.querySelectorAll('.jp-Cell')[1].querySelector('.jp-CursorNextEdit-delete');
+              const editor = document.querySelectorAll('.jp-Cell')[1].querySelector('.cm-editor');
+              return {insert: style(insert).color, delete: style(del).textDecorationLine,
+                      code: style(editor.querySelector('.cm-line')).color,
+                      background: style(editor).backgroundColor,
+                      light: document.body.dataset.jpThemeLight};
+            }"""
+        )
+        assert colors["light"] == ("true" if theme.endswith("Light") else "false")
+        assert colors["delete"] == "line-through"
+        # Ghost text stands apart from the code and from the background.
+        assert colors["insert"] not in (colors["code"], colors["background"])
+    finally:
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
+                      " {theme: 'JupyterLab Light'})")
+        page.wait_for_function(
+            "() => document.body.dataset.jpThemeName === 'JupyterLab Light'", timeout=WAIT)
