@@ -9,7 +9,6 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 from traitlets import Bool, Dict, Enum, Int, List, Unicode
 
-from . import protocol
 from . import services as svc
 from ._version import __version__
 from .handlers import handler_routes
@@ -120,6 +119,26 @@ class CursorApp(ExtensionApp):
     engine_remote_model = Unicode("", config=True, help="Model name on the remote server.")
     engine_remote_api_key = Unicode(
         "", config=True, help="Bearer token of the remote server; never sent to the browser or logged."
+    )
+
+    nextedit_format = Enum(
+        ["jupyter-cursor", "zeta", "sweep"],
+        "jupyter-cursor",
+        config=True,
+        help="Prompt format of the next-edit model: 'jupyter-cursor' (our own model), 'zeta' (Zed's "
+        "Zeta, Continue's Instinct) or 'sweep' (Sweep's next-edit models).",
+    )
+    nextedit_log = Bool(
+        False,
+        config=True,
+        help="Log each next-edit suggestion shown, with its request (the notebook's cells) and "
+        "whether it was accepted, rejected or ignored, to a local file (nextedit_log_path), for "
+        "'jupyter cursor export-edits'. Nothing leaves this machine.",
+    )
+    nextedit_log_path = Unicode(
+        "",
+        config=True,
+        help="File of the next-edit log (default: <jupyter data dir>/jupyter_cursor/nextedit_log.jsonl).",
     )
 
     services: Services
@@ -265,16 +284,21 @@ class CursorApp(ExtensionApp):
     # -- next edit -----------------------------------------------------------------------------------
 
     def _start_nextedit(self) -> None:
-        from .nextedit import predict
-        from .nextedit.protocol import NextEditRequest
+        from .nextedit import protocol as nextedit_protocol
+        from .nextedit.feedback import SuggestionLog, default_log_path
+        from .nextedit.formats import get_format
+        from .nextedit.model import ModelPredictor
+        from .nextedit.service import NextEditService
 
-        async def nextedit_method(req: NextEditRequest, emit) -> dict:
-            cells = [protocol.to_dict(cell) for cell in req.cells]
-            events = [protocol.to_dict(event) for event in req.events]
-            # Microseconds of pure Python: no need to leave the loop.
-            return predict(cells, req.cursor.cell_id, events, req.cursor.offset)
+        def retrieve(query: str, k: int) -> list[dict]:
+            return self.index.search(query, k) if self.index is not None else []
 
-        self.services.register_method(NextEditRequest.TYPE, nextedit_method)
+        # Without a configured model, the deterministic predictors answer alone.
+        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve)
+        log = SuggestionLog(self.nextedit_log_path or default_log_path()) if self.nextedit_log else None
+        service = NextEditService(model, log)
+        for type_name, method in nextedit_protocol.nextedit_methods(service).items():
+            self.services.register_method(type_name, method)
 
     # -- chat -----------------------------------------------------------------------------------------
 

@@ -1,11 +1,20 @@
-"""The websocket request of next-edit prediction (DESIGN.md's next-edit request)."""
+"""The websocket requests of next-edit prediction, and the methods that answer them (no web code).
+
+``nextedit`` (DESIGN.md's next-edit request) streams partials ``{"edits", "predictor": "model",
+"partial": true}`` while the model writes, then the result ``{"edits", "predictor", "timings":
+{"queue_ms", "prefill_ms", "decode_ms", "total_ms"}}`` (plus ``"model"`` when the model ran).
+``nextedit_outcome`` tells what the user did with a shown suggestion, for the opt-in local log.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from .. import protocol
+from ..protocol import ErrorCode, ProtocolError
+from .service import NextEditService
 
 
 @protocol.request("nextedit")
@@ -16,3 +25,30 @@ class NextEditRequest:
     cells: list[protocol.Cell]
     cursor: protocol.Cursor
     events: list[protocol.EditEvent] = dataclasses.field(default_factory=list)
+
+
+@protocol.request("nextedit_outcome")
+class NextEditOutcome:
+    TYPE: ClassVar[str]
+    id: str
+    request_id: str  # the id of the ``nextedit`` request whose suggestion was shown
+    outcome: Literal["accepted", "rejected", "ignored"]
+
+
+def nextedit_methods(service: NextEditService) -> dict[str, Callable]:
+    """The request methods, by request type, for ``Services.register_method``."""
+
+    async def nextedit(req: NextEditRequest, emit: Callable[[Any], None]) -> dict:
+        request = protocol.to_dict(req)
+        try:
+            return await service.predict(request, emit, request_id=req.id)
+        except ValueError as err:  # the cursor's cell missing, a cell too large
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
+
+    async def nextedit_outcome(req: NextEditOutcome, emit: Callable[[Any], None]) -> dict:
+        if service.log is None:
+            return {"logged": False}
+        service.log.outcome(req.request_id, req.outcome)
+        return {"logged": True}
+
+    return {NextEditRequest.TYPE: nextedit, NextEditOutcome.TYPE: nextedit_outcome}

@@ -8,6 +8,7 @@ that changes nothing: the runtime stops early once the output rejoins it.
 
 from __future__ import annotations
 
+import difflib
 from typing import ClassVar
 
 from ...apply.syntax import syntax_error
@@ -54,6 +55,33 @@ class PromptFormat:
 
     def original(self, ctx: NextEditContext) -> str:
         return self.target(ctx, {})
+
+    def region_so_far(self, output: str) -> str | None:
+        """The part of a completion still streaming that rewrites the region (None: not yet)."""
+        raise NotImplementedError
+
+    def partial(self, output: str, ctx: NextEditContext) -> list[dict]:
+        """The edits a completion still streaming shows so far: its complete lines, then the
+        region's remaining lines once the output's last line is a copy of one of them (the rest
+        is assumed unchanged). [] while that cannot be told."""
+        so_far = self.region_so_far(output)
+        if so_far is None:
+            return []
+        written = so_far.splitlines(keepends=True)
+        if written and not written[-1].endswith("\n"):
+            written.pop()  # a line still being written
+        original = ctx.region.text.splitlines(keepends=True)
+        blocks = difflib.SequenceMatcher(None, original, written, autojunk=False).get_matching_blocks()[:-1]
+        if not blocks or blocks[-1].b + blocks[-1].size != len(written):
+            return []
+        new_region = "".join(written) + "".join(original[blocks[-1].a + blocks[-1].size :])
+        if new_region == ctx.region.text:
+            return []
+        try:
+            self.check_clean(new_region, ctx.region.text)
+            return region_edits(ctx, new_region)
+        except MalformedOutput:
+            return []
 
     # -- helpers for subclasses ------------------------------------------------------------------
 

@@ -72,6 +72,9 @@ class JupyterCursorFormat(PromptFormat):
         parts.append(END)
         return "".join(parts)
 
+    def region_so_far(self, output: str) -> str | None:
+        return output.split(CELL, 1)[0].replace(CURSOR, "")
+
     def read(self, output: str, ctx: NextEditContext) -> list[dict]:
         text = self.strip_stop(output).replace(CURSOR, "")
         new_region, *blocks = text.split(CELL)

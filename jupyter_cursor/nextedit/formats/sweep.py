@@ -66,6 +66,9 @@ class SweepFormat(PromptFormat):
             raise UnrepresentableEdit("the sweep format rewrites one window, not other cells")
         return with_newline(new_region) + FILE_SEP
 
+    def region_so_far(self, output: str) -> str | None:
+        return output
+
     def read(self, output: str, ctx: NextEditContext) -> list[dict]:
         new_region = self.strip_stop(output)
         self.check_clean(new_region, ctx.region.text)

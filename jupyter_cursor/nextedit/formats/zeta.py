@@ -94,6 +94,13 @@ class ZetaFormat(PromptFormat):
             return new_region[:-1]
         return new_region
 
+    def region_so_far(self, output: str) -> str | None:
+        start = output.find(REGION_START)
+        if start < 0:
+            return None
+        so_far = output[start + len(REGION_START) :].replace(CURSOR, "")
+        return so_far[1:] if so_far.startswith("\n") else so_far
+
     def read(self, output: str, ctx: NextEditContext) -> list[dict]:
         content = self.strip_stop(output).replace(CURSOR, "")
         if content.count(REGION_START) > 1 or content.count(REGION_END) > 1:

@@ -1,0 +1,134 @@
+"""``jupyter cursor predict``: the next edit for a request, or for a file of them.
+
+    jupyter cursor predict --request R.json [--json] [--model PATH --format NAME]
+    jupyter cursor predict --batch IN.jsonl --out OUT.jsonl [--model PATH ...]
+
+A request is DESIGN.md's ``{"path", "cells", "cursor", "events"}`` (a line of nes_*.jsonl: extra
+fields ignored). Each output line is ``{"id", "edits", "predictor", "timings"}`` (plus ``"model"``
+when the model ran), or ``{"id", "error"}``. Without --model only the deterministic predictors
+answer; with it the model is loaded once for the whole batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from ._common import UsageError, print_json, read_jsonl, write_jsonl_line
+
+FORMAT_NAMES = ("jupyter-cursor", "zeta", "sweep")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict the next edit of a notebook from its recent edits",
+        description="Next-edit prediction from the command line: a rename carried, the last edit "
+        "repeated, or (with --model) the model's rewrite of the region around the cursor.",
+    )
+    parser.add_argument("--request", help="JSON file of one request ('-': stdin)")
+    parser.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    parser.add_argument("--batch", help="JSON-lines file of requests")
+    parser.add_argument("--out", help="where --batch writes its answers (default: stdout)")
+    parser.add_argument("--model", default="", help="local model directory or hub id (default: none)")
+    parser.add_argument("--format", default="jupyter-cursor", choices=FORMAT_NAMES, help="its prompt format")
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
+    parser.add_argument("--quantization", default="auto", choices=["auto", "4bit", "none"])
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if bool(args.batch) == bool(args.request):
+        raise UsageError("give --request R.json or --batch IN.jsonl")
+    if args.batch and args.json:
+        raise UsageError("--batch always writes JSON lines; --json is for --request")
+    return asyncio.run(_run(args))
+
+
+async def _service(args):
+    from ..nextedit.service import NextEditService, load_model_service
+
+    if not args.model:
+        return NextEditService()
+    from ..engine import EngineConfig
+
+    config = EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
+                          dtype=args.dtype, cpu_threads=args.threads)
+    try:
+        return await load_model_service(config, args.format)
+    except RuntimeError as err:
+        raise UsageError(str(err)) from None
+
+
+async def _run(args) -> int:
+    service = await _service(args)
+    try:
+        if args.request:
+            return await _single(args, service)
+        return await _batch(args, service)
+    finally:
+        if service.model is not None:
+            service.model.runtime.close()
+
+
+def _check(request) -> dict:
+    if not isinstance(request, dict):
+        raise ValueError("a request must be a JSON object")
+    cells, cursor = request.get("cells"), request.get("cursor")
+    if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("id"), str)
+                                              and isinstance(c.get("source"), str) for c in cells):
+        raise ValueError("cells must be a list of {id, cell_type, source}")
+    if not isinstance(cursor, dict) or not isinstance(cursor.get("cell_id"), str) \
+            or not isinstance(cursor.get("offset"), int):
+        raise ValueError("cursor must be {cell_id, offset}")
+    if cursor["cell_id"] not in {c["id"] for c in cells}:
+        raise ValueError(f"the cursor's cell {cursor['cell_id']!r} is not among the cells")
+    events = request.get("events") or []
+    if not isinstance(events, list) or not all(
+        isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("cell_id", "before", "after"))
+        for e in events
+    ):
+        raise ValueError("events must be a list of {cell_id, before, after}")
+    cells = [{"cell_type": "code", **c} for c in cells]
+    return {"path": str(request.get("path") or ""), "cells": cells, "cursor": cursor, "events": events}
+
+
+async def _single(args, service) -> int:
+    try:
+        text = sys.stdin.read() if args.request == "-" else open(args.request, encoding="utf-8").read()
+    except OSError as err:
+        raise UsageError(f"cannot read {args.request}: {err.strerror}") from None
+    try:
+        answer = await service.predict(_check(json.loads(text)))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.json:
+        print_json(answer)
+        return 0
+    if not answer["edits"]:
+        print("no edit")
+    for edit in answer["edits"]:
+        print(f"--- cell {edit['cell_id']} ({answer['predictor']})")
+        print(edit["source"])
+    print(f"{answer['timings']['total_ms']:.1f} ms")
+    return 0
+
+
+async def _batch(args, service) -> int:
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        for number, line in read_jsonl(args.batch):
+            request_id = line.get("id", number)
+            try:
+                answer = await service.predict(_check(line))
+            except (KeyError, TypeError, ValueError) as err:
+                write_jsonl_line(out, {"id": request_id, "error": f"{type(err).__name__}: {err}"})
+                continue
+            write_jsonl_line(out, {"id": request_id, **answer})
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0

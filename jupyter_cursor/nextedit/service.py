@@ -1,0 +1,76 @@
+"""The next-edit ensemble behind the websocket and the CLI.
+
+The deterministic predictors (predictor.py: a rename carried, the last edit repeated) answer at once
+when they apply; otherwise the model answers, streaming partial edits, when one is loaded; otherwise
+nothing is suggested. benchmarks/eval_nextedit.py measures this order against each predictor alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from .feedback import SuggestionLog
+from .model import ModelAnswer, ModelPredictor
+from .predictor import predict
+
+Emit = Callable[[dict], None]
+
+
+class NextEditService:
+    def __init__(self, model: ModelPredictor | None = None, log: SuggestionLog | None = None):
+        self.model = model
+        self.log = log
+
+    async def predict(self, request: dict, emit: Emit | None = None, request_id: str | None = None) -> dict:
+        """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}``; when
+        the model ran, also ``"model": {"finish_reason", "well_formed", "refused"}``. Partials
+        ``{"edits", "predictor": "model", "partial": True}`` go to ``emit`` while it writes."""
+        started = time.perf_counter()
+        cursor = request["cursor"]
+        result = predict(request["cells"], cursor["cell_id"], request.get("events") or [], cursor["offset"])
+        if not result["edits"] and self.model is not None and self.model.available():
+            result = await self._ask_model(request, emit)
+        result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        if self.log is not None and request_id is not None and result["edits"]:
+            self.log.shown(request_id, request, result)
+        return result
+
+    async def _ask_model(self, request: dict, emit: Emit | None) -> dict:
+        answer: ModelAnswer | None = None
+        async for item in self.model.stream(request):
+            if isinstance(item, ModelAnswer):
+                answer = item
+            elif emit is not None:
+                emit({"edits": item, "predictor": "model", "partial": True})
+        timings = answer.timings if answer else {}
+        return {
+            "edits": answer.edits if answer else [],
+            "predictor": "model" if answer and answer.edits else None,
+            "timings": {key: round(float(timings.get(key, 0.0)), 3)
+                        for key in ("queue_ms", "prefill_ms", "decode_ms")},
+            "model": {"finish_reason": answer.finish_reason if answer else None,
+                      "well_formed": bool(answer and answer.well_formed),
+                      "refused": answer.refused if answer else None},
+        }
+
+
+async def load_model_service(config, format_name: str, log: SuggestionLog | None = None,
+                             poll_s: float = 0.05) -> NextEditService:
+    """A service over a runtime started from ``config`` (an EngineConfig), once it is ready: for
+    the CLI and the evaluation, which load the model once for many requests. RuntimeError when it
+    fails to load; the caller closes ``service.model.runtime``."""
+    from ..engine import create_runtime
+    from .formats import get_format
+
+    fmt = get_format(format_name)  # ValueError before seconds of loading
+    runtime = create_runtime(config)
+    runtime.start()
+    while runtime.status().get("state") in ("loading", "connecting", "stopped"):
+        await asyncio.sleep(poll_s)
+    status = runtime.status()
+    if status.get("state") != "ready":
+        runtime.close()
+        raise RuntimeError(f"the model did not load: {status.get('last_error') or status.get('state')}")
+    return NextEditService(ModelPredictor(runtime, fmt), log)

@@ -1,0 +1,148 @@
+"""The model predictor and the ensemble service over real runtimes: a tiny random local model
+(real loading code; gibberish out, so no edit and never a broken cell) and the remote backend
+against a local completions server that streams a scripted answer."""
+
+import asyncio
+
+import pytest
+
+from completions_server import KEY
+from jupyter_cursor.apply.syntax import syntax_error
+from jupyter_cursor.engine import EngineConfig, create_runtime
+from jupyter_cursor.engine.testing import build_random_model
+from jupyter_cursor.nextedit.formats import get_format
+from jupyter_cursor.nextedit.model import ModelPredictor
+from jupyter_cursor.nextedit.service import NextEditService, load_model_service
+from test_engine_remote import serve  # noqa: F401 (the fixture: a completions server per test)
+
+SOURCE = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n\n\nprint(area(2))\n"
+EDITED = SOURCE.replace("def area(r):", "def area(radius):")
+REQUEST = {
+    "path": "shapes.ipynb",
+    "cells": [{"id": "a", "cell_type": "code", "source": EDITED},
+              {"id": "b", "cell_type": "markdown", "source": "Areas"}],
+    "cursor": {"cell_id": "a", "offset": EDITED.index("radius") + 6},
+    # Not a rename the deterministic predictor carries: "r" is one letter, still being typed.
+    "events": [{"cell_id": "a", "before": SOURCE, "after": EDITED}],
+}
+WANTED = EDITED.replace("math.pi * r * r", "math.pi * radius * radius")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return build_random_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+async def remote_service(server, log=None):
+    config = EngineConfig(backend="remote", remote_url=server.url, remote_model=server.model,
+                          remote_api_key=KEY)
+    return await load_model_service(config, "jupyter-cursor", log)
+
+
+def lines(text):
+    return text.splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("format_name", ["jupyter-cursor", "zeta", "sweep"])
+def test_tiny_random_model_gives_no_edit_and_never_a_broken_cell(tiny_model, format_name):
+    config = EngineConfig(model=str(tiny_model), device="cpu", quantization="none", dtype="float32",
+                          cpu_threads=1, max_new_tokens=64)
+
+    async def main():
+        service = await load_model_service(config, format_name)
+        try:
+            return await service.predict(REQUEST)
+        finally:
+            service.model.runtime.close()
+
+    answer = asyncio.run(main())
+    for edit in answer["edits"]:  # random weights: almost surely none, and never a broken cell
+        assert syntax_error(edit["source"]) is None
+    model = answer["model"]
+    assert model["finish_reason"] in ("length", "eos", "stop", "rejoined")
+    assert model["well_formed"] == (model["finish_reason"] != "length" and model["refused"] is None)
+    timings = answer["timings"]
+    assert set(timings) == {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
+    assert timings["prefill_ms"] > 0 and timings["total_ms"] >= timings["prefill_ms"]
+
+
+def test_streams_partial_edits_then_the_final_one(serve):
+    target = get_format("jupyter-cursor").target(build(REQUEST), {"a": WANTED})
+    server = serve(lines(target) + ["never read"], delay=0.01)
+    partials = []
+
+    async def main():
+        service = await remote_service(server)
+        return await service.predict(REQUEST, partials.append)
+
+    answer = asyncio.run(main())
+    assert answer["edits"] == [{"cell_id": "a", "source": WANTED}]
+    assert answer["predictor"] == "model" and answer["model"]["well_formed"]
+    assert answer["model"]["finish_reason"] in ("stop", "rejoined")
+    assert set(answer["timings"]) == {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
+    # The edited line arrives before the end: the partial shows it with the rest unchanged.
+    assert partials and partials[0] == {"edits": [{"cell_id": "a", "source": WANTED}],
+                                        "predictor": "model", "partial": True}
+    sent = server.requests[-1]["json"]
+    assert sent["stop"] == ["<|end|>"] and sent["prompt"].endswith("<|rewrite|>\n")
+
+
+def build(request):
+    from jupyter_cursor.nextedit.context import build_context
+
+    return build_context(request)
+
+
+def test_a_newer_request_for_the_same_notebook_replaces_the_older(serve):
+    target = get_format("jupyter-cursor").target(build(REQUEST), {"a": WANTED})
+    server = serve(lines(target) + ["x"], delay=0.2)
+
+    async def main():
+        service = await remote_service(server)
+        older = asyncio.create_task(service.predict(REQUEST))
+        await asyncio.sleep(0.3)
+        newer = await service.predict(REQUEST)
+        return await older, newer
+
+    older, newer = asyncio.run(main())
+    assert older["edits"] == [] and older["model"]["finish_reason"] == "replaced"
+    assert newer["edits"] == [{"cell_id": "a", "source": WANTED}]
+
+
+def test_an_answer_that_undoes_the_users_edit_is_refused(serve):
+    server = serve(lines(SOURCE) + ["<|end|>", "x"])  # the cell as it was before the edit
+
+    async def main():
+        return await (await remote_service(server)).predict(REQUEST)
+
+    answer = asyncio.run(main())
+    assert answer["edits"] == [] and answer["model"]["refused"] == "undoes the last edit"
+
+
+def test_deterministic_predictors_answer_without_asking_the_model(serve):
+    server = serve(["<|end|>"])
+    renamed = "sales = load()\nsales.head()\n"
+    request = {"path": "x.ipynb", "cells": [{"id": "a", "cell_type": "code", "source": renamed},
+                                            {"id": "b", "cell_type": "code", "source": "df.plot()"}],
+               "cursor": {"cell_id": "a", "offset": 5},
+               "events": [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": renamed}]}
+
+    async def main():
+        return await (await remote_service(server)).predict(request)
+
+    answer = asyncio.run(main())
+    assert answer["predictor"] == "rename" and answer["edits"] == [{"cell_id": "b", "source": "sales.plot()"}]
+    assert [r for r in server.requests if r["path"].endswith("/completions")] == []
+
+
+def test_without_a_model_the_deterministic_ensemble_answers_alone():
+    runtime = create_runtime(EngineConfig(model=""))
+    service = NextEditService(ModelPredictor(runtime, get_format("jupyter-cursor")))
+    answer = asyncio.run(service.predict(REQUEST))
+    assert answer["edits"] == [] and answer["predictor"] is None and "model" not in answer
+
+
+def test_a_model_that_fails_to_load_is_reported(tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(RuntimeError, match="did not load"):
+        asyncio.run(load_model_service(EngineConfig(model=str(tmp_path), device="cpu"), "zeta"))
