@@ -17,10 +17,9 @@ import sys
 
 from ._common import UsageError, print_json, read_jsonl, write_jsonl_line
 
-FORMAT_NAMES = ("jupyter-cursor", "zeta", "sweep")
-
-
 def register(subparsers) -> None:
+    from ..nextedit.formats import FORMATS
+
     parser = subparsers.add_parser(
         "predict",
         help="predict the next edit of a notebook from its recent edits",
@@ -32,7 +31,7 @@ def register(subparsers) -> None:
     parser.add_argument("--batch", help="JSON-lines file of requests")
     parser.add_argument("--out", help="where --batch writes its answers (default: stdout)")
     parser.add_argument("--model", default="", help="local model directory or hub id (default: none)")
-    parser.add_argument("--format", default="jupyter-cursor", choices=FORMAT_NAMES, help="its prompt format")
+    parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS), help="its prompt format")
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
     parser.add_argument("--quantization", default="auto", choices=["auto", "4bit", "none"])
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
@@ -84,8 +83,6 @@ def _check(request) -> dict:
     if not isinstance(cursor, dict) or not isinstance(cursor.get("cell_id"), str) \
             or not isinstance(cursor.get("offset"), int):
         raise ValueError("cursor must be {cell_id, offset}")
-    if cursor["cell_id"] not in {c["id"] for c in cells}:
-        raise ValueError(f"the cursor's cell {cursor['cell_id']!r} is not among the cells")
     events = request.get("events") or []
     if not isinstance(events, list) or not all(
         isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("cell_id", "before", "after"))

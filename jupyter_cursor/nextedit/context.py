@@ -297,6 +297,19 @@ def _retrieve(retrieve: Retriever | None, path: str, shown: set[str], query: str
 # -- the whole context ----------------------------------------------------------------------------
 
 
+def check_request(request: dict) -> int:
+    """The index of the cursor's cell; ValueError when it is missing or a cell is too large."""
+    cells = request["cells"]
+    cursor_id = request["cursor"]["cell_id"]
+    index = next((i for i, c in enumerate(cells) if c["id"] == cursor_id), None)
+    if index is None:
+        raise ValueError(f"the cursor's cell {cursor_id!r} is not among the cells")
+    if any(len(c["source"]) > MAX_CELL_CHARS for c in cells):
+        raise ValueError(f"a cell is longer than {MAX_CELL_CHARS} characters")
+    return index
+
+
+
 def build_context(request: dict, *, count_tokens: TokenCounter = estimate_tokens,
                   retrieve: Retriever | None = None, budget: Budget = Budget()) -> NextEditContext:
     """The context of a next-edit request: a dict shaped like DESIGN.md's request or a line of
@@ -306,11 +319,7 @@ def build_context(request: dict, *, count_tokens: TokenCounter = estimate_tokens
     """
     cells = tuple(request["cells"])
     cursor = request["cursor"]
-    index = next((i for i, c in enumerate(cells) if c["id"] == cursor["cell_id"]), None)
-    if index is None:
-        raise ValueError(f"the cursor's cell {cursor['cell_id']!r} is not among the cells")
-    if any(len(c["source"]) > MAX_CELL_CHARS for c in cells):
-        raise ValueError(f"a cell is longer than {MAX_CELL_CHARS} characters")
+    index = check_request(request)
     cell = cells[index]
     region = build_region(cell, int(cursor.get("offset", 0)), budget.region_tokens, count_tokens)
     # The cursor cell's own lines around the region come first: half of the context budget.

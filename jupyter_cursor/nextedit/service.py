@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from .context import check_request
 from .feedback import SuggestionLog
 from .model import ModelAnswer, ModelPredictor
 from .predictor import predict
@@ -24,10 +25,12 @@ class NextEditService:
         self.log = log
 
     async def predict(self, request: dict, emit: Emit | None = None, request_id: str | None = None) -> dict:
-        """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}``; when
+        """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}`` (ValueError
+        for a request that cannot be served: see context.check_request); when
         the model ran, also ``"model": {"finish_reason", "well_formed", "refused"}``. Partials
         ``{"edits", "predictor": "model", "partial": True}`` go to ``emit`` while it writes."""
         started = time.perf_counter()
+        check_request(request)
         cursor = request["cursor"]
         result = predict(request["cells"], cursor["cell_id"], request.get("events") or [], cursor["offset"])
         if not result["edits"] and self.model is not None and self.model.available():
