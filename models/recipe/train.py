@@ -1,0 +1,246 @@
+"""One training loop for both stages: next-token pretraining on the corpus, and next-edit fine-tuning
+with the loss on the completion tokens only.
+
+Resumable: a checkpoint (model, optimiser, step, elapsed time) is written atomically every
+``save_every`` steps and at the end; ``resume=True`` continues from it. The learning rate warms up,
+then follows a cosine down to a tenth of its peak over whichever budget runs out first, the step
+count or the wall time (``max_minutes``): on a busy shared machine the time budget is the one that
+holds, and the schedule still ends cooled down.
+
+CPU: bf16 autocast (measured ~1.8x fp32 on the 2-core AVX512-BF16 machine), fp32 master weights.
+CUDA: the same with larger batches (``--device cuda``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IGNORE = -100
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str
+    steps: int = 3000
+    max_minutes: float = 0.0  # 0: no time budget
+    lr: float = 1.5e-3
+    min_lr_ratio: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.1
+    batch_tokens: int = 4096  # tokens per optimiser step (pretraining: batch x seq_len)
+    seq_len: int = 512  # pretraining window
+    save_every: int = 100
+    log_every: int = 10
+    device: str = "cpu"
+    threads: int = 2
+    seed: int = 0
+
+
+# ---------------------------------------------------------------- data
+
+def tokenize_corpus(texts, tokenizer, out_path: Path) -> int:
+    """Token ids of ``texts``, each text followed by eos, as a uint16 array in ``out_path`` (.npy)."""
+    assert len(tokenizer) < 2**16
+    eos = tokenizer.eos_token_id
+    chunks, batch = [], []
+
+    def flush():
+        for ids in tokenizer(batch, add_special_tokens=False)["input_ids"]:
+            chunks.append(np.asarray(ids + [eos], dtype=np.uint16))
+        batch.clear()
+
+    for text in texts:
+        batch.append(text)
+        if len(batch) == 256:
+            flush()
+    flush()
+    tokens = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint16)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out_path, tokens)
+    return len(tokens)
+
+
+class PretrainBatches:
+    """Random windows of the token array; batch ``step`` is the same on every run (resume-safe)."""
+
+    def __init__(self, tokens_path: Path, seq_len: int, batch_tokens: int, seed: int):
+        self.tokens = np.load(tokens_path, mmap_mode="r")
+        self.seq_len, self.seed = seq_len, seed
+        self.batch = max(1, batch_tokens // seq_len)
+        assert len(self.tokens) > seq_len + 1, "corpus shorter than one window"
+
+    def __call__(self, step: int):
+        rng = np.random.default_rng([self.seed, step])
+        starts = rng.integers(0, len(self.tokens) - self.seq_len - 1, size=self.batch)
+        ids = torch.from_numpy(np.stack([self.tokens[s : s + self.seq_len + 1] for s in starts]).astype(np.int64))
+        return ids[:, :-1], ids[:, 1:].clone(), None
+
+
+class CompletionBatches:
+    """Prompt + completion examples, loss on the completion only, batched by a token budget.
+
+    Examples longer than ``max_len`` are left out (cutting a prompt would teach a broken format).
+    Each epoch shuffles, sorts windows of 64 by length (little padding), packs batches of at most
+    ``batch_tokens`` padded tokens and shuffles the batches; batch ``step`` is deterministic.
+    """
+
+    def __init__(self, examples_path: Path, tokenizer, max_len: int, batch_tokens: int, seed: int):
+        self.pad, self.seed, self.batch_tokens = tokenizer.pad_token_id, seed, batch_tokens
+        self.examples, self.dropped = [], 0
+        rows = [json.loads(line) for line in open(examples_path)]
+        prompts = tokenizer([r["prompt"] for r in rows], add_special_tokens=False)["input_ids"]
+        completions = tokenizer([r["completion"] for r in rows], add_special_tokens=False)["input_ids"]
+        for p, c in zip(prompts, completions):
+            if len(p) + len(c) > max_len + 1 or not c:
+                self.dropped += 1
+                continue
+            self.examples.append((p, c))
+        assert self.examples, "no example fits max_len"
+        self._epochs: dict[int, list[list[int]]] = {}
+
+    def _epoch(self, epoch: int) -> list[list[int]]:
+        if epoch not in self._epochs:
+            rng = random.Random(self.seed * 1000 + epoch)
+            order = list(range(len(self.examples)))
+            rng.shuffle(order)
+            length = lambda i: len(self.examples[i][0]) + len(self.examples[i][1]) - 1  # noqa: E731
+            batches, current, longest = [], [], 0
+            for w in range(0, len(order), 64):
+                for i in sorted(order[w : w + 64], key=length):
+                    if current and max(longest, length(i)) * (len(current) + 1) > self.batch_tokens:
+                        batches.append(current)
+                        current, longest = [], 0
+                    current.append(i)
+                    longest = max(longest, length(i))
+            if current:
+                batches.append(current)
+            rng.shuffle(batches)
+            self._epochs = {epoch: batches}
+        return self._epochs[epoch]
+
+    def batches_per_epoch(self) -> int:
+        return len(self._epoch(0))
+
+    def __call__(self, step: int):
+        per_epoch = self.batches_per_epoch()
+        batch = self._epoch(step // per_epoch)[step % per_epoch]
+        width = max(len(self.examples[i][0]) + len(self.examples[i][1]) - 1 for i in batch)
+        inputs = torch.full((len(batch), width), self.pad, dtype=torch.long)
+        labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            prompt, completion = self.examples[i]
+            ids = prompt + completion
+            n = len(ids) - 1
+            inputs[row, :n] = torch.tensor(ids[:-1])
+            labels[row, len(prompt) - 1 : n] = torch.tensor(completion)
+            mask[row, :n] = 1
+        return inputs, labels, mask
+
+
+# ---------------------------------------------------------------- loop
+
+def loss_on_labels(model, inputs, labels, mask):
+    """Cross-entropy on the labelled positions only; the output head runs on those alone."""
+    hidden = model.model(input_ids=inputs, attention_mask=mask).last_hidden_state
+    where = labels != IGNORE
+    logits = model.lm_head(hidden[where])
+    return F.cross_entropy(logits.float(), labels[where])
+
+
+def lr_at(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    if cfg.max_minutes:
+        progress = max(progress, elapsed_s / (cfg.max_minutes * 60))
+    progress = min(1.0, progress)
+    floor = cfg.lr * cfg.min_lr_ratio
+    return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train(model, batches, cfg: TrainConfig, resume: bool = False, log=print) -> dict:
+    """Train ``model`` in place on ``batches(step)``; return the final summary."""
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.pt"
+    torch.manual_seed(cfg.seed)
+    if cfg.device == "cpu":
+        torch.set_num_threads(cfg.threads)
+    model.to(cfg.device)
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optim = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                               {"params": no_decay, "weight_decay": 0.0}],
+                              lr=cfg.lr, betas=(0.9, 0.95), fused=cfg.device == "cuda")
+    step, elapsed, tokens_seen, history = 0, 0.0, 0, []
+    if resume and ckpt.exists():
+        state = torch.load(ckpt, map_location=cfg.device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optim.load_state_dict(state["optimizer"])
+        step, elapsed, tokens_seen, history = state["step"], state["elapsed"], state["tokens"], state["history"]
+        log(f"resumed at step {step} ({elapsed / 60:.1f} min, {tokens_seen} tokens)")
+
+    def checkpoint(done: bool):
+        _save(ckpt, {"model": model.state_dict(), "optimizer": optim.state_dict(), "step": step,
+                     "elapsed": elapsed, "tokens": tokens_seen, "history": history, "done": done,
+                     "config": asdict(cfg)})
+
+    started, window_loss, window_n, window_tokens, window_t = time.perf_counter() - elapsed, 0.0, 0, 0, time.perf_counter()
+    while step < cfg.steps and not (cfg.max_minutes and elapsed >= cfg.max_minutes * 60):
+        inputs, labels, mask = batches(step)
+        inputs, labels = inputs.to(cfg.device), labels.to(cfg.device)
+        mask = mask.to(cfg.device) if mask is not None else None
+        lr = lr_at(cfg, step, elapsed)
+        for group in optim.param_groups:
+            group["lr"] = lr
+        with torch.autocast(cfg.device, dtype=torch.bfloat16):
+            loss = loss_on_labels(model, inputs, labels, mask)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        optim.zero_grad(set_to_none=True)
+        step += 1
+        n_tokens = int(mask.sum()) if mask is not None else inputs.numel()
+        tokens_seen += n_tokens
+        window_loss, window_n, window_tokens = window_loss + loss.item(), window_n + 1, window_tokens + n_tokens
+        elapsed = time.perf_counter() - started
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            now = time.perf_counter()
+            entry = {"step": step, "loss": round(window_loss / window_n, 4), "lr": round(lr, 6),
+                     "tok_s": round(window_tokens / (now - window_t)), "min": round(elapsed / 60, 2)}
+            history.append(entry)
+            log(json.dumps(entry))
+            window_loss, window_n, window_tokens, window_t = 0.0, 0, 0, now
+        if step % cfg.save_every == 0:
+            checkpoint(False)
+    checkpoint(True)
+    summary = {"steps": step, "tokens": tokens_seen, "minutes": round(elapsed / 60, 1),
+               "final_loss": history[-1]["loss"] if history else None}
+    (out / "summary.json").write_text(json.dumps({**summary, "config": asdict(cfg)}, indent=1))
+    log(json.dumps({"done": summary}))
+    return summary
+
+
+def load_trained(model, out_dir: Path):
+    """``model`` with the weights of the checkpoint in ``out_dir``."""
+    state = torch.load(Path(out_dir) / "checkpoint.pt", map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    return model
