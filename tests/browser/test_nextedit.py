@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 CELLS = [
     ("load", "code", "df = load()\ndf.describe()"),
-    ("use", "code", "print(df.head())"),
+    ("use", "code", "print(df.head(), len(df))"),  # two places: two hunks
     ("notes", "markdown", "about df"),
 ]
 # No model: the deterministic predictors answer, and nothing heavy loads on a small machine.
@@ -135,10 +135,17 @@ def type_rename(page, name: str = "sales") -> None:
     page.keyboard.type(name, delay=40)
 
 
+# Places of `df` after the first one of the first cell, per cell: one hunk each.
+PLACES = {0: 1, 1: 2}
+
+
 def wait_suggestion_in(page, index: int, deleted: str, inserted: str) -> None:
+    """Wait until cell `index` shows `deleted` struck and `inserted` as ghost text at each place."""
     target = cell(page, index)
-    target.locator(".jp-CursorNextEdit-insert", has_text=inserted).wait_for(timeout=WAIT)
-    assert target.locator(".jp-CursorNextEdit-delete").inner_text() == deleted
+    target.locator(".jp-CursorNextEdit-insert", has_text=inserted).first.wait_for(timeout=WAIT)
+    places = PLACES[index]
+    assert target.locator(".jp-CursorNextEdit-delete").all_inner_texts() == [deleted] * places
+    assert target.locator(".jp-CursorNextEdit-insert").all_inner_texts() == [inserted] * places
 
 
 def test_typing_a_rename_shows_it_in_this_cell_and_the_others(lab, page):
@@ -153,10 +160,10 @@ def test_typing_a_rename_shows_it_in_this_cell_and_the_others(lab, page):
     for index in (0, 1):
         assert "jp-mod-cursorNextEdit-target" in cell(page, index).get_attribute("class")
         assert cell(page, index).get_attribute("data-cursor-next-edit") == "Tab ⇥"
-        assert cell(page, index).locator(".jp-CursorNextEdit-line").count() == 1
+        assert cell(page, index).locator(".jp-CursorNextEdit-line").count() == 1  # one line each
     assert "jp-mod-cursorNextEdit-target" not in cell(page, 2).get_attribute("class")
     # Only the user's typing changed the notebook: suggestions are not edits.
-    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head())", "about df"]
+    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
 
     requests = frames.nextedit_requests()
     assert requests, "no next-edit request was sent"
@@ -186,10 +193,10 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
     screenshot(page, "nextedit_jumped")
     # Tab again accepts it.
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head())", "about df"])
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"])
     assert cell(page, 0).locator(".jp-CursorNextEdit-delete").count() == 0
     # The other cell's suggestion is still shown; Tab goes there, Tab accepts it.
-    assert cell(page, 1).locator(".jp-CursorNextEdit-insert").inner_text() == "sales"
+    assert cell(page, 1).locator(".jp-CursorNextEdit-insert").all_inner_texts() == ["sales"] * 2
     page.keyboard.press("Tab")
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
@@ -197,7 +204,7 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
     assert cursor_of(page) == {"cell": 1, "offset": len("print("), "focused": True}
     screenshot(page, "nextedit_jumped_to_other_cell")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(sales.head())", "about df"])
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(sales.head(), len(sales))", "about df"])
     screenshot(page, "nextedit_accepted")
     # Nothing left to suggest: the marker class is gone, so Tab is Tab again.
     page.wait_for_function(
@@ -206,7 +213,7 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
 
     # One undo restores the accepted edit of this cell, and only it; no reverse suggestion.
     page.keyboard.press("Control+z")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head())", "about df"])
+    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"])
     page.wait_for_timeout(500)  # a wrong "rename back" suggestion would have time to appear
     assert page.locator(".jp-CursorNextEdit-insert").count() == 0
     screenshot(page, "nextedit_undone")
@@ -222,7 +229,7 @@ def test_escape_dismisses_every_suggestion(lab, page):
         "() => document.querySelectorAll('.jp-CursorNextEdit-insert, .jp-CursorNextEdit-delete,"
         " .jp-mod-cursorNextEdit-target').length === 0", timeout=WAIT)
     # Only the suggestions went: the text is the user's, and the editor still has the focus.
-    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head())", "about df"]
+    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
     assert cursor_of(page) == {"cell": 0, "offset": len("sales"), "focused": True}
     screenshot(page, "nextedit_dismissed")
     # With nothing shown, Escape is JupyterLab's again: command mode.
@@ -242,8 +249,6 @@ def test_typing_that_disagrees_drops_the_suggestion(lab, page):
     page.keyboard.type("les")
     wait_suggestion_in(page, 0, "df", "sales")
     wait_suggestion_in(page, 1, "df", "sales")
-    for index in (0, 1):
-        assert cell(page, index).locator(".jp-CursorNextEdit-insert").all_inner_texts() == ["sales"]
     assert len(frames.nextedit_requests()) > sent
     assert frames.most_in_flight() <= 1
     assert page.console.errors == []
@@ -261,7 +266,7 @@ def test_markdown_cell_sends_nothing(lab, page):
     for _ in range(5):
         page.keyboard.press("Shift+ArrowRight")
     page.keyboard.type("notes on", delay=40)
-    wait_sources(page, ["df = load()\ndf.describe()", "print(df.head())", "notes on df"])
+    wait_sources(page, ["df = load()\ndf.describe()", "print(df.head(), len(df))", "notes on df"])
     # Then a code cell edit is sent: the frames are recorded, and the markdown edit is in the
     # history the server sees, but it asked for nothing.
     type_rename(page)
@@ -276,7 +281,7 @@ def test_setting_off_sends_nothing(lab, page):
         frames = Frames(page)
         open_notebook(page, lab, make_notebook(lab, "off"))
         type_rename(page)
-        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head())", "about df"])
+        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"])
         # Enough time for a request and an answer to come and show; none may.
         page.wait_for_timeout(1500)
         assert frames.nextedit_requests() == []
@@ -296,6 +301,12 @@ def test_suggestions_come_back_after_a_server_restart(lab, page):
     page.wait_for_function(
         "() => document.querySelector('.jp-CursorStatus')?.dataset.state !== 'offline'",
         timeout=60_000)
+    # JupyterLab's own "Server Connection Error" dialog, from its polls while the server was
+    # down: once a poll of its own succeeds none comes any more; dismiss what came.
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.refreshRunning()")
+    dialogs = page.locator(".jp-Dialog")
+    while dialogs.count():
+        dialogs.first.locator(".jp-Dialog-button").last.click()
     type_rename(page)
     wait_suggestion_in(page, 1, "df", "sales")
 
@@ -332,10 +343,10 @@ def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
     accepted = answered()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(df.head())", "about df"])
+    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(df.head(), len(df))", "about df"])
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head())", "about df"])
+    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head(), len(sales_2))", "about df"])
     assert (accepted, "accepted") in outcomes()
     ids = [request_id for request_id, _ in outcomes()]
     assert len(ids) == len(set(ids))  # one outcome per suggestion

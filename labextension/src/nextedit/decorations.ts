@@ -4,14 +4,15 @@
  * so that it moves with the document; typing that agrees with it consumes it, anything else in
  * the same editor drops it.
  */
-import { Extension, Prec, StateEffect, StateField } from '@codemirror/state';
+import { EditorState, Extension, Prec, StateEffect, StateField } from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView, WidgetType } from '@codemirror/view';
 
 import { Change, consumeTyping } from './diff';
 
 export type DiffStyle = 'inline' | 'insertions';
 
-export type ShownSuggestion = { change: Change; style: DiffStyle };
+/** The hunks of one cell's suggestion, in order, positions in the current text. */
+export type ShownSuggestion = { hunks: Change[]; style: DiffStyle };
 
 export const setSuggestion = StateEffect.define<ShownSuggestion | null>();
 
@@ -36,22 +37,34 @@ class GhostText extends WidgetType {
   }
 }
 
-function decorate(shown: ShownSuggestion | null, view: { doc: { length: number; lineAt: (pos: number) => { from: number } } }): DecorationSet {
-  if (!shown) {
+function decorate(shown: ShownSuggestion | null, state: EditorState): DecorationSet {
+  if (!shown || shown.hunks.length === 0) {
     return Decoration.none;
   }
-  const { change, style } = shown;
-  if (change.to > view.doc.length) {
+  const { hunks, style } = shown;
+  if (hunks[hunks.length - 1].to > state.doc.length) {
     return Decoration.none;
   }
-  const ranges = [Decoration.line({ class: 'jp-CursorNextEdit-line' }).range(view.doc.lineAt(change.from).from)];
-  if (change.to > change.from && style === 'inline') {
-    ranges.push(
-      Decoration.mark({ class: 'jp-CursorNextEdit-delete' }).range(change.from, change.to)
-    );
+  const ranges = [];
+  const lines = new Set<number>();
+  for (const hunk of hunks) {
+    for (let pos = hunk.from; ; ) {
+      const line = state.doc.lineAt(pos);
+      lines.add(line.from);
+      if (line.to >= hunk.to) {
+        break;
+      }
+      pos = line.to + 1;
+    }
+    if (hunk.to > hunk.from && style === 'inline') {
+      ranges.push(Decoration.mark({ class: 'jp-CursorNextEdit-delete' }).range(hunk.from, hunk.to));
+    }
+    if (hunk.insert) {
+      ranges.push(Decoration.widget({ widget: new GhostText(hunk.insert), side: 1 }).range(hunk.to));
+    }
   }
-  if (change.insert) {
-    ranges.push(Decoration.widget({ widget: new GhostText(change.insert), side: 1 }).range(change.to));
+  for (const from of lines) {
+    ranges.push(Decoration.line({ class: 'jp-CursorNextEdit-line' }).range(from));
   }
   return Decoration.set(ranges, true);
 }
@@ -67,13 +80,17 @@ export const suggestionField = StateField.define<ShownSuggestion | null>({
     if (!value || !tr.docChanged) {
       return value;
     }
+    // Typing into a single pure insertion consumes it; any other edit drops the suggestion.
+    if (value.hunks.length !== 1) {
+      return null;
+    }
     let edits = 0;
     let rest: Change | null = null;
     tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
       edits++;
-      rest = fromA === toA ? consumeTyping(value.change, fromA, inserted.toString()) : null;
+      rest = fromA === toA ? consumeTyping(value.hunks[0], fromA, inserted.toString()) : null;
     });
-    return edits === 1 && rest ? { change: rest, style: value.style } : null;
+    return edits === 1 && rest ? { hunks: [rest], style: value.style } : null;
   },
   provide: field =>
     EditorView.decorations.compute([field, 'doc'], state => decorate(state.field(field), state))

@@ -1,8 +1,14 @@
 /**
- * A predicted cell source as a change to the current one: the smallest single replacement
- * (common prefix and suffix trimmed), which is what the next-edit models produce: one hunk.
+ * A predicted cell source as changes to the current one. The models rewrite a region, and the
+ * rename predictor rewrites every use of a name: trimming the common prefix and suffix gives one
+ * replacement, which for `df.drop(...)\ny = df` would strike the whole span; a diff over tokens
+ * inside it gives one hunk per place that changes, which is what the user should read.
  */
 export type Change = { from: number; to: number; insert: string };
+
+const TOKEN = /[A-Za-z_]\w*|\s+|[^]/g;
+/** Above this many token pairs the token diff is skipped (one replacement is shown instead). */
+const MAX_DIFF_CELLS = 250_000;
 
 export function singleChange(before: string, after: string): Change | null {
   if (before === after) {
@@ -51,4 +57,59 @@ export function consumeTyping(change: Change, at: number, typed: string): Change
   const rest = change.insert.slice(typed.length);
   const next = change.from + typed.length;
   return rest ? { from: next, to: next, insert: rest } : null;
+}
+
+/** The hunks that turn `before` into `after`, in order, non-overlapping (none when equal). */
+export function hunks(before: string, after: string): Change[] {
+  const outer = singleChange(before, after);
+  if (!outer) {
+    return [];
+  }
+  const a = before.slice(outer.from, outer.to).match(TOKEN) ?? [];
+  const b = outer.insert.match(TOKEN) ?? [];
+  if (a.length === 0 || b.length === 0 || a.length * b.length > MAX_DIFF_CELLS) {
+    return [outer];
+  }
+  // Longest common subsequence of tokens, from the end (lcs[i][j]: of a[i:] and b[j:]).
+  const lcs = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const result: Change[] = [];
+  let open: Change | null = null;
+  let pos = outer.from;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      open = null;
+      pos += a[i].length;
+      i++;
+      j++;
+      continue;
+    }
+    if (!open) {
+      open = { from: pos, to: pos, insert: '' };
+      result.push(open);
+    }
+    if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
+      open.insert += b[j++];
+    } else {
+      pos += a[i].length;
+      open.to = pos;
+      i++;
+    }
+  }
+  return result;
+}
+
+/** `source` with every hunk made (hunks as `hunks` returns them). */
+export function applyHunks(source: string, changes: ReadonlyArray<Change>): string {
+  let result = source;
+  for (let k = changes.length - 1; k >= 0; k--) {
+    result = applyChange(result, changes[k]);
+  }
+  return result;
 }

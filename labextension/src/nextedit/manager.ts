@@ -16,7 +16,7 @@ import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled } from '../connection';
 import { DiffStyle, setSuggestion, shownSuggestion } from './decorations';
-import { Change, applyChange, consumeTyping, isInsertionAt, singleChange } from './diff';
+import { Change, applyHunks, consumeTyping, hunks, isInsertionAt } from './diff';
 import { EditHistory } from './events';
 import { IEditTarget, WireCell } from './targets';
 
@@ -43,8 +43,8 @@ export type InlineUpdate = { text: string | null; final: boolean };
 /** How a shown suggestion ended, as the server's opt-in outcome log wants it. */
 export type Outcome = 'accepted' | 'rejected' | 'ignored';
 
-/** A suggestion shown in one cell; `source` is the cell's text it applies to. */
-type Pending = { cellId: string; change: Change; source: string; requestId: string };
+/** A suggestion shown in one cell: its hunks, in order, in `source` (the cell's text). */
+type Pending = { cellId: string; hunks: Change[]; source: string; requestId: string };
 
 const MOD_CLASS = 'jp-mod-cursorNextEdit';
 const TARGET_CLASS = 'jp-mod-cursorNextEdit-target';
@@ -172,9 +172,9 @@ export class NextEditManager {
     const source = doc.target.cells().find(c => c.id === cellId)?.source ?? '';
     const at = Text.charIndexToJsIndex(offset, source);
     const inline = doc.inline;
-    if (inline && inline.cellId === cellId && inline.change.from === at) {
+    if (inline && inline.cellId === cellId && inline.hunks[0].from === at) {
       // Typing that agreed with the ghost text: the rest of it, without a new request.
-      yield { text: inline.change.insert, final: true };
+      yield { text: inline.hunks[0].insert, final: true };
       return;
     }
     if (manual) {
@@ -201,10 +201,12 @@ export class NextEditManager {
     const editor = activeId ? doc.target.editor(activeId) : null;
     if (here && editor) {
       const cursor = editor.editor.state.selection.main.head;
-      if (cursor >= here.change.from && cursor <= here.change.to) {
+      const first = here.hunks[0];
+      const last = here.hunks[here.hunks.length - 1];
+      if (cursor >= first.from && cursor <= last.to) {
         this._accept(doc, here);
       } else {
-        editor.editor.dispatch({ selection: { anchor: here.change.from }, scrollIntoView: true });
+        editor.editor.dispatch({ selection: { anchor: first.from }, scrollIntoView: true });
         editor.focus();
       }
       return true;
@@ -213,7 +215,7 @@ export class NextEditManager {
     const revealed = await doc.target.reveal(next.cellId);
     if (revealed) {
       this._draw(doc, next);
-      revealed.editor.dispatch({ selection: { anchor: next.change.from }, scrollIntoView: true });
+      revealed.editor.dispatch({ selection: { anchor: next.hunks[0].from }, scrollIntoView: true });
     }
     return true;
   }
@@ -264,15 +266,16 @@ export class NextEditManager {
   private _agrees(doc: DocumentState, cellId: string, source: string): boolean {
     const inline = doc.inline;
     if (inline && inline.cellId === cellId) {
+      const ghost = inline.hunks[0];
       const typed = source.length - inline.source.length;
       const rest =
         typed > 0 &&
-        source.slice(0, inline.change.from) === inline.source.slice(0, inline.change.from) &&
-        source.slice(inline.change.from + typed) === inline.source.slice(inline.change.from)
-          ? consumeTyping(inline.change, inline.change.from, source.slice(inline.change.from, inline.change.from + typed))
+        source.slice(0, ghost.from) === inline.source.slice(0, ghost.from) &&
+        source.slice(ghost.from + typed) === inline.source.slice(ghost.from)
+          ? consumeTyping(ghost, ghost.from, source.slice(ghost.from, ghost.from + typed))
           : null;
       if (rest) {
-        doc.inline = { ...inline, change: rest, source };
+        doc.inline = { ...inline, hunks: [rest], source };
         return true;
       }
       doc.inline = null;
@@ -287,10 +290,10 @@ export class NextEditManager {
     const shown = editor ? shownSuggestion(editor.editor) : null;
     if (shown) {
       // The decoration consumed the typing (see decorations.ts): keep what is left of it.
-      doc.pending[index] = { ...pending, change: shown.change, source };
+      doc.pending[index] = { ...pending, hunks: shown.hunks, source };
       return true;
     }
-    if (applyChange(pending.source, pending.change) === source) {
+    if (applyHunks(pending.source, pending.hunks) === source) {
       // The user typed the whole suggestion themselves.
       this._report(pending, 'accepted');
       doc.pending.splice(index, 1);
@@ -380,19 +383,22 @@ export class NextEditManager {
       if (before === undefined || current.get(edit.cell_id) !== before) {
         continue;
       }
-      const change = singleChange(before, edit.source);
-      if (change) {
-        changes.push({ cellId: edit.cell_id, change, source: before, requestId: prediction.id! });
+      const found = hunks(before, edit.source);
+      if (found.length > 0) {
+        changes.push({ cellId: edit.cell_id, hunks: found, source: before, requestId: prediction.id! });
       }
     }
     const atCursor = prediction.inline
       ? changes.find(
-          c => c.cellId === prediction.cellId && isInsertionAt(c.change, prediction.offset)
+          c =>
+            c.cellId === prediction.cellId &&
+            c.hunks.length === 1 &&
+            isInsertionAt(c.hunks[0], prediction.offset)
         )
       : undefined;
     this._clear(doc, null);
     doc.inline = atCursor ?? null;
-    prediction.inline?.push({ text: atCursor?.change.insert ?? null, final });
+    prediction.inline?.push({ text: atCursor?.hunks[0].insert ?? null, final });
     doc.pending = changes.filter(c => c !== atCursor);
     for (const pending of doc.pending) {
       this._draw(doc, pending);
@@ -403,7 +409,7 @@ export class NextEditManager {
   private _draw(doc: DocumentState, pending: Pending): void {
     const editor = doc.target.editor(pending.cellId);
     editor?.editor.dispatch({
-      effects: setSuggestion.of({ change: pending.change, style: this.settings.diffStyle })
+      effects: setSuggestion.of({ hunks: pending.hunks, style: this.settings.diffStyle })
     });
   }
 
@@ -411,17 +417,18 @@ export class NextEditManager {
     doc.pending = doc.pending.filter(p => p !== pending);
     const editor = doc.target.editor(pending.cellId);
     editor?.editor.dispatch({ effects: setSuggestion.of(null) });
-    const { from, to, insert } = pending.change;
     const before = doc.target.cells().find(c => c.id === pending.cellId)?.source ?? '';
     doc.applying = true;
     try {
-      doc.target.applyChange(pending.cellId, from, to, insert);
+      doc.target.applyChanges(pending.cellId, pending.hunks);
     } finally {
       doc.applying = false;
     }
     const after = doc.target.cells().find(c => c.id === pending.cellId)?.source ?? '';
     doc.accepted = { cellId: pending.cellId, before, after };
-    editor?.editor.dispatch({ selection: { anchor: from + insert.length } });
+    // The cursor after the last inserted text.
+    const last = pending.hunks[pending.hunks.length - 1];
+    editor?.editor.dispatch({ selection: { anchor: last.to + after.length - before.length } });
     this._report(pending, 'accepted');
     this._updateMarkers(doc);
   }

@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { asOneUndoStep } from '../undo';
+import { Change } from './diff';
 
 export type WireCell = { id: string; cell_type: string; source: string };
 
@@ -32,8 +33,8 @@ export interface IEditTarget {
   cellNode(cellId: string): HTMLElement | null;
   /** Make the cell active, rendered and focused, with its editor ready. */
   reveal(cellId: string): Promise<CodeMirrorEditor | null>;
-  /** Apply a change to a cell as one undo step. */
-  applyChange(cellId: string, from: number, to: number, insert: string): void;
+  /** Make changes (positions in the cell's current text, in order) as one undo step. */
+  applyChanges(cellId: string, changes: ReadonlyArray<Change>): void;
   dispose(): void;
 }
 
@@ -107,20 +108,11 @@ export class NotebookTarget implements IEditTarget {
     return editor;
   }
 
-  applyChange(cellId: string, from: number, to: number, insert: string): void {
+  applyChanges(cellId: string, changes: ReadonlyArray<Change>): void {
     const cell = this._cell(cellId);
-    if (!cell) {
-      return;
+    if (cell) {
+      applyAsOneStep(cell.model.sharedModel, this.editor(cellId), changes);
     }
-    const shared = cell.model.sharedModel;
-    const editor = this.editor(cellId);
-    asOneUndoStep(shared, () => {
-      if (editor) {
-        editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
-      } else {
-        shared.updateSource(from, to, insert);
-      }
-    });
   }
 
   dispose(): void {
@@ -201,16 +193,8 @@ export class FileTarget implements IEditTarget {
     return editor;
   }
 
-  applyChange(_cellId: string, from: number, to: number, insert: string): void {
-    const shared = this.document.content.model.sharedModel;
-    const editor = this.editor();
-    asOneUndoStep(shared, () => {
-      if (editor) {
-        editor.editor.dispatch({ changes: { from, to, insert }, userEvent: 'input.complete' });
-      } else {
-        shared.updateSource(from, to, insert);
-      }
-    });
+  applyChanges(_cellId: string, changes: ReadonlyArray<Change>): void {
+    applyAsOneStep(this.document.content.model.sharedModel, this.editor(), changes);
   }
 
   dispose(): void {
@@ -218,4 +202,23 @@ export class FileTarget implements IEditTarget {
   }
 
   private _sourceChanged = new Signal<IEditTarget, SourceChange>(this);
+}
+
+/** Through the editor when it is rendered (so its view follows), else on the model. */
+function applyAsOneStep(
+  shared: any,
+  editor: CodeMirrorEditor | null,
+  changes: ReadonlyArray<Change>
+): void {
+  asOneUndoStep(shared, () => {
+    if (editor) {
+      editor.editor.dispatch({ changes: [...changes], userEvent: 'input.complete' });
+    } else {
+      shared.transact(() => {
+        for (let k = changes.length - 1; k >= 0; k--) {
+          shared.updateSource(changes[k].from, changes[k].to, changes[k].insert);
+        }
+      });
+    }
+  });
 }
