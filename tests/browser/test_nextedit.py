@@ -291,6 +291,24 @@ def test_setting_off_sends_nothing(lab, page):
         lab.api(SETTINGS, method="PUT", body={"raw": "{}"})
 
 
+def test_manual_trigger_asks_only_through_the_inline_completer_invoke(lab, page):
+    lab.api(SETTINGS, method="PUT", body={"raw": json.dumps({"nextEdit": {"trigger": "manual"}})})
+    try:
+        frames = Frames(page)
+        open_notebook(page, lab, make_notebook(lab, "manual"))
+        type_rename(page)
+        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"])
+        page.wait_for_timeout(1000)  # time for a request that must not come
+        assert frames.nextedit_requests() == []
+        # Alt+\ is JupyterLab's inline-completer invoke: it reaches our provider, which asks.
+        page.keyboard.press("Alt+Backslash")
+        wait_suggestion_in(page, 1, "df", "sales")
+        assert len(frames.nextedit_requests()) == 1
+        assert page.console.errors == []
+    finally:
+        lab.api(SETTINGS, method="PUT", body={"raw": "{}"})
+
+
 def test_suggestions_come_back_after_a_server_restart(lab, page):
     open_notebook(page, lab, make_notebook(lab, "restart"))
     lab.stop()
