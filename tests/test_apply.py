@@ -191,6 +191,50 @@ def test_lazy_run_keeps_the_indentation_of_its_first_context_line():
     assert diff.warnings == []
 
 
+def search_replace(search, replace):
+    return f"```python\n<<<<<<< SEARCH\n{search}\n=======\n{replace}\n>>>>>>> REPLACE\n```"
+
+
+def test_search_blank_edges_stand_for_the_cells_blank_lines():
+    # The SEARCH shows one of the two blank lines before its line, the REPLACE both: counted
+    # apart, a third blank line appeared.
+    source = "x = 1\n\n\ncp = inspect(H)\ncp.added"
+    diff = apply_suggestion([cell("a", source)], search_replace("\ncp = inspect(H)", "\n\ncp = inspect(H)\ncp.extra"))
+    assert diff.cells[0]["source"] == "x = 1\n\n\ncp = inspect(H)\ncp.extra\ncp.added"
+    source = "def get():\n    return 1\n\n\ndef other():\n    pass"
+    diff = apply_suggestion([cell("a", source)], search_replace("def get():\n    return 1\n", "def get():\n    return 2\n\n"))
+    assert diff.cells[0]["source"] == source.replace("return 1", "return 2")
+    # A SEARCH showing part of a longer run of blank lines: the run grows by the difference.
+    source = "a = 1\n\n\n\nb = 2"
+    diff = apply_suggestion([cell("a", source)], search_replace("\n\nb = 2", "\n\n\n\n\nb = 3"))
+    assert diff.cells[0]["source"] == "a = 1" + "\n" * 7 + "b = 3"
+
+
+def test_replace_holding_only_the_line_after_the_search_deletes_the_search():
+    # SEARCH lost its context line `from jinja2 ...`, which REPLACE kept: it was doubled.
+    source = "import sys\n\nfrom threading import local\nfrom jinja2 import Env\nfrom werkzeug import R"
+    diff = apply_suggestion([cell("a", source)], search_replace("\nfrom threading import local", "\nfrom jinja2 import Env"))
+    assert diff.cells[0]["source"] == "import sys\n\nfrom jinja2 import Env\nfrom werkzeug import R"
+
+
+def test_search_that_lost_its_last_line_is_placed_where_that_line_follows():
+    # `i.b = 3` follows the SEARCH line in one place only: that place, and the line is not doubled
+    # (the same SEARCH at two places was refused as ambiguous).
+    source = "def t():\n    with raises(E):\n        i.b = 3\n\ndef u():\n    with raises(E):\n        i.c = 4\n"
+    answer = search_replace("    with raises(E):", "    with raises(E):\n        i.b = 3\n\ndef v():\n    pass")
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("\ndef u", "\ndef v():\n    pass\n\ndef u")
+    assert diff.warnings == []
+
+
+def test_new_code_copying_the_lines_after_the_search_is_not_taken_for_lost_context():
+    # A SEARCH ending in the blank line the cell has there lost nothing: the REPLACE's `@mark`
+    # is a new function's decorator, not the cell's next line (which was deleted).
+    source = "def a():\n    assert 1\n\n\n@mark\ndef b():\n    pass"
+    diff = apply_suggestion([cell("a", source)], search_replace("    assert 1\n", "    assert 1\n\n\n@mark\ndef c():\n    pass\n"))
+    assert diff.cells[0]["source"] == source.replace("@mark\ndef b", "@mark\ndef c():\n    pass\n\n\n@mark\ndef b")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

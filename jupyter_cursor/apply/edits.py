@@ -19,6 +19,7 @@ from .markers import has_markers, is_marker
 from .matching import (
     Match,
     indent_of,
+    is_trivial,
     keep_original_text,
     reindent,
     strip_blank_edges,
@@ -122,7 +123,42 @@ def replace_at(lines: list[str], match: Match, rep: Replacement) -> list[str]:
     if match.rung == "fuzzy" and rep.shared_context:
         new = _restore_dropped(lines[match.start : match.end], strip_blank_edges(rep.old), new)
     start, end = widen(lines, match, rep)
+    if not rep.shared_context:
+        start, end, new = _blank_edges(lines, start, end, rep, strip_blank_edges(new), match)
     return lines[:start] + keep_original_text(lines[start:end], new) + lines[end:]
+
+
+def _blank_edges(lines, start, end, rep, core, match):
+    """A SEARCH/REPLACE block's blank edge lines are layout around the match. The SEARCH side
+    shows the cell's blank lines nearest the match (a run of many may be shown in part), so the
+    run changes by the difference between the two sides: 3 blank lines with SEARCH 2 and REPLACE 5
+    become 6. But a REPLACE showing just as many as the cell has keeps that number: its SEARCH
+    lost one (counted apart, a third blank line appeared between two functions). Blank lines the
+    SEARCH shows and the cell lacks are not there to remove. A side widened over a lost context
+    line has its blank lines inside the region already."""
+    old_lead, old_trail = trim_blank_edges(rep.old)
+    new_lead, new_trail = trim_blank_edges(rep.new)
+    if start != match.start:
+        old_lead = new_lead = 0
+    if end != match.end:
+        old_trail = new_trail = 0
+
+    def count(available: int, old: int, new: int) -> int:
+        if available == new > old:
+            return available
+        return available + new - old if available >= old else available + max(0, new - old)
+
+    before = 0
+    while before < start and not lines[start - 1 - before].strip():
+        before += 1
+    after = 0
+    while end + after < len(lines) and not lines[end + after].strip():
+        after += 1
+    lead, trail = count(before, old_lead, new_lead), count(after, old_trail, new_trail)
+    # The cell's own blank lines (whitespace and all) as far as their number allows.
+    head = (lines[start - before : start] + [""] * lead)[:lead]
+    tail = (lines[end : end + after] + [""] * trail)[:trail]
+    return start - before, end + after, head + core + tail
 
 
 def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[str]:
@@ -164,7 +200,9 @@ def _fitted_new(rep: Replacement, match: Match) -> list[str]:
 def widen(lines: list[str], match: Match, rep: Replacement) -> tuple[int, int]:
     """The region to replace: the match, grown over context lines that the old text lost but the
     new text kept (they would be doubled otherwise): new lines before the first (after the last)
-    line the two texts share that equal the cell's lines just before (after) the match."""
+    line the two texts share that equal the cell's lines just before (after) the match. The lost
+    line may stand at the outer edge of the new text (`C` + added + shared) or next to the shared
+    lines (shared + `C` + added: a SEARCH that lost its last line)."""
     old = [l.strip() for l in strip_blank_edges(rep.old)]
     new = [l.strip() for l in strip_blank_edges(rep.new)]
     start, end = match.start, match.end
@@ -178,21 +216,33 @@ def widen(lines: list[str], match: Match, rep: Replacement) -> tuple[int, int]:
         head = [l for l in new[: shared[0][1]] if l]
         tail = [l for l in new[shared[-1][1] + 1 :] if l]
     else:
-        # Nothing in common: the old lines became the first (or last) new lines, one for one.
-        extra = max(0, len(new) - len(old))
-        head = [l for l in new[:extra] if l]
-        tail = [l for l in new[len(new) - extra :] if l] if extra else []
+        # Nothing in common: any new line may be a context line that the old text lost (a SEARCH
+        # of one deleted line whose REPLACE holds just the line after it), if it says something.
+        head = tail = [l for l in new if l] if _says_something(new) else []
+    # Next to the shared lines, a line equal to the cell's is as likely new code copying its
+    # neighbours: only one that says something, and only where the new text does not itself end
+    # (start) as the old one does, nor the old text with a blank line that the cell has there
+    # (then the old text lost nothing on that side).
+    lead, trail = trim_blank_edges(rep.old)
+    blank_before = lead and start > 0 and not lines[start - 1].strip()
+    blank_after = trail and end < len(lines) and not lines[end].strip()
+    inner_head = bool(old and new) and old[0] != new[0] and not blank_before
+    inner_tail = bool(old and new) and old[-1] != new[-1] and not blank_after
     for k in range(len(head), 0, -1):
         j, seen = _nonblank_before(lines, start, k)
-        if seen == head[:k]:
+        if seen == head[:k] or inner_head and seen == head[-k:] and _says_something(seen):
             start = j
             break
     for k in range(len(tail), 0, -1):
         j, seen = _nonblank_after(lines, end, k)
-        if seen == tail[-k:]:
+        if seen == tail[-k:] or inner_tail and seen == tail[:k] and _says_something(seen):
             end = j
             break
     return start, end
+
+
+def _says_something(lines: list[str]) -> bool:
+    return any(not is_trivial(line) for line in lines)
 
 
 def _nonblank_before(lines: list[str], pos: int, k: int) -> tuple[int, list[str]]:
