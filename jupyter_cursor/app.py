@@ -84,6 +84,13 @@ class CursorApp(ExtensionApp):
         help="SQLite file of chat history (default: <jupyter data dir>/jupyter_cursor/chat.sqlite3).",
     )
     chat_history_messages = Int(20, config=True, help="Earlier messages sent with each question.")
+    apply_model_fallback = Bool(
+        False,
+        config=True,
+        help="When the deterministic apply merge refuses a snippet for a cell it found, let the model "
+        "runtime (engine_*) rewrite that one cell from it. Off: no model has been shown to do this "
+        "well enough; each such cell is flagged for review.",
+    )
 
     engine_backend = Enum(
         ["local", "remote"],
@@ -225,19 +232,25 @@ class CursorApp(ExtensionApp):
     # -- apply ---------------------------------------------------------------------------------------
 
     def _start_apply(self) -> None:
-        from .apply.protocol import ApplyRequest, run_apply
+        from .apply.fallback import ModelFallback
+        from .apply.protocol import ApplyRequest, run_apply_async
+
+        use_model = self.apply_model_fallback and self.runtime is not None
+        fallback = ModelFallback(self.runtime) if use_model else None
+        # For the REST handler: the extension's settings reached the web app before this runs.
+        self.serverapp.web_app.settings["jupyter_cursor_apply_fallback"] = fallback
 
         async def apply_method(req: ApplyRequest, emit) -> dict:
             from .protocol import ErrorCode, ProtocolError
 
-            loop = asyncio.get_running_loop()
             try:
-                return await loop.run_in_executor(None, run_apply, req.cells, req.suggestion)
+                return await run_apply_async(req.cells, req.suggestion, fallback)
             except ValueError as err:
                 raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
 
         self.services.register_method(ApplyRequest.TYPE, apply_method)
-        self.services.set_state("apply", svc.READY, "deterministic merge")
+        how = "deterministic merge" + (", model fallback" if fallback else "")
+        self.services.set_state("apply", svc.READY, how)
 
     # -- model runtime ------------------------------------------------------------------------------
 

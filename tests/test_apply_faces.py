@@ -1,13 +1,18 @@
-"""Apply through its faces: the CLI (single and batch, --write keeps ids, outputs, metadata) and the
-server (REST and websocket)."""
+"""Apply through its faces: the CLI (single and batch, --write keeps ids, outputs, metadata), the
+server (REST and websocket), and the model fallback through the model runtime."""
 
+import asyncio
 import json
 
 import nbformat
 import pytest
 import tornado.httpclient
 
+from jupyter_cursor.apply.fallback import ModelFallback, parse_rewrite
+from jupyter_cursor.apply.protocol import run_apply_async
 from jupyter_cursor.cli import main
+from jupyter_cursor.engine import EngineConfig, GenerationChunk, Priority, create_runtime
+from jupyter_cursor.engine.testing import build_random_model
 
 SUGGESTION = (
     "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n\n"
@@ -108,3 +113,108 @@ async def test_websocket_apply(jp_ws_fetch):
     assert reply["type"] == "result"
     assert reply["result"]["cells"][0]["source"] == "total = 2"
     ws.close()
+
+
+# -- the model fallback ------------------------------------------------------------------------------
+
+# One cell, so the target is known; `zzz = ...` matches no line of it, so the merge refuses.
+FALLBACK_CELLS = [{"id": "a", "cell_type": "code", "source": "x = 1\ny = 2\nprint(x + y)"}]
+REFUSED = "```python\n# ... existing code ...\nzzz = totally_new(x)\n# ... existing code ...\n```"
+
+
+class RecordingRuntime:
+    """A runtime that records each request and the final chunk of the runtime it wraps."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.requests = []
+        self.finals = []
+
+    async def generate(self, request):
+        self.requests.append(request)
+        async for chunk in self.inner.generate(request):
+            if chunk.done:
+                self.finals.append(chunk)
+            yield chunk
+
+
+class ScriptedRuntime:
+    def __init__(self, text, reason):
+        self.text, self.reason = text, reason
+
+    async def generate(self, request):
+        yield GenerationChunk(text=self.text, delta=self.text, done=True, finish_reason=self.reason)
+
+
+def run_with_fallback(runtime):
+    return asyncio.run(run_apply_async(FALLBACK_CELLS, REFUSED, ModelFallback(runtime)))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return build_random_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+def test_fallback_asks_a_tiny_random_model_and_parses_its_answer(tiny_model):
+    config = EngineConfig(model=str(tiny_model), device="cpu", quantization="none", dtype="float32",
+                          cpu_threads=1, max_new_tokens=24)
+
+    async def main():
+        runtime = RecordingRuntime(create_runtime(config))
+        runtime.inner.start()
+        try:
+            return runtime, await run_apply_async(FALLBACK_CELLS, REFUSED, ModelFallback(runtime))
+        finally:
+            runtime.inner.close()
+
+    runtime, diff = asyncio.run(main())
+    (request,) = runtime.requests
+    assert FALLBACK_CELLS[0]["source"] in request.prompt and "zzz = totally_new(x)" in request.prompt
+    assert request.priority == Priority.APPLY and "```" in request.stop
+    (final,) = runtime.finals
+    parsed = parse_rewrite(final.text, final.finish_reason)
+    if parsed is None:  # random weights: almost surely no closed fence, so the refusal stands
+        assert diff["cells"] == FALLBACK_CELLS and diff["ops"] == []
+        assert [w["code"] for w in diff["warnings"]] == ["not_merged"]
+    else:
+        assert diff["cells"][0]["source"] == parsed
+
+
+def test_fallback_rewrite_replaces_the_refused_cell_and_is_flagged():
+    diff = run_with_fallback(ScriptedRuntime("x = 1\nzzz = totally_new(x)\ny = 2\nprint(x + y)\n", "stop"))
+    assert diff["cells"][0]["source"] == "x = 1\nzzz = totally_new(x)\ny = 2\nprint(x + y)"
+    assert [(w["code"], w["cell_id"]) for w in diff["warnings"]] == [("model_rewrite", "a")]
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("x = 1\nzzz = totally_new(x)\ny = 2", "length"),  # cut off by the token limit
+        ("x = 1\nzzz = totally_new(x)\n# ... existing code ...\n", "stop"),  # kept a marker
+        ("\n", "stop"),  # nothing
+    ],
+)
+def test_malformed_fallback_answer_leaves_the_refusal_and_the_cell(text, reason):
+    diff = run_with_fallback(ScriptedRuntime(text, reason))
+    assert diff["cells"] == FALLBACK_CELLS and diff["ops"] == []
+    assert [w["code"] for w in diff["warnings"]] == ["not_merged"]
+    assert "nor did the model fallback" in diff["warnings"][0]["message"]
+
+
+def test_parse_rewrite_takes_a_rejoined_answer_without_its_fence():
+    assert parse_rewrite("x = 2\ny = 2\n```", "rejoined") == "x = 2\ny = 2"
+
+
+@pytest.fixture
+def fallback_server_config(jp_server_config):
+    # No model configured: the fallback is asked, the runtime cannot answer, the refusal stands.
+    jp_server_config["CursorApp"]["apply_model_fallback"] = True
+    return jp_server_config
+
+
+async def test_rest_apply_with_the_fallback_on_and_no_model(fallback_server_config, jp_fetch):
+    body = {"cells": FALLBACK_CELLS, "suggestion": REFUSED}
+    response = await jp_fetch("jupyter-cursor", "apply", method="POST", body=json.dumps(body))
+    diff = json.loads(response.body)
+    assert diff["cells"] == FALLBACK_CELLS
+    assert "nor did the model fallback" in diff["warnings"][0]["message"]

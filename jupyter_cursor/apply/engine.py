@@ -22,7 +22,8 @@ from .matching import is_trivial, locate
 from .notebook_diff import NotebookDiff, operations
 from .syntax import syntax_error
 
-Rewrite = Callable[[str, str], str]  # (original cell source, snippet) -> new cell source
+# (original cell source, snippet) -> new cell source, or None when the model gave none
+Rewrite = Callable[[str, str], str | None]
 
 # Blocks in these languages are not cell edits (shell commands, output samples).
 NOT_CELL_LANGUAGES = {"bash", "sh", "shell", "console", "text", "output", "json", "yaml", "toml"}
@@ -279,14 +280,13 @@ class _Apply:
         if merged.lines is not None:
             cell["source"] = "\n".join(merged.lines)
             return
-        if self.rewrite is None:
-            self.warn("not_merged", f"Not applied: {merged.reason}.", cell_id=target)
-            return
-        new = self.rewrite(cell["source"], "\n".join(lines))
-        if edits.has_markers(new.split("\n")):
-            self.warn("not_merged", "Not applied: the model's rewrite kept a marker.", cell_id=target)
+        new = self.rewrite(cell["source"], "\n".join(lines)) if self.rewrite else None
+        if new is None or edits.has_markers(new.split("\n")):
+            reason = merged.reason + (" (nor did the model fallback)" if self.rewrite else "")
+            self.warn("not_merged", f"Not applied: {reason}.", cell_id=target)
             return
         cell["source"] = new
+        self.warn("model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target)
 
     def _find_target(self, lines: list[str], language: str, lazy: bool) -> str | None:
         cells = self._candidates(language, None)
@@ -365,8 +365,8 @@ def apply_suggestion(
 ) -> NotebookDiff:
     """The NotebookDiff that `suggestion` (a model's markdown answer) makes to `cells`.
 
-    ``rewrite``, when given, is the model fallback: it gets one cell's source and a snippet the
-    deterministic merge refused, and returns the new cell source.
+    ``rewrite``, when given, is the model fallback (``fallback.ModelFallback``): it gets one cell's
+    source and a snippet the deterministic merge refused, and returns the new cell source or None.
     """
     job = _Apply(_cells_of(cells), rewrite)
     job.run(suggestion)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import asyncio
 import json
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import protocol
-from ..apply.protocol import ApplyBody, run_apply
+from ..apply.protocol import ApplyBody, run_apply_async
 from .base import CursorAPIHandler
 
 
@@ -24,9 +23,9 @@ class ApplyHandler(CursorAPIHandler):
             body = protocol.from_dict(ApplyBody, json.loads(self.request.body or b"null"), "request")
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
-        loop = asyncio.get_running_loop()
+        fallback = self.settings.get("jupyter_cursor_apply_fallback")
         try:
-            result = await loop.run_in_executor(None, run_apply, body.cells, body.suggestion)
+            result = await run_apply_async(body.cells, body.suggestion, fallback)
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
         self.finish(result)
