@@ -43,5 +43,7 @@ def screenshot(page, name: str) -> Path:
 
 
 def open_lab(page, server, path: str = "lab") -> None:
-    page.goto(server.lab_url(path))
+    # `reset`: a fresh workspace, so that no tab an earlier test left open is restored under this one.
+    url = server.lab_url(path)
+    page.goto(url + "&reset" if path.startswith("lab") else url)
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)

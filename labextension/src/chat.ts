@@ -95,6 +95,7 @@ export class ChatPanel extends Widget {
 
   newChat(): void {
     this.stop();
+    this.epoch++;
     this.sessionId = null;
     this.log.replaceChildren();
     this.focusInput();
@@ -117,6 +118,7 @@ export class ChatPanel extends Widget {
       return;
     }
     this.input.value = '';
+    this.epoch++;
     this._appendMessage('user', message);
     const answer = this._appendMessage('assistant', '');
     answer.classList.add('jp-mod-streaming');
@@ -290,11 +292,15 @@ export class ChatPanel extends Widget {
     if (!panel || this.inflight || this.connection.state !== 'open') {
       return;
     }
+    // A question asked (or a new chat begun) while the history loads wins: the history must not
+    // wipe it when its reply arrives late.
+    const epoch = ++this.epoch;
+    const stale = () => this.epoch !== epoch || this.notebooks.currentWidget !== panel;
     await panel.context.ready;
     const path = panel.context.path;
     try {
       const { sessions } = await this.connection.request('chat_sessions', { path }).result;
-      if (this.notebooks.currentWidget !== panel) {
+      if (stale()) {
         return;
       }
       this.log.replaceChildren();
@@ -305,6 +311,9 @@ export class ChatPanel extends Widget {
       const { messages } = await this.connection.request('chat_history', {
         session_id: this.sessionId
       }).result;
+      if (stale()) {
+        return;
+      }
       for (const message of messages as StoredMessage[]) {
         const node = this._appendMessage(message.role, '');
         await this._render(node, message.content, message.role === 'assistant' ? panel : null);
@@ -320,4 +329,6 @@ export class ChatPanel extends Widget {
   private sendButton: HTMLButtonElement;
   private sessionId: string | null = null;
   private inflight: string | null = null;
+  /** Bumped by every send, new chat and history load: a load that sees it change is stale. */
+  private epoch = 0;
 }

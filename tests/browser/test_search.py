@@ -34,7 +34,7 @@ def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
 
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
     page.locator(".lm-CommandPalette-input").fill("Search workspace")
-    page.get_by_text("Search workspace…", exact=True).first.click()
+    page.locator(".lm-CommandPalette-item", has_text="Search workspace…").first.click()
     box = page.locator(".jp-CursorSearch-input")
     box.wait_for()
     assert box.evaluate("el => el === document.activeElement")
