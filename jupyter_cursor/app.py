@@ -6,8 +6,8 @@ import asyncio
 from functools import partial
 
 from jupyter_server.extension.application import ExtensionApp
-from tornado.ioloop import IOLoop
-from traitlets import Bool, Dict, Enum, Int, List, Unicode
+from tornado.ioloop import IOLoop, PeriodicCallback
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import services as svc
 from ._version import __version__
@@ -67,6 +67,12 @@ class CursorApp(ExtensionApp):
     )
     index_max_file_bytes = Int(
         1_000_000, config=True, help="Files larger than this are not indexed (notebooks: 50 MB)."
+    )
+    index_rescan_seconds = Float(
+        120.0,
+        config=True,
+        help="Look for files changed behind the server's back (git pull, a kernel writing files) this "
+        "often; saves through Jupyter are indexed at once regardless. 0: never.",
     )
 
     providers = List(
@@ -152,6 +158,7 @@ class CursorApp(ExtensionApp):
     index = None
     chat = None
     runtime = None
+    _rescan = None
 
     def initialize_settings(self) -> None:
         if not 0 < self.max_message_bytes < TORNADO_WS_LIMIT:
@@ -187,6 +194,8 @@ class CursorApp(ExtensionApp):
             await self.chat.providers.aclose()
             self.chat.store.close()
             self.chat = None
+        if self._rescan is not None:
+            self._rescan.stop()
         if self.index is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.index.close)
             self.index = None
@@ -218,6 +227,10 @@ class CursorApp(ExtensionApp):
             return
         connect(serverapp.contents_manager, serverapp.event_logger, index)
         self.index = index
+        if self.index_rescan_seconds > 0:
+            # A stat per file: cheap, and only changed files are read again.
+            self._rescan = PeriodicCallback(index.rescan, self.index_rescan_seconds * 1000)
+            self._rescan.start()
         self.services.register_method("search", self._search_method)
         self._publish_index_status(index.status())
 

@@ -152,3 +152,24 @@ async def test_search_over_the_websocket(root_files, jp_ws_fetch):
             break
     assert reply["type"] == "error" and reply["error"]["code"] == "bad_message"
     ws.close()
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    jp_server_config["CursorApp"]["index_rescan_seconds"] = 0.5
+    return jp_server_config
+
+
+async def test_a_file_written_behind_the_servers_back_is_found_by_the_rescan(jp_fetch, jp_root_dir):
+    async def scanned():
+        status = json.loads((await jp_fetch("jupyter-cursor", "status")).body)
+        return status["services"]["index"]["state"] == "ready"
+
+    await wait_until(scanned, timeout=60)  # the first scan is over: only a rescan can find it
+    (jp_root_dir / "later.py").write_text("def reconcile_ledger_entries(book):\n    return book\n")
+
+    async def found():
+        return [h for h in await search(jp_fetch, "reconcile ledger", mode="bm25")
+                if h["path"] == "later.py"]
+
+    assert await wait_until(found, timeout=30)
