@@ -235,6 +235,33 @@ def test_new_code_copying_the_lines_after_the_search_is_not_taken_for_lost_conte
     assert diff.cells[0]["source"] == source.replace("@mark\ndef b", "@mark\ndef c():\n    pass\n\n\n@mark\ndef b")
 
 
+TWEAK_NB = [
+    cell("a", "import numpy as np\nX, y = load()"),
+    cell("b", "X_tweaked = X[(X[:, 1] != 1.8) | (y == 2)]\ny_tweaked = y[(X[:, 1] != 1.8) | (y == 2)]\n"
+              "tree_clf_tweaked = Tree(max_depth=2)\ntree_clf_tweaked.fit(X_tweaked, y_tweaked)"),
+    cell("c", "print(tree_clf.predict(X))"),
+]
+
+
+def test_lazy_block_whose_lines_all_changed_finds_its_cell_by_its_words():
+    # One line of four found as it stands (under the 30% share of lines): refused as resembling
+    # no cell, though every line reuses the cell's names.
+    answer = (
+        "```python\nnot_widest = (X[:, 1] != 1.8) | (y == 2)\nX_tweaked = X[not_widest]\n"
+        "y_tweaked = y[not_widest]\n\ntree_clf_tweaked = Tree(max_depth=2)\n# ... rest of the code ...\n```"
+    )
+    diff = apply_suggestion(TWEAK_NB, answer)
+    assert sources(diff)["b"] == (
+        "not_widest = (X[:, 1] != 1.8) | (y == 2)\nX_tweaked = X[not_widest]\ny_tweaked = y[not_widest]\n\n"
+        "tree_clf_tweaked = Tree(max_depth=2)\ntree_clf_tweaked.fit(X_tweaked, y_tweaked)"
+    )
+
+
+def test_new_code_reusing_a_cells_names_is_not_merged_into_it():
+    diff = apply_suggestion(TWEAK_NB, "```python\nprint(X_tweaked.shape)\nprint(y_tweaked.shape)\n```")
+    assert diff.ops == [] and diff.warnings[0]["code"] == "not_found"
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -29,6 +29,10 @@ Rewrite = Callable[[str, str], str | None]
 NOT_CELL_LANGUAGES = {"bash", "sh", "shell", "console", "text", "output", "json", "yaml", "toml"}
 MIN_CONTENT_SCORE = 0.3  # share of a snippet's significant lines found in a cell, to target it
 SCORE_TIE = 0.05
+# Share of a block's words found in a cell, to target it when no line is found as it stands: a
+# block with elision markers edits some cell; one without may be new code that reuses names.
+MIN_WORD_SCORE_LAZY = 0.6
+MIN_WORD_SCORE = 0.8
 
 
 def _cells_of(cells: Sequence[Any]) -> list[dict]:
@@ -303,9 +307,14 @@ class _Apply:
         scored.sort(reverse=True)
         best = scored[0][0]
         if best < MIN_CONTENT_SCORE:
-            self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
-                      snippet="\n".join(lines[:3]))
-            return None
+            # Every line the block shares with its cell may have changed a little (a renamed
+            # variable, a new argument on each line): then the cell that holds the block's words.
+            scored = _word_scores(lines, cells)
+            best = scored[0][0]
+            if best < (MIN_WORD_SCORE_LAZY if lazy else MIN_WORD_SCORE):
+                self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
+                          snippet="\n".join(lines[:3]))
+                return None
         # Among
         # close candidates the block is meant for one it merges into and changes (a cell that
         # already reads as the block gains nothing), clearly the one it changes least.
@@ -353,6 +362,23 @@ class _Apply:
                 self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
                           cell_id=cell["id"], line=line)
         return NotebookDiff(self.cells, operations(self.original, self.cells), self.warnings)
+
+
+_WORD = re.compile(r"[A-Za-z_]\w+|\d+")
+
+
+def _words(lines) -> set[str]:
+    return {word for line in lines for word in _WORD.findall(line)}
+
+
+def _word_scores(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]:
+    """(share of the block's words, other than its markers', that the cell has, cell id), best
+    first."""
+    words = _words(l for l in lines if not edits.is_marker(l))
+    if not words:
+        return [(0.0, cells[0]["id"])]
+    scored = [(len(words & _words(c["source"].split("\n"))) / len(words), c["id"]) for c in cells]
+    return sorted(scored, reverse=True)
 
 
 def _changed_lines(before: list[str], after: list[str]) -> int:
