@@ -27,6 +27,13 @@ def test_auto_plans_4bit_bf16_on_cuda_and_the_measured_default_on_the_cpu():
     assert (explicit.quantization, explicit.dtype) == ("none", "float16")
 
 
+def test_a_small_local_model_runs_in_fp32_on_the_cpu_whatever_is_installed(tiny_llama):
+    plan = plan_for(EngineConfig(model=tiny_llama), cuda_available=False)
+    assert (plan.quantization, plan.dtype) == ("none", "float32")
+    # On a GPU the 4-bit default stands, small or not.
+    assert plan_for(EngineConfig(model=tiny_llama), cuda_available=True).quantization == "4bit"
+
+
 def test_asking_for_cuda_without_it_is_refused():
     with pytest.raises(EngineError) as refused:
         plan_for(EngineConfig(model="m", device="cuda"), cuda_available=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -12,19 +13,39 @@ from .config import EngineConfig, EngineError
 
 
 
-def cpu_default() -> dict:
+# Below this many bytes of weights on disk a model is "small": per-token overhead, not reading the
+# weights, bounds its decoding, and fp32 is fastest (the tiny shape in benchmarks/RESULTS.md: fp32
+# 0.4 ms/token, bf16 0.6, NF4 0.9). The 0.5B shape (~1 GB in bf16) is past it. The measured points
+# are a few MB and ~1 GB; the threshold sits between them.
+SMALL_MODEL_BYTES = 256 * 2**20
+
+
+def cpu_default(weights_bytes: int | None = None) -> dict:
     """The CPU's precision when quantization/dtype are "auto", from benchmarks/bench_engine.py.
 
-    On a Qwen2.5-Coder-0.5B shape (2-core AVX512-BF16 EPYC, benchmarks/RESULTS.md) NF4 decoded
-    2x faster than bf16 and 2.8x faster than fp32 (decode reads every weight once per token, and
-    NF4 reads a quarter of bf16's bytes) at the same prefill time and half bf16's memory. Without
-    bitsandbytes, bf16 where the CPU has bf16 instructions; else fp32, as emulated bf16 is slow.
+    A small model (``weights_bytes`` under SMALL_MODEL_BYTES, e.g. the shipped default) runs in
+    fp32. On a Qwen2.5-Coder-0.5B shape (2-core AVX512-BF16 EPYC, benchmarks/RESULTS.md) NF4
+    decoded 2x faster than bf16 and 2.8x faster than fp32 (decode reads every weight once per
+    token, and NF4 reads a quarter of bf16's bytes) at the same prefill time and half bf16's memory.
+    Without bitsandbytes, bf16 where the CPU has bf16 instructions; else fp32, as emulated bf16 is
+    slow. ``weights_bytes`` None (a hub id not on disk): judged as a large model.
     """
     import importlib.util
 
+    if weights_bytes is not None and weights_bytes < SMALL_MODEL_BYTES:
+        return {"quantization": "none", "dtype": "float32"}
     if importlib.util.find_spec("bitsandbytes") is not None:
         return {"quantization": "4bit", "dtype": "bfloat16"}
     return {"quantization": "none", "dtype": "bfloat16" if _cpu_has_bf16() else "float32"}
+
+
+def weights_bytes(model: str) -> int | None:
+    """Bytes of weight files in a local model folder; None when ``model`` is not one."""
+    folder = Path(model)
+    if not folder.is_dir():
+        return None
+    files = [*folder.glob("*.safetensors"), *folder.glob("*.bin")]
+    return sum(f.stat().st_size for f in files) if files else None
 
 
 def _cpu_has_bf16() -> bool:
@@ -67,7 +88,7 @@ def plan_for(config: EngineConfig, cuda_available: bool | None = None) -> Plan:
         quantization = "4bit" if config.quantization == "auto" else config.quantization
         dtype = "bfloat16" if config.dtype == "auto" else config.dtype
     else:
-        default = cpu_default()
+        default = cpu_default(weights_bytes(config.model) if config.model else None)
         quantization = default["quantization"] if config.quantization == "auto" else config.quantization
         dtype = default["dtype"] if config.dtype == "auto" else config.dtype
     return Plan(device=device, dtype=dtype, quantization=quantization)
