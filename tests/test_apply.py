@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from jupyter_cursor.apply import apply_ops, apply_suggestion
 from jupyter_cursor.apply.edits import is_marker
 from jupyter_cursor.apply.markdown import parse
+from jupyter_cursor.apply.notebook_diff import hunks
 
 
 def cell(cid, source, kind="code"):
@@ -260,6 +261,15 @@ def test_lazy_block_whose_lines_all_changed_finds_its_cell_by_its_words():
 def test_new_code_reusing_a_cells_names_is_not_merged_into_it():
     diff = apply_suggestion(TWEAK_NB, "```python\nprint(X_tweaked.shape)\nprint(y_tweaked.shape)\n```")
     assert diff.ops == [] and diff.warnings[0]["code"] == "not_found"
+
+
+def test_hunks_compare_only_the_span_between_common_first_and_last_lines():
+    # Whole-module difflib made large cells slow to diff; the hunks must not move for it.
+    before = "\n".join(["x = 1", "", "", "def f():", "    return 1", "", "", "y = 2"])
+    after = before.replace("return 1", "return 2")
+    assert hunks(before, after) == [
+        {"old_start": 4, "old_lines": ["    return 1\n"], "new_start": 4, "new_lines": ["    return 2\n"]}
+    ]
 
 
 # -- properties ------------------------------------------------------------------------------------------

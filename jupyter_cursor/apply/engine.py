@@ -353,11 +353,11 @@ class _Apply:
     def result(self) -> NotebookDiff:
         original = {c["id"]: c["source"] for c in self.original}
         for cell in self.cells:
-            if cell["cell_type"] != "code":
-                continue
-            error = syntax_error(cell["source"])
             before = original.get(cell["id"])
-            if error and (before is None or before != cell["source"] and not syntax_error(before)):
+            if cell["cell_type"] != "code" or before == cell["source"]:
+                continue  # an unchanged cell introduces nothing (and parsing each took most of the time)
+            error = syntax_error(cell["source"])
+            if error and (before is None or not syntax_error(before)):
                 message, line = error
                 self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
                           cell_id=cell["id"], line=line)

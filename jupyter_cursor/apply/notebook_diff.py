@@ -27,10 +27,20 @@ class NotebookDiff:
 def hunks(before: str, after: str) -> list[dict]:
     a = before.splitlines(keepends=True)
     b = after.splitlines(keepends=True)
+    # Only the span between the common first and last lines is compared: an edit is local, and
+    # difflib over a whole 3000-line module (blank lines recurring everywhere) took most of the
+    # time of applying it.
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
     out = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
+            i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
             out.append({"old_start": i1, "old_lines": a[i1:i2], "new_start": j1, "new_lines": b[j1:j2]})
     return out
 
