@@ -10,6 +10,7 @@ from jupyter_cursor.apply import apply_ops, apply_suggestion
 from jupyter_cursor.apply.edits import is_marker
 from jupyter_cursor.apply.markdown import parse
 from jupyter_cursor.apply.notebook_diff import hunks
+from jupyter_cursor.apply.syntax import introduced_error
 
 
 def cell(cid, source, kind="code"):
@@ -270,6 +271,23 @@ def test_hunks_compare_only_the_span_between_common_first_and_last_lines():
     assert hunks(before, after) == [
         {"old_start": 4, "old_lines": ["    return 1\n"], "new_start": 4, "new_lines": ["    return 2\n"]}
     ]
+
+
+MODULE = 'import os\n\n\ndef f():\n    return 1\n\n\nclass C:\n    """Doc.\n\nUsage at the margin\n"""\n    x = 1\n'
+
+
+@pytest.mark.parametrize(
+    "before, after, introduced",
+    [
+        (MODULE, MODULE.replace("return 1", "return (1"), True),  # only f's lines are parsed
+        (MODULE, MODULE.replace("    x = 1", "    x = 1\n  y = 2"), True),  # found by the whole-cell parse
+        (MODULE, MODULE.replace("Usage at", "usage_at = 3 at"), False),  # the cut falls in a docstring
+        (MODULE.replace("return 1", "return (1"), MODULE.replace("x = 1", "x = 2").replace("return 1", "return (1"), False),
+        (None, "def g(:\n    pass", True),
+    ],
+)
+def test_syntax_errors_are_checked_around_the_change_first(before, after, introduced):
+    assert (introduced_error(before, after) is not None) == introduced
 
 
 # -- properties ------------------------------------------------------------------------------------------

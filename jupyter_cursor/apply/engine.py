@@ -20,7 +20,7 @@ from . import directives, edits, markdown
 from .directives import CellRef, Directive
 from .matching import is_trivial, locate
 from .notebook_diff import NotebookDiff, operations
-from .syntax import syntax_error
+from .syntax import introduced_error
 
 # (original cell source, snippet) -> new cell source, or None when the model gave none
 Rewrite = Callable[[str, str], str | None]
@@ -356,8 +356,8 @@ class _Apply:
             before = original.get(cell["id"])
             if cell["cell_type"] != "code" or before == cell["source"]:
                 continue  # an unchanged cell introduces nothing (and parsing each took most of the time)
-            error = syntax_error(cell["source"])
-            if error and (before is None or not syntax_error(before)):
+            error = introduced_error(before, cell["source"])
+            if error:
                 message, line = error
                 self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
                           cell_id=cell["id"], line=line)

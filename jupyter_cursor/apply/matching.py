@@ -130,6 +130,17 @@ def locate(needle: list[str], cells: list[tuple[str, list[str]]]) -> list[Match]
     return _fuzzy(needle, cells)
 
 
+def common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How many first lines, and then last lines, the two have in common."""
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    return head, tail
+
+
 def trim_blank_edges(lines: list[str]) -> tuple[int, int]:
     """(leading, trailing) counts of blank lines."""
     lead = 0

@@ -13,6 +13,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .matching import common_ends
+
 
 @dataclass
 class NotebookDiff:
@@ -30,12 +32,7 @@ def hunks(before: str, after: str) -> list[dict]:
     # Only the span between the common first and last lines is compared: an edit is local, and
     # difflib over a whole 3000-line module (blank lines recurring everywhere) took most of the
     # time of applying it.
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     out = []
     matcher = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -6,6 +6,8 @@ import ast
 import re
 import warnings
 
+from .matching import common_ends
+
 # Line magics, shell escapes and help requests are not Python: they are blanked (kept as empty
 # lines, so line numbers still point into the cell) before parsing.
 _IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|^\s*\w[\w.]*\?\??\s*$")
@@ -30,3 +32,34 @@ def syntax_error(source: str) -> tuple[str, int | None] | None:
     except SyntaxError as err:
         return err.msg, err.lineno
     return None
+
+
+# A line that starts a top-level statement (not `else:`/`except:`, which continue one): the cell
+# may be cut there into parts that parse on their own.
+_TOP_LEVEL = re.compile(r"^(?!(else|elif|except|finally)\b)[A-Za-z_@]")
+
+
+def introduced_error(before: str | None, after: str) -> tuple[str, int | None] | None:
+    """The syntax error that the edit from `before` (None: a new cell) to `after` introduces.
+
+    Only the top-level statements around the changed lines are parsed first: parsing a whole
+    3000-line module took most of the time of applying an edit to it. Where they do not parse
+    (or the cut falls inside a string), the whole cell decides."""
+    if before is not None and _changed_part_parses(before, after):
+        return None
+    error = syntax_error(after)
+    if error and (before is None or not syntax_error(before)):
+        return error
+    return None
+
+
+def _changed_part_parses(before: str, after: str) -> bool:
+    new = after.split("\n")
+    head, tail = common_ends(before.split("\n"), new)
+    start = min(head, len(new) - 1)
+    while start > 0 and not _TOP_LEVEL.match(new[start]) or start > 0 and new[start - 1].endswith("\\"):
+        start -= 1
+    end = max(len(new) - tail, start + 1)
+    while end < len(new) and not (_TOP_LEVEL.match(new[end]) and not new[end - 1].endswith("\\")):
+        end += 1
+    return syntax_error("\n".join(new[start:end])) is None
