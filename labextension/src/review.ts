@@ -2,7 +2,9 @@
  * Review of a NotebookDiff (from the apply engine) before anything reaches the notebook: one card
  * per changed, inserted or deleted cell, a unified diff with accept/reject per hunk
  * (@codemirror/merge), accept or reject per cell, accept all. A cell the user edited since the
- * diff was made is never overwritten. Each accepted cell change is one step of that cell's undo.
+ * diff was made is never overwritten. Each acceptance is one undo step: a change of one cell's text
+ * is a step of that cell's undo (Ctrl+Z in the cell), anything wider (accept all, an inserted or
+ * deleted cell) a step of the notebook's undo (Z in command mode), as JupyterLab splits them.
  */
 import { EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
@@ -10,12 +12,19 @@ import { getChunks, unifiedMergeView } from '@codemirror/merge';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
-import { asOneUndoStep } from './undo';
+import { asOneNotebookUndoStep, asOneUndoStep } from './undo';
 
 type Cell = { id: string; cell_type: string; source: string };
 export type Operation =
   | { op: 'modify'; cell_id: string; source?: string; [key: string]: unknown }
-  | { op: 'insert'; position: number; cell_type: string; source: string; [key: string]: unknown }
+  | {
+      op: 'insert';
+      position: number;
+      id: string;
+      cell_type: 'code' | 'markdown' | 'raw';
+      source: string;
+      [key: string]: unknown;
+    }
   | { op: 'delete'; cell_id: string; [key: string]: unknown };
 type Warning = { code?: string; message: string; cell_id?: string };
 export type NotebookDiff = { cells: Cell[]; ops: Operation[]; warnings: (Warning | string)[] };
@@ -66,6 +75,7 @@ export class DiffReview extends Widget {
     }
     const byId = new Map(original.map(cell => [cell.id, cell]));
     const after = new Map(diff.cells.map(cell => [cell.id, cell]));
+    this.result = diff.cells.map(cell => cell.id);
     for (const op of diff.ops) {
       this.cards.push(this._card(op, byId, after));
     }
@@ -83,16 +93,7 @@ export class DiffReview extends Widget {
   }
 
   acceptAll(): void {
-    // Deletions last and inserts bottom-up keep the positions of the others valid.
-    // Not one notebook transaction: a cell's change must stay in that cell's own undo history
-    // (a transaction of the notebook is invisible to it), so each accepted cell is one undo step.
-    const order = [...this.cards].sort((a, b) => rank(a.op) - rank(b.op));
-    for (const card of order) {
-      if (!card.done) {
-        this._accept(card);
-      }
-    }
-    this._updateSummary();
+    this._accept(this.cards.filter(card => !card.done));
   }
 
   rejectAll(): void {
@@ -144,10 +145,7 @@ export class DiffReview extends Widget {
     const actions = document.createElement('div');
     actions.className = 'jp-CursorReview-actions';
     const jump = this._button('Show cell', '', () => this._show(card));
-    const accept = this._button('Accept', 'jp-mod-accept', () => {
-      this._accept(card);
-      this._updateSummary();
-    });
+    const accept = this._button('Accept', 'jp-mod-accept', () => this._accept([card]));
     const reject = this._button('Reject', 'jp-mod-reject', () => {
       this._finish(card, 'rejected');
       this._updateSummary();
@@ -159,39 +157,85 @@ export class DiffReview extends Widget {
     return card;
   }
 
-  private _accept(card: Card): void {
-    const notebook = this.panel.content;
-    const model = notebook.model!;
-    const op = card.op;
-    if (op.op === 'insert') {
-      const position = Math.min(op.position, model.cells.length);
-      model.sharedModel.insertCell(position, {
-        cell_type: op.cell_type as any,
+  /** Apply the accepted cards as one undo step; a card whose cell changed meanwhile is skipped. */
+  private _accept(cards: Card[]): void {
+    const model = this.panel.content.model!;
+    const sources = new Map<string, { setSource(source: string): void }>();
+    const accepted: Card[] = [];
+    for (const card of cards) {
+      const op = card.op;
+      if (op.op !== 'insert') {
+        const index = this._indexOf(op.cell_id);
+        if (index < 0) {
+          this._finish(card, 'skipped: the cell no longer exists');
+          continue;
+        }
+        const cell = model.cells.get(index).sharedModel;
+        if (cell.getSource() !== card.before) {
+          // The user edited this cell during the review: their text wins.
+          this._finish(card, 'skipped: the cell was edited during the review');
+          continue;
+        }
+        sources.set(op.cell_id, cell);
+      }
+      accepted.push(card);
+    }
+    const single = accepted.length === 1 ? accepted[0] : null;
+    if (single?.op.op === 'modify') {
+      const cell = sources.get(single.op.cell_id)!;
+      asOneUndoStep(cell, () => cell.setSource(this._acceptedText(single)));
+    } else if (accepted.length) {
+      asOneNotebookUndoStep(model.sharedModel, () => this._applyToNotebook(accepted, sources));
+    }
+    for (const card of accepted) {
+      this._finish(card, 'accepted');
+    }
+    this._updateSummary();
+  }
+
+  /**
+   * Deletions, modifications, then insertions in the order of the result. Inside one transaction
+   * the notebook's cell lists only catch up when it ends, so positions come from `ids`, which
+   * follows each change; an inserted cell keeps the diff's id and lands after the nearest cell
+   * that precedes it in the result and is in the notebook (a later insertion's anchor may be an
+   * insertion the user rejected).
+   */
+  private _applyToNotebook(
+    cards: Card[],
+    sources: Map<string, { setSource(source: string): void }>
+  ): void {
+    const shared = this.panel.content.model!.sharedModel;
+    const ids = [...shared.cells].map(cell => cell.getId());
+    for (const card of cards) {
+      if (card.op.op === 'delete') {
+        const index = ids.indexOf(card.op.cell_id);
+        shared.deleteCell(index);
+        ids.splice(index, 1);
+      } else if (card.op.op === 'modify') {
+        sources.get(card.op.cell_id)!.setSource(this._acceptedText(card));
+      }
+    }
+    const inserts = cards
+      .map(card => card.op)
+      .filter((op): op is Extract<Operation, { op: 'insert' }> => op.op === 'insert')
+      .sort((a, b) => a.position - b.position);
+    for (const op of inserts) {
+      const preceding = this.result.slice(0, this.result.indexOf(op.id)).reverse();
+      const anchor = preceding.find(id => ids.includes(id));
+      const index = anchor === undefined ? 0 : ids.indexOf(anchor) + 1;
+      shared.insertCell(index, {
+        id: op.id,
+        cell_type: op.cell_type,
         source: op.source,
         metadata: {}
       });
-      this._finish(card, 'accepted');
-      return;
+      ids.splice(index, 0, op.id);
     }
-    const index = this._indexOf(op.cell_id);
-    if (index < 0) {
-      this._finish(card, 'skipped: the cell no longer exists');
-      return;
-    }
-    const cell = model.cells.get(index);
-    if (cell.sharedModel.getSource() !== card.before) {
-      // The user edited this cell during the review: their text wins.
-      this._finish(card, 'skipped: the cell was edited during the review');
-      return;
-    }
-    if (op.op === 'delete') {
-      model.sharedModel.deleteCell(index);
-    } else {
-      // What is left in the merge view after per-hunk rejections is the accepted text.
-      const source = card.view ? card.view.state.doc.toString() : card.before;
-      asOneUndoStep(cell.sharedModel, () => cell.sharedModel.setSource(source));
-    }
-    this._finish(card, 'accepted');
+  }
+
+  /** What is left in the merge view after per-hunk rejections is the accepted text. */
+  private _acceptedText(card: Card): string {
+    return card.view ? card.view.state.doc.toString() : card.before;
   }
 
   private _finish(card: Card, outcome: string): void {
@@ -257,17 +301,7 @@ export class DiffReview extends Widget {
 
   private cards: Card[] = [];
   private summary: HTMLElement;
-}
-
-function rank(op: Operation): number {
-  // modifications first, then inserts from the bottom up, then deletions
-  if (op.op === 'modify') {
-    return 0;
-  }
-  if (op.op === 'insert') {
-    return 1 + 1 / (1 + op.position);
-  }
-  return 3;
+  private result: string[]; // the cell ids of the notebook the diff makes, in order
 }
 
 namespace Private {
