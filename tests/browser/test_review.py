@@ -1,5 +1,7 @@
 """Apply from chat and Refactor, reviewed cell by cell in a real JupyterLab."""
 
+import json
+
 import pytest
 
 from browser_support import open_lab, screenshot
@@ -10,6 +12,9 @@ pytestmark = pytest.mark.browser
 
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 SOURCES = {"load": "df = load()", "use": "print(df.head())", "scratch": "1 + 1"}
+# what a deleted cell must come back with on undo
+SCRATCH = {"metadata": {"tags": ["keep-me"]}, "execution_count": 3, "outputs": [
+    {"output_type": "execute_result", "execution_count": 3, "data": {"text/plain": "2"}, "metadata": {}}]}
 
 
 @pytest.fixture
@@ -22,6 +27,7 @@ def lab(tmp_path):
         )
         cells = [{"cell_type": "code", "id": cid, "metadata": {}, "outputs": [],
                   "execution_count": None, "source": src} for cid, src in SOURCES.items()]
+        cells[-1].update(SCRATCH)
         server.api("api/contents/nb.ipynb", method="PUT", body={"type": "notebook", "content": {
             "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
         try:
@@ -29,6 +35,24 @@ def lab(tmp_path):
         finally:
             server.stop()
 
+
+
+NOTEBOOK = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
+# the notebook's cells as nbformat JSON, keys sorted, so that two states compare as strings (the
+# notebook's metadata is left out: the kernel fills in its own while the test runs)
+CELLS_JSON = (
+    "(() => { const sorted = (k, v) => v && typeof v === 'object' && !Array.isArray(v)"
+    " ? Object.fromEntries(Object.entries(v).sort()) : v;"
+    f" return JSON.stringify({NOTEBOOK}.model.toJSON().cells, sorted); }})()"
+)
+
+
+def cells_json(page) -> str:
+    return page.evaluate(f"() => {CELLS_JSON}")
+
+
+def notebook_undo_steps(page) -> int:
+    return page.evaluate(f"() => {NOTEBOOK}.model.sharedModel.undoManager.undoStack.length")
 
 
 def notebook_sources(page):
@@ -111,3 +135,108 @@ def test_a_cell_edited_during_review_is_not_overwritten(lab, page):
     card.locator(".jp-CursorReview-actions .jp-mod-accept").click()
     assert "edited during the review" in card.inner_text()
     assert notebook_sources(page)[0] == "df = load()  # mine"
+
+
+REFACTOR = ("```python\n# cell: load\nsales = load()\n```\n\n"
+            "```python\n# cell: new after load\nsales = sales.dropna()\n```\n\n"
+            "```python\n# cell: use\nprint(sales.head())\n```\n\n"
+            "```python\n# cell: delete scratch\n```\n")
+REFACTORED = ["sales = load()", "sales = sales.dropna()", "print(sales.head())"]
+
+
+def review_refactor(page, server, llm):
+    """Open the notebook and review REFACTOR (a modify, an insert, a modify, a delete)."""
+    llm.script({"text": REFACTOR})
+    open_lab(page, server, "lab/tree/nb.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").nth(2).wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
+                  " {instruction: 'rename df to sales, drop missing rows, remove the scratch cell'})")
+    page.locator(".jp-CursorReview-card").nth(3).wait_for(timeout=60_000)
+    assert page.locator(".jp-CursorReview-summary").inner_text().startswith(
+        "2 changed, 1 inserted, 1 deleted")
+
+
+def card(page, title: str):
+    return page.locator(".jp-CursorReview-card", has_text=title)
+
+
+def press_on_notebook(page, key: str) -> None:
+    """A key on the notebook in command mode, where "Undo Cell Operation" is Z, its redo Shift+Z."""
+    focused = f"{NOTEBOOK}.mode === 'command' && {NOTEBOOK}.node.contains(document.activeElement)"
+    if not page.evaluate(f"() => {focused}"):
+        # a click beside the editor selects the cell in command mode
+        page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+        page.wait_for_function(f"() => {focused}")
+    page.keyboard.press(key)
+
+
+def test_accept_all_of_a_refactor_is_one_undo_step(lab, page):
+    server, llm = lab
+    review_refactor(page, server, llm)
+    original = cells_json(page)
+    steps = notebook_undo_steps(page)
+
+    page.locator(".jp-CursorReview-header button", has_text="Accept all").click()
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3")
+    assert notebook_sources(page) == REFACTORED
+    assert notebook_undo_steps(page) == steps + 1
+    accepted = cells_json(page)
+    screenshot(page, "refactor_accept_all")
+
+    press_on_notebook(page, "z")
+    page.wait_for_function(f"() => {CELLS_JSON} !== {accepted!r}", timeout=10_000)
+    assert cells_json(page) == original  # sources, ids, metadata, outputs, order
+    cells = json.loads(original)
+    assert [c["id"] for c in cells] == list(SOURCES)
+    assert cells[2]["outputs"] == SCRATCH["outputs"]
+    assert cells[2]["execution_count"] == 3
+    assert cells[2]["metadata"]["tags"] == ["keep-me"]
+    screenshot(page, "refactor_accept_all_undone")
+
+    press_on_notebook(page, "Shift+z")
+    page.wait_for_function(f"() => {CELLS_JSON} === {accepted!r}", timeout=10_000)
+    assert notebook_sources(page) == REFACTORED
+    screenshot(page, "refactor_accept_all_redone")
+    assert page.console.errors == []
+
+
+def test_each_accepted_insert_or_delete_is_one_undo_step(lab, page):
+    server, llm = lab
+    review_refactor(page, server, llm)
+    original = cells_json(page)
+    steps = notebook_undo_steps(page)
+
+    card(page, "Delete cell").locator(".jp-mod-accept").click()
+    card(page, "New code cell").locator(".jp-mod-accept").click()
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && "
+                           f"{NOTEBOOK}.model.cells.get(1).sharedModel.getSource() === {REFACTORED[1]!r}")
+    assert notebook_sources(page) == ["df = load()", REFACTORED[1], "print(df.head())"]
+    assert notebook_undo_steps(page) == steps + 2
+
+    press_on_notebook(page, "z")  # the insertion
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 2")
+    assert notebook_sources(page) == ["df = load()", "print(df.head())"]
+    press_on_notebook(page, "z")  # the deletion
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3")
+    assert cells_json(page) == original
+    assert page.console.errors == []
+
+
+def test_accept_all_leaves_a_cell_edited_during_review_and_its_undo_keeps_the_edit(lab, page):
+    server, llm = lab
+    review_refactor(page, server, llm)
+    page.evaluate(f"() => {NOTEBOOK}.model.cells.get(1).sharedModel.setSource('print(df.tail())')")
+    steps = notebook_undo_steps(page)
+
+    page.locator(".jp-CursorReview-header button", has_text="Accept all").click()
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3")
+    assert notebook_sources(page) == [REFACTORED[0], REFACTORED[1], "print(df.tail())"]
+    assert "edited during the review" in card(page, "Change cell 2").inner_text()
+    assert notebook_undo_steps(page) == steps + 1
+    screenshot(page, "refactor_accept_all_edited_cell")
+
+    press_on_notebook(page, "z")
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && "
+                           f"{NOTEBOOK}.model.cells.get(0).sharedModel.getSource() === 'df = load()'")
+    assert notebook_sources(page) == ["df = load()", "print(df.tail())", "1 + 1"]
+    assert page.console.errors == []
