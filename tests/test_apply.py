@@ -290,6 +290,21 @@ def test_syntax_errors_are_checked_around_the_change_first(before, after, introd
     assert (introduced_error(before, after) is not None) == introduced
 
 
+def test_context_line_dropped_after_a_changed_diff_line_stays_after_it():
+    # The hunk lost the `@classmethod` between the changed line and `def range`: put back after
+    # the context before it, it doubled the decorator above `split` and left `range` without one.
+    source = (
+        "class C:\n    @classmethod\n    def split(cls, s): return cls(s.splitt())\n    @classmethod\n"
+        "    def range(cls, a): return cls(range(a))\n"
+    )
+    answer = (
+        "```diff\n@@ -1,5 +1,5 @@\n     @classmethod\n-    def split(cls, s): return cls(s.splitt())\n"
+        "+    def split(cls, s): return cls(s.split())\n     def range(cls, a): return cls(range(a))\n```"
+    )
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("splitt()", "split()")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -163,29 +163,43 @@ def _blank_edges(lines, start, end, rep, core, match):
 
 def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[str]:
     """Lines of the matched window that the old text lacks (context lines the model dropped) go
-    back into the new text, after the new line that follows the same old line."""
+    back into the new text, next to the kept line they stood by: after the previous one, or,
+    when that one was removed, before the next one (a line dropped between a changed line and
+    the context after it follows the change; put after the context before, it landed above it)."""
     norm = lambda lines: [l.strip() for l in lines]  # noqa: E731
     old_in_window = difflib.SequenceMatcher(None, norm(old), norm(window), autojunk=False)
-    old_in_new = difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False)
+    # Old and new come from one diff, indented alike: a removed line re-indented in the new text
+    # (`x()` under a new `if`) is not the same line.
+    old_in_new = difflib.SequenceMatcher(None, old, new, autojunk=False)
     missing = len(window) - len(old)  # only a window longer than the old text lost lines
     if missing <= 0:
         return new
     window_to_old = {b + k: a + k for a, b, n in old_in_window.get_matching_blocks() for k in range(n)}
     old_to_new = {a + k: b + k for a, b, n in old_in_new.get_matching_blocks() for k in range(n)}
-    inserts: dict[int, list[str]] = {}
-    last_new = -1  # the new line after which the next dropped line goes
+    kept = [old_to_new.get(window_to_old[w]) if w in window_to_old else None for w in range(len(window))]
+    inserts: dict[int, list[str]] = {}  # new index -> dropped lines that go before it
     for w, line in enumerate(window):
-        if w in window_to_old:
-            last_new = old_to_new.get(window_to_old[w], last_new)
-        elif last_new >= 0 and missing > 0:
-            inserts.setdefault(last_new, []).append(line)
-            missing -= 1
+        if w in window_to_old or missing <= 0:
+            continue
+        before = next((w2 for w2 in range(w - 1, -1, -1) if w2 in window_to_old), None)
+        after = next((w2 for w2 in range(w + 1, len(window)) if w2 in window_to_old), None)
+        if before is None:
+            continue  # nothing of the old text before it: not inside the edit
+        if kept[before] is not None:
+            at = kept[before] + 1
+        elif after is not None and kept[after] is not None:
+            at = kept[after]
+        else:  # both neighbours removed: after the last kept line before it
+            at = max((k for k in kept[:w] if k is not None), default=-1) + 1
+        inserts.setdefault(at, []).append(line)
+        missing -= 1
     if not inserts:
         return new
     out = []
     for i, line in enumerate(new):
-        out.append(line)
         out.extend(inserts.get(i, []))
+        out.append(line)
+    out.extend(inserts.get(len(new), []))
     return out
 
 
