@@ -1,31 +1,36 @@
 """Evaluate next-edit predictors on ../shared/data/nes_<split>.jsonl.gz, next to trivial baselines
 in the same run.
 
-    python benchmarks/eval_nextedit.py --split dev [--json out.json]
+    python benchmarks/eval_nextedit.py [--split dev] [--model PATH --format NAME] [--limit N] [--json OUT]
 
 Per predictor: exact match (the predicted edited cells equal the expected ones; "no edit" is right
 on no-edit examples), delta-chrF (character 6-gram F2 of the predicted change against the expected
-change, over the examples that expect an edit), precision when a suggestion is shown, precision on the no-edit
-examples (nothing shown), the share of examples with a suggestion shown, exact match on cross-cell
-examples, and latency p50/p90.
+change, over the examples that expect an edit), precision when a suggestion is shown, precision on
+the no-edit examples (nothing shown), the share of examples with a suggestion shown, exact match on
+cross-cell examples, the rate of well-formed model outputs (model predictors), latency p50/p90, and
+the reward Cursor trains its Tab model on (+0.75 per right suggestion shown, -0.25 per wrong one,
+0 for nothing shown; per example): the measure the ensemble's order is chosen by.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import json
 import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jupyter_cursor.nextedit import predict  # noqa: E402
-from jupyter_cursor.nextedit.rename import carry, detect_rename  # noqa: E402
-from jupyter_cursor.nextedit.repeat import changed_span, repeat_edit  # noqa: E402
+from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402
+from jupyter_cursor.nextedit.model import ModelAnswer  # noqa: E402
+from jupyter_cursor.nextedit.predictor import SHIPPED, predict  # noqa: E402
+from jupyter_cursor.nextedit.spans import changed_span  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -54,48 +59,50 @@ def delta_chrf(row, cell_id: str, got: dict, expected: str) -> float:
     return chrf(got_old + "\u2192" + got_new, want_old + "\u2192" + want_new)
 
 
-def no_edit(row) -> dict:
-    return {}
+# A prediction: {cell_id: new source}, and for model predictors whether the output was well formed.
+Prediction = tuple[dict, bool | None]
 
 
-def repeat_last_edit(row) -> dict:
-    """Baseline: the last event's change made again at its next place in the cursor's cell."""
+def no_edit(row) -> Prediction:
+    return {}, None
+
+
+def repeat_last_edit(row) -> Prediction:
+    """Baseline: the last event's change (characters) made again at its next place in the cursor's
+    cell, found as plain text."""
     if not row["events"]:
-        return {}
-    cells = {c["id"]: c["source"] for c in row["cells"]}
-    cell_id = row["cursor"]["cell_id"]
-    repeated = repeat_edit(row["events"][-1], cells.get(cell_id, ""), row["cursor"]["offset"])
-    return {cell_id: repeated} if repeated is not None else {}
+        return {}, None
+    cell_id, offset = row["cursor"]["cell_id"], row["cursor"]["offset"]
+    source = next((c["source"] for c in row["cells"] if c["id"] == cell_id), "")
+    old, new = changed_span(row["events"][-1]["before"], row["events"][-1]["after"])
+    at = source.find(old, offset) if old.strip() else -1
+    return ({cell_id: source[:at] + new + source[at + len(old) :]} if at >= 0 else {}), None
 
 
-def rename_only(row) -> dict:
-    for event in reversed(row["events"]):
-        if event["cell_id"] in {c["id"] for c in row["cells"]}:
-            rename = detect_rename(event["before"], event["after"])
-            return {e["cell_id"]: e["source"] for e in carry(rename, row["cells"])} if rename else {}
-    return {}
+def rules(*order: str) -> Callable[[dict], Prediction]:
+    def run(row) -> Prediction:
+        result = predict(row["cells"], row["cursor"]["cell_id"], row["events"], row["cursor"]["offset"], order)
+        return {edit["cell_id"]: edit["source"] for edit in result["edits"]}, None
+
+    run.order = order
+    return run
 
 
-def deterministic(row) -> dict:
-    result = predict(row["cells"], row["cursor"]["cell_id"], row["events"], row["cursor"]["offset"])
-    return {edit["cell_id"]: edit["source"] for edit in result["edits"]}
-
-
-PREDICTORS = {
-    "no-edit": no_edit,
-    "repeat-last-edit": repeat_last_edit,
-    "rename": rename_only,
-    "ensemble: rename, then repeat (shipped)": deterministic,
+PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
+    "baseline: no-edit": no_edit,
+    "baseline: repeat-last-edit": repeat_last_edit,
+    "rename (every place)": rules("rename"),
+    "repeat (next place)": rules("repeat"),
+    "rules: rename, repeat": rules("rename", "repeat"),
+    "rules: repeat, rename": rules("repeat", "rename"),
 }
+SHIPPED_NAME = next(name for name, fn in PREDICTORS.items() if getattr(fn, "order", None) == SHIPPED)
 
 
-def evaluate(rows, fn) -> dict:
+def evaluate(rows, predictions: list[Prediction], latencies: list[float]) -> dict:
     exact = shown = shown_right = noedit_total = noedit_quiet = cross_total = cross_right = 0
-    chrfs, latencies = [], []
-    for row in rows:
-        started = time.perf_counter()
-        got = fn(row)
-        latencies.append((time.perf_counter() - started) * 1000)
+    chrfs, formed = [], []
+    for row, (got, well_formed) in zip(rows, predictions):
         want = row["expected"]
         right = got == want
         exact += right
@@ -110,36 +117,101 @@ def evaluate(rows, fn) -> dict:
         if row.get("cross_cell"):
             cross_total += 1
             cross_right += right
-    latencies.sort()
+        if well_formed is not None:
+            formed.append(well_formed)
+    ordered = sorted(latencies)
     n = len(rows)
     return {
         "exact_match": exact / n,
-        "chrf": statistics.mean(chrfs) if chrfs else 0.0,
+        "delta_chrf": statistics.mean(chrfs) if chrfs else 0.0,
         "precision_when_shown": shown_right / shown if shown else 0.0,
         "no_edit_precision": noedit_quiet / noedit_total if noedit_total else 0.0,
         "shown_rate": shown / n,
         "cross_cell_exact": cross_right / cross_total if cross_total else 0.0,
-        "latency_ms_p50": statistics.median(latencies),
-        "latency_ms_p90": latencies[int(0.9 * (n - 1))],
+        "well_formed": statistics.mean(formed) if formed else None,
+        "latency_ms_p50": statistics.median(ordered),
+        "latency_ms_p90": ordered[int(0.9 * (n - 1))],
+        "reward": (0.75 * shown_right - 0.25 * (shown - shown_right)) / n,
     }
+
+
+def run_predictor(rows, fn) -> tuple[list[Prediction], list[float]]:
+    predictions, latencies = [], []
+    for row in rows:
+        started = time.perf_counter()
+        predictions.append(fn(row))
+        latencies.append((time.perf_counter() - started) * 1000)
+    return predictions, latencies
+
+
+async def run_model(rows, args) -> tuple[list[Prediction | None], list[float]]:
+    """The model alone on every row: None where it did not run, else its edits and well-formedness."""
+    from jupyter_cursor.engine import EngineConfig
+    from jupyter_cursor.nextedit.service import load_model_service
+
+    config = EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
+                          dtype=args.dtype, cpu_threads=args.threads, max_new_tokens=args.max_new_tokens)
+    service = await load_model_service(config, args.format)
+    predictions, latencies = [], []
+    try:
+        for row in rows:
+            started = time.perf_counter()
+            answer = None
+            async for item in service.model.stream(row):
+                if isinstance(item, ModelAnswer):
+                    answer = item
+            latencies.append((time.perf_counter() - started) * 1000)
+            edits = {edit["cell_id"]: edit["source"] for edit in answer.edits} if answer else {}
+            predictions.append((edits, bool(answer and answer.well_formed)))
+    finally:
+        service.model.runtime.close()
+    return predictions, latencies
+
+
+def sample(rows: list, limit: int | None) -> list:
+    """An evenly spaced sample, so that a short run still spans every repository."""
+    if not limit or limit >= len(rows):
+        return rows
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--limit", type=int, help="evaluate on an evenly spaced sample of N examples")
+    parser.add_argument("--model", help="a next-edit model (local directory or hub id) to evaluate too")
+    parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS))
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
+    parser.add_argument("--quantization", default="auto", choices=["auto", "4bit", "none"])
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     path = Path(args.data) / f"nes_{args.split}.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
+        rows = sample([json.loads(line) for line in handle], args.limit)
     print(f"{path.name}: {len(rows)} examples")
-    results = {name: evaluate(rows, fn) for name, fn in PREDICTORS.items()}
+    runs = {name: run_predictor(rows, fn) for name, fn in PREDICTORS.items()}
+    if args.model:
+        model = asyncio.run(run_model(rows, args))
+        runs[f"model ({args.format})"] = model
+        # The service's order: the shipped rules answer when they can, the model otherwise.
+        shipped, shipped_ms = runs[SHIPPED_NAME]
+        runs[f"ensemble: {', '.join(SHIPPED)}, then the model"] = (
+            [rule if rule[0] else m for rule, m in zip(shipped, model[0])],
+            [r + (m if not rule[0] else 0.0) for rule, r, m in zip(shipped, shipped_ms, model[1])],
+        )
+    results = {name: evaluate(rows, *run) for name, run in runs.items()}
     columns = list(next(iter(results.values())))
     print("| predictor | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for name, r in results.items():
-        print(f"| {name} | " + " | ".join(f"{r[c]:.3f}" for c in columns) + " |")
+        shown = " (shipped)" if name == SHIPPED_NAME else ""
+        cells = ["—" if r[c] is None else f"{r[c]:.3f}" for c in columns]
+        print(f"| {name}{shown} | " + " | ".join(cells) + " |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -80,7 +80,7 @@ async def test_websocket_without_a_model_answers_with_the_rules(jp_ws_fetch):
     partials, reply = await ask(ws, "r1", RENAME_REQUEST)
     assert partials == [] and reply["type"] == "result"
     result = reply["result"]
-    assert result["edits"] == [{"cell_id": "b", "source": "sales.plot()"}] and result["predictor"] == "rename"
+    assert result["edits"] == [{"cell_id": "b", "source": "sales.plot()"}] and result["predictor"] == "repeat"
     assert set(result["timings"]) == TIMINGS
     _, nothing = await ask(ws, "r2", REQUEST)  # no rule applies, no model: no suggestion
     assert nothing["result"]["edits"] == [] and nothing["result"]["predictor"] is None
@@ -128,7 +128,7 @@ def test_cli_predict_single(tmp_path, capsys):
     answer = json.loads(capsys.readouterr().out)
     assert answer["edits"] == [{"cell_id": "b", "source": "sales.plot()"}] and set(answer["timings"]) == TIMINGS
     assert main(["predict", "--request", str(path)]) == 0
-    assert "--- cell b (rename)\nsales.plot()" in capsys.readouterr().out
+    assert "--- cell b (repeat)\nsales.plot()" in capsys.readouterr().out
     assert main(["predict"]) == 2
     path.write_text(json.dumps({**RENAME_REQUEST, "cursor": {"cell_id": "zz", "offset": 0}}))
     assert main(["predict", "--request", str(path)]) == 2
@@ -142,7 +142,7 @@ def test_cli_predict_batch_echoes_ids(tmp_path):
     src.write_text("\n".join(json.dumps(line) for line in lines))
     assert main(["predict", "--batch", str(src), "--out", str(out)]) == 0
     one, two, three = [json.loads(text) for text in out.read_text().splitlines()]
-    assert one["id"] == "one" and one["predictor"] == "rename"
+    assert one["id"] == "one" and one["predictor"] == "repeat"
     assert two["id"] == "two" and "error" in two
     assert three == {"id": "three", "edits": [], "predictor": None, "timings": three["timings"]}
 
@@ -158,4 +158,4 @@ def test_cli_predict_batch_with_a_tiny_random_model(tmp_path, tiny_model):
     model, rule = [json.loads(text) for text in out.read_text().splitlines()]
     assert model["id"] == "m" and model["model"]["finish_reason"] is not None
     assert all(syntax_error(edit["source"]) is None for edit in model["edits"])
-    assert rule["id"] == "r" and rule["predictor"] == "rename" and "model" not in rule
+    assert rule["id"] == "r" and rule["predictor"] == "repeat" and "model" not in rule

@@ -15,17 +15,17 @@ from jupyter_cursor.nextedit.model import ModelPredictor
 from jupyter_cursor.nextedit.service import NextEditService, load_model_service
 from test_engine_remote import serve  # noqa: F401 (the fixture: a completions server per test)
 
-SOURCE = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n\n\nprint(area(2))\n"
-EDITED = SOURCE.replace("def area(r):", "def area(radius):")
+SOURCE = "import math\n\n\ndef area(radius):\n    return math.pi * radius * radius\n\n\nprint(area(2))\n"
+EDITED = SOURCE.replace("(radius):\n", '(radius):\n    """The area of a circle."""\n')
 REQUEST = {
     "path": "shapes.ipynb",
     "cells": [{"id": "a", "cell_type": "code", "source": EDITED},
               {"id": "b", "cell_type": "markdown", "source": "Areas"}],
-    "cursor": {"cell_id": "a", "offset": EDITED.index("radius") + 6},
-    # Not a rename the deterministic predictor carries: "r" is one letter, still being typed.
+    "cursor": {"cell_id": "a", "offset": EDITED.index('circle."""') + 10},
+    # A docstring added: no rule repeats that, so the model answers.
     "events": [{"cell_id": "a", "before": SOURCE, "after": EDITED}],
 }
-WANTED = EDITED.replace("math.pi * r * r", "math.pi * radius * radius")
+WANTED = EDITED.replace("math.pi * radius * radius", "math.pi * radius**2")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_deterministic_predictors_answer_without_asking_the_model(serve):
         return await (await remote_service(server)).predict(request)
 
     answer = asyncio.run(main())
-    assert answer["predictor"] == "rename" and answer["edits"] == [{"cell_id": "b", "source": "sales.plot()"}]
+    assert answer["predictor"] == "repeat" and answer["edits"] == [{"cell_id": "b", "source": "sales.plot()"}]
     assert [r for r in server.requests if r["path"].endswith("/completions")] == []
 
 

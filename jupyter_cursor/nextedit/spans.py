@@ -1,0 +1,36 @@
+"""What an edit changed: the replaced text and its replacement, by characters or whole words."""
+
+from __future__ import annotations
+
+
+def _ends(before: str, after: str) -> tuple[int, int]:
+    """(common prefix length, common suffix length) that do not overlap in either text."""
+    start = 0
+    limit = min(len(before), len(after))
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    return start, end
+
+
+def changed_span(before: str, after: str) -> tuple[str, str]:
+    """(old, new): the text the edit replaced and what replaced it (common ends trimmed)."""
+    start, end = _ends(before, after)
+    return before[start : len(before) - end], after[start : len(after) - end]
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def word_span(before: str, after: str) -> tuple[str, str]:
+    """Like changed_span, widened to whole words: ``foo_bar`` → ``foo_baz`` is that, not ``r`` → ``z``
+    (a repeat of ``r`` → ``z`` would hit any word with an r)."""
+    start, end = _ends(before, after)
+    while start > 0 and _is_word(before[start - 1]):
+        start -= 1
+    while end > 0 and _is_word(before[len(before) - end]):
+        end -= 1
+    return before[start : len(before) - end], after[start : len(after) - end]

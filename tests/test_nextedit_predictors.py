@@ -1,0 +1,88 @@
+"""The deterministic next-edit predictors: what an edit changed, where it applies next, and when
+it is worth repeating."""
+
+import pytest
+
+from jupyter_cursor.nextedit.places import next_run, places_after
+from jupyter_cursor.nextedit.predictor import predict
+from jupyter_cursor.nextedit.rename import carry, detect_rename
+from jupyter_cursor.nextedit.repeat import pattern_of, repeatable
+from jupyter_cursor.nextedit.spans import changed_span, word_span
+
+
+def code(cell_id, source, cell_type="code"):
+    return {"id": cell_id, "cell_type": cell_type, "source": source}
+
+
+def test_spans():
+    assert changed_span("foo_bar = 1", "foo_baz = 1") == ("r", "z")
+    assert word_span("foo_bar = 1", "foo_baz = 1") == ("foo_bar", "foo_baz")
+    assert word_span("x = attr.ib()", "x = attr.field()") == ("ib", "field")
+    assert word_span("aaa", "aaaa") == ("aaa", "aaaa")  # overlapping ends do not overlap
+    assert changed_span("same", "same") == ("", "")
+
+
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ("df = 1", "sales = 1", ("df", "sales")),
+        ("f(a, axis=0)", "f(a, axis=1)", ("0", "1")),
+        ("sns.violin(x)", "sns.violinplot(x)", ("violin", "violinplot")),  # a word completed
+        ("f(a)", "f(a, b)", None),  # an insertion that completes no word: 3% right on nes_train
+        ("a = 1\nb = 2\n", "a = 10\nb = 20\n", None),  # spans lines: rarely repeated
+        ("x = 1", "x = 1", None),
+    ],
+)
+def test_repeatable(before, after, expected):
+    assert repeatable(before, after) == expected
+
+
+def test_pattern_keeps_to_whole_words():
+    assert pattern_of("ib").search("attrib = attr.ib()").start() == len("attrib = attr.")
+    assert pattern_of("(x").search("f(xy, (x)").start() == 6
+
+
+def test_next_run_changes_one_hunk_of_consecutive_lines():
+    source = "a = df\nb = df\nc = 1\nd = df\n"
+    pattern = pattern_of("df")
+    assert next_run(pattern, "sales", source, 0) == "a = sales\nb = sales\nc = 1\nd = df\n"
+    assert next_run(pattern, "sales", source, source.index("c")) == "a = df\nb = df\nc = 1\nd = sales\n"
+    assert next_run(pattern, "sales", "x = df + df", 6) == "x = df + sales"  # not before the cursor
+    assert next_run(pattern, "sales", "nothing", 0) is None
+
+
+def test_places_are_after_the_cursor_then_code_cells_below():
+    cells = [code("up", "df"), code("here", "df df"), code("notes", "df", "markdown"), code("down", "df")]
+    assert [(c["id"], start) for c, start in places_after(cells, "here", 3)] == [("here", 3), ("down", 0)]
+
+
+def test_predict_repeats_the_last_edit_at_its_next_place_in_another_cell():
+    cells = [code("a", "sales = load()\nsales.head()\n"), code("m", "df", "markdown"), code("b", "df.plot()\ndf.hist()")]
+    events = [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": cells[0]["source"]}]
+    result = predict(cells, "a", events, 5)
+    assert result["predictor"] == "repeat"
+    assert result["edits"] == [{"cell_id": "b", "source": "sales.plot()\nsales.hist()"}]
+    assert set(result["timings"]) == {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
+
+
+def test_predict_follows_the_newest_event_in_a_cell_that_still_exists():
+    cells = [code("a", "x = old_name\ny = old_name")]
+    events = [
+        {"cell_id": "a", "before": "x = name\ny = name", "after": "x = old_name\ny = name"},
+        {"cell_id": "deleted", "before": "q = 1", "after": "q = 2"},
+    ]
+    assert predict(cells, "a", events, 0)["edits"] == []  # y = old_name is already there
+    events[0] = {"cell_id": "a", "before": "x = zzz\ny = old_name", "after": "x = old_name\ny = old_name"}
+    assert predict(cells, "a", events, 0)["edits"] == []  # the new name everywhere: nothing left
+    nothing = predict(cells, "a", [], 0)
+    assert (nothing["edits"], nothing["predictor"]) == ([], None)
+
+
+def test_rename_everywhere_is_the_measured_alternative():
+    assert detect_rename("df = 1", "dframe = 1") is None  # the name is still being typed
+    assert detect_rename("df = 1", "d = 1") is None  # one letter: still typing
+    rename = detect_rename("df = 1", "sales = 1")
+    cells = [code("a", "df.a\nx.df"), code("m", "df", "markdown")]
+    assert carry(rename, cells) == [{"cell_id": "a", "source": "sales.a\nx.df"}]  # not attributes
+    shipped = predict(cells, "a", [{"cell_id": "a", "before": "df = 1", "after": "sales = 1"}], 0, ("rename",))
+    assert shipped["predictor"] == "rename"
