@@ -305,6 +305,20 @@ def test_context_line_dropped_after_a_changed_diff_line_stays_after_it():
     assert diff.cells[0]["source"] == source.replace("splitt()", "split()")
 
 
+def test_block_fitting_two_cells_with_no_clear_best_names_both():
+    # Merged into `a` it changes 2 lines, into `b` 3 (not twice as many): refused, and the warning
+    # named only `a` ("fits 1 cells equally well").
+    cells = [
+        cell("a", "x = load()\ny = clean(x)"),
+        cell("b", "x = load()\ny = clean(x)\nplot(y)\nsave(y)\nshow()"),
+    ]
+    answer = "```python\n# (unchanged)\nx = load()\ny = clean(x)\nz = model(y)\nz.fit()\n```"
+    diff = apply_suggestion(cells, answer)
+    assert diff.ops == []
+    (warning,) = diff.warnings
+    assert warning["code"] == "ambiguous" and warning["candidates"] == ["a", "b"]
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -338,14 +338,15 @@ class _Apply:
             fits = [(0, -score, cid) for score, cid in close]
         if len(fits) == 1:
             return fits[0][2]
-        (cost, neg_score, cid), (cost2, _, _) = fits[0], fits[1]
+        (cost, _, cid), (cost2, _, _) = fits[0], fits[1]
         if 2 * cost <= cost2:
             return cid  # it needs half the changes the next one does (or none)
-        tied = [c for k, s, c in fits if k == cost and s - neg_score <= SCORE_TIE]
+        # The candidates a reader must choose between: every cell the block fits (the message
+        # once listed only those tied on changes, naming one cell as "several").
         self.warn(
             "ambiguous",
-            f"Not applied: a block fits {len(tied)} cells equally well.",
-            candidates=tied,
+            f"Not applied: a block fits {len(fits)} cells with no clear best.",
+            candidates=[c for _, _, c in fits],
         )
         return None
 
