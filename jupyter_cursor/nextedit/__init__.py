@@ -1,7 +1,15 @@
 """Next-edit prediction: from the user's recent edits to the edit they will make next.
 
-``predict(cells, cursor_cell, events)`` returns ``{"edits": [{"cell_id", "source"}], ...}`` with
-the full new source of each cell to change, or no edit. See predictor.py.
+- ``predictor.predict(cells, cursor_cell, events, offset)``: the deterministic predictors (the last
+  edit repeated at its next place; a rename carried everywhere, measured but not shipped);
+- ``context.build_context(request)``: the editable region, neighbouring cells, recent diffs;
+- ``formats.get_format(name)``: prompt formats (``jupyter-cursor``, ``zeta``, ``sweep``);
+- ``model.ModelPredictor``: a format over the model runtime, streamed and gated;
+- ``service.NextEditService``: the ensemble the websocket and the CLI call;
+- ``feedback``: the opt-in local log of shown suggestions and ``export-edits``.
+
+Edits are ``{"cell_id", "source"}`` with the full new source of each changed cell; none means
+"no suggestion".
 """
 
 from .predictor import predict

@@ -64,7 +64,9 @@ class ModelPredictor:
             prompt=self.format.render(ctx),
             stop=list(self.format.stop),
             original=original,
-            max_new_tokens=max(MIN_NEW_TOKENS, 2 * self.count_tokens(original)),
+            # The configured limit stays the ceiling.
+            max_new_tokens=min(self.runtime.config.max_new_tokens,
+                               max(MIN_NEW_TOKENS, 2 * self.count_tokens(original))),
             priority=Priority.NEXT_EDIT,
             key=str(request.get("path") or "") or None,
             prompt_lookup=True,
@@ -75,9 +77,15 @@ class ModelPredictor:
         """Partial edits (lists) while the model writes, then one ModelAnswer."""
         ctx, generation = await asyncio.to_thread(self.prepare, request)
         shown: list[dict] = []
+        lines = 0
         async with contextlib.aclosing(self.runtime.generate(generation)) as chunks:
             async for chunk in chunks:
                 if not chunk.done:
+                    # A partial changes only with a new complete line: parse (and check the
+                    # cell's syntax) once per line, not once per token.
+                    if chunk.text.count("\n") == lines:
+                        continue
+                    lines = chunk.text.count("\n")
                     partial = self.format.partial(chunk.text, ctx)
                     if partial and partial != shown and not reverts_last_edit(ctx, partial):
                         shown = partial
