@@ -319,6 +319,21 @@ def test_block_fitting_two_cells_with_no_clear_best_names_both():
     assert warning["code"] == "ambiguous" and warning["candidates"] == ["a", "b"]
 
 
+def test_comment_starting_with_a_marker_word_is_code():
+    # "# previous input." was read as "# previous ...", an elision: the new comment line vanished.
+    source = "if done:\n    lines.append(buffer)\nelse:\n    lines.append(buffer[:-1])"
+    answer = "```python\nif done:\n    lines.append(buffer)\nelse:\n    # previous input.\n    lines.append(buffer[:-1])\n```"
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("else:\n", "else:\n    # previous input.\n")
+    assert is_marker("# ... previous code ...") and is_marker("# rest of the function remains the same")
+
+
+def test_whole_cell_rewrite_keeps_the_cells_leading_blank_lines():
+    # The answer's fence trims a cell's leading blank line; it is the cell's layout, not an edit.
+    diff = apply_suggestion([cell("a", "\nimport numpy as np\nx = 1")], "```python\nimport numpy as np\nx = 2\n```")
+    assert diff.cells[0]["source"] == "\nimport numpy as np\nx = 2"
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -112,7 +112,9 @@ def _whole(run: list[str], original: list[str]):
     delta = indent_delta(pairs) if pairs else _margin(original) - _margin(run)
     if delta < 0 and any(line.strip() and indent_of(line) < -delta for line in run):
         delta = 0  # not a uniform indentation: keep the run as written
-    return 0, len(original), reindent(run, delta)
+    # The cell's leading blank lines are its layout; the answer's fence trimmed them from the run.
+    lead = next((i for i, line in enumerate(original) if line.strip()), 0)
+    return lead, len(original), reindent(run, delta)
 
 
 def _margin(lines: list[str]) -> int:

@@ -23,8 +23,23 @@ _MARKER = re.compile(
 )
 
 
+# Without an ellipsis, a comment is a marker only if it says what it stands for: "# existing code",
+# "# (unchanged)", "# rest of the function remains the same", not "# previous input." (a comment
+# of the code, taken for a marker, lost its line).
+_COMMENT = re.compile(r"^\s*(#|//|--|;|/\*)")
+_SAYS_ELIDED = re.compile(
+    r"\b(code|unchanged|content|implementation|lines?|remains?|same|omitted|cells?|methods|"
+    r"functions|before|above|changes?)\b",
+    re.IGNORECASE,
+)
+
+
 def is_marker(line: str) -> bool:
-    return bool(_MARKER.match(line))
+    if not _MARKER.match(line):
+        return False
+    if _COMMENT.match(line) and "..." not in line and "…" not in line:
+        return bool(_SAYS_ELIDED.search(line))
+    return True
 
 
 def has_markers(lines: list[str]) -> bool:
