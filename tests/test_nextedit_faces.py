@@ -11,7 +11,8 @@ from jupyter_cursor.cli import main
 from jupyter_cursor.nextedit.context import build_context
 from jupyter_cursor.nextedit.formats import FORMATS, get_format
 from jupyter_cursor.apply.syntax import syntax_error
-from test_nextedit_model import REQUEST, WANTED, tiny_model  # noqa: F401 (a fixture)
+import test_nextedit_model
+from test_nextedit_model import REQUEST, WANTED
 from test_server import next_message
 
 RENAMED = "sales = load()\nsales.head()\n"
@@ -22,6 +23,7 @@ RENAME_REQUEST = {
     "cursor": {"cell_id": "a", "offset": 5},
     "events": [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": RENAMED}],
 }
+tiny_model = test_nextedit_model.tiny_model  # the fixture
 TIMINGS = {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+import test_engine_remote
 from completions_server import KEY
 from jupyter_cursor.apply.syntax import syntax_error
 from jupyter_cursor.engine import EngineConfig, create_runtime
@@ -13,7 +14,6 @@ from jupyter_cursor.engine.testing import build_random_model
 from jupyter_cursor.nextedit.formats import get_format
 from jupyter_cursor.nextedit.model import ModelPredictor
 from jupyter_cursor.nextedit.service import NextEditService, load_model_service
-from test_engine_remote import serve  # noqa: F401 (the fixture: a completions server per test)
 
 SOURCE = "import math\n\n\ndef area(radius):\n    return math.pi * radius * radius\n\n\nprint(area(2))\n"
 EDITED = SOURCE.replace("(radius):\n", '(radius):\n    """The area of a circle."""\n')
@@ -25,6 +25,7 @@ REQUEST = {
     # A docstring added: no rule repeats that, so the model answers.
     "events": [{"cell_id": "a", "before": SOURCE, "after": EDITED}],
 }
+serve = test_engine_remote.serve  # the fixture: a completions server per test
 WANTED = EDITED.replace("math.pi * radius * radius", "math.pi * radius**2")
 
 
