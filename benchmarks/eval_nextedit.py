@@ -84,19 +84,21 @@ def rules(*order: str) -> Callable[[dict], Prediction]:
         result = predict(row["cells"], row["cursor"]["cell_id"], row["events"], row["cursor"]["offset"], order)
         return {edit["cell_id"]: edit["source"] for edit in result["edits"]}, None
 
-    run.order = order
     return run
 
 
+def rules_name(order) -> str:
+    return "rules: " + ", ".join(order)
+
+
+# Each deterministic predictor alone and in both orders; the shipped order is always among them.
+RULE_ORDERS = [("rename",), ("repeat",), ("rename", "repeat"), ("repeat", "rename")]
 PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     "baseline: no-edit": no_edit,
     "baseline: repeat-last-edit": repeat_last_edit,
-    "rename (every place)": rules("rename"),
-    "repeat (next place)": rules("repeat"),
-    "rules: rename, repeat": rules("rename", "repeat"),
-    "rules: repeat, rename": rules("repeat", "rename"),
+    **{rules_name(order): rules(*order) for order in RULE_ORDERS + [SHIPPED]},
 }
-SHIPPED_NAME = next(name for name, fn in PREDICTORS.items() if getattr(fn, "order", None) == SHIPPED)
+SHIPPED_NAME = rules_name(SHIPPED)
 
 
 def evaluate(rows, predictions: list[Prediction], latencies: list[float]) -> dict:
