@@ -317,7 +317,8 @@ class CursorApp(ExtensionApp):
         from .nextedit.service import NextEditService
 
         def retrieve(query: str, k: int) -> list[dict]:
-            return self.index.search(query, k) if self.index is not None else []
+            # BM25 alone: embedding the query costs more than a keystroke's budget allows.
+            return self.index.search(query, k, "bm25") if self.index is not None else []
 
         # Without a configured model, the deterministic predictors answer alone.
         model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve)
