@@ -334,6 +334,20 @@ def test_whole_cell_rewrite_keeps_the_cells_leading_blank_lines():
     assert diff.cells[0]["source"] == "\nimport numpy as np\nx = 2"
 
 
+def test_lazy_run_of_only_changed_lines_replaces_the_one_line_it_resembles():
+    # No line of the run stands in the cell as it is: it "matched nothing" and was refused.
+    source = "import errno\nimport os\n\nfrom werkzeug import import_string\n\n\nclass Config(dict):\n    pass"
+    answer = "```python\n# ... rest of the code ...\n\nfrom werkzeug.utils import import_string\n\n\n# ... rest of the code ...\n```"
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("from werkzeug import", "from werkzeug.utils import")
+
+
+def test_lazy_run_resembling_two_places_is_refused():
+    source = "from a import x\nprint(x)\nfrom b import x\nprint(x)"
+    diff = apply_suggestion([cell("a", source)], "```python\n...\nfrom c import x\n...\n```")
+    assert diff.ops == [] and "several places" in diff.warnings[0]["message"]
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -26,6 +26,10 @@ MAX_EVALUATIONS = 300  # stretches scored per run, nearest in length to the run 
 # code where it copies the code next to it).
 EDGE_DEPTH = 2
 RESEMBLANCE = 0.6  # a changed line at a run's edge replaces a cell line at least this similar
+# A run none of whose lines the cell has: at most this many lines, each at least this similar to
+# its cell line, to place it by resemblance alone.
+MAX_RESEMBLING_RUN = 5
+CLOSE_RESEMBLANCE = 0.75
 
 
 @dataclass
@@ -156,7 +160,9 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         key=lambda se: abs((se[1] - se[0]) - len(lines)),
     )
     if not pairs:
-        return _edge_edit(lines, original, fixed_start, fixed_end)
+        return _edge_edit(lines, original, fixed_start, fixed_end) or _resembling_place(
+            lines, original, pos, fixed_start, fixed_end
+        )
     best: list[tuple[tuple, int, int, list]] = []
     depth_cap = min(EDGE_DEPTH, sum(1 for key in run_keys if key))
     most_edges = depth_cap * ((fixed_start is None) + (fixed_end is None))
@@ -187,7 +193,7 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
             best = []
         best.append((score, s, e, matched_pairs))
     if not best:
-        return "a part of the snippet matches nothing in the cell"
+        return _resembling_place(lines, original, pos, fixed_start, fixed_end)
     placements = {_finish(run, original, pos, fixed_start, fixed_end, mp) for _, _, _, mp in best}
     if len(placements) > 1:
         return "a part of the snippet fits several places in the cell equally well"
@@ -210,7 +216,7 @@ def _depth(run_keys: list[str], stretch: list[str], cap: int) -> int:
 
 def _edge_edit(lines, original, fixed_start, fixed_end):
     """A run at the top (bottom) of the cell none of whose lines the cell has: the changed first
-    (last) lines, replacing the cell's lines they resemble one for one."""
+    (last) lines, replacing the cell's lines they resemble one for one (None if none do)."""
     if fixed_start is not None:
         count = _resembling(lines, original[fixed_start:])
         if count:
@@ -219,7 +225,42 @@ def _edge_edit(lines, original, fixed_start, fixed_end):
         count = _resembling(lines[::-1], original[:fixed_end][::-1])
         if count:
             return fixed_end - count, fixed_end, list(lines)
-    return "a part of the snippet matches nothing in the cell"
+    return None
+
+
+def _resembling_place(lines, original, pos, fixed_start, fixed_end):
+    """A short run that the cell has no line of as it stands (each line changed a little, its
+    context elided: `from werkzeug.utils import x` for `from werkzeug import x`): the one stretch
+    of the cell whose non-blank lines resemble the run's one for one. Several are an ambiguity."""
+    run = [line for line in lines if line.strip()]
+    if not run or len(run) > MAX_RESEMBLING_RUN:
+        return "a part of the snippet matches nothing in the cell"
+    filled = [i for i in range(pos, len(original)) if original[i].strip()]
+    # One matcher per run line: difflib caches its second sequence.
+    matchers = [difflib.SequenceMatcher(None, "", line.strip(), autojunk=False) for line in run]
+
+    def resembles(matcher, text):
+        matcher.set_seq1(text.strip())
+        return (matcher.real_quick_ratio() >= CLOSE_RESEMBLANCE and matcher.quick_ratio() >= CLOSE_RESEMBLANCE
+                and matcher.ratio() >= CLOSE_RESEMBLANCE)
+
+    found = []
+    for k in range(len(filled) - len(run) + 1):
+        if fixed_start is not None and k > 0:
+            break  # a run with no marker before it starts at the cell's first line
+        if fixed_end is not None and k + len(run) != len(filled):
+            continue  # one with none after it ends at the last
+        if all(resembles(m, original[filled[k + j]]) for j, m in enumerate(matchers)):
+            found.append(k)
+    if len(found) != 1:
+        return (
+            "a part of the snippet fits several places in the cell equally well"
+            if found
+            else "a part of the snippet matches nothing in the cell"
+        )
+    (k,) = found
+    pairs = [(original[filled[k + j]], line) for j, line in enumerate(run)]
+    return filled[k], filled[k + len(run) - 1] + 1, reindent(list(lines), indent_delta(pairs))
 
 
 def _indent_consistency(lines, original, matched_pairs) -> int:
