@@ -33,15 +33,28 @@ def test_outcomes_pair_with_the_latest_suggestion_of_their_id(tmp_path):
     assert all(entry["request"].keys() == {"path", "cells", "cursor", "events"}
                for entry in read_log(tmp_path / "log.jsonl") if entry["kind"] == "shown")
     lines = list(export_training(tmp_path / "log.jsonl", ["accepted", "rejected", "ignored"]))
-    decided = [(line["outcome"], line["suggested"]) for line in lines]
-    assert decided == [("accepted", {"a": "x = 2"}), ("ignored", {"a": "x = 2"}),
-                       ("rejected", {"a": "x = 3"}), ("ignored", {"b": "y = 2"})]
-    accepted = lines[0]
+    decided = sorted((line["outcome"], json.dumps(line["suggested"])) for line in lines)
+    assert decided == [("accepted", '{"a": "x = 2"}'), ("ignored", '{"a": "x = 2"}'),
+                       ("ignored", '{"b": "y = 2"}'), ("rejected", '{"a": "x = 3"}')]
+    accepted = next(line for line in lines if line["outcome"] == "accepted")
     assert accepted["expected"] == {"a": "x = 2"} and accepted["cross_cell"] is False
-    assert accepted["kind"] == "ipynb" and accepted["cells"] == CELLS and accepted["id"] == "local-1"
-    assert all(line["expected"] == {} for line in lines[1:])
+    assert accepted["kind"] == "ipynb" and accepted["cells"] == CELLS
+    assert all(line["expected"] == {} for line in lines if line is not accepted)
     default = list(export_training(tmp_path / "log.jsonl"))
-    assert [line["outcome"] for line in default] == ["accepted", "rejected"]
+    assert sorted(line["outcome"] for line in default) == ["accepted", "rejected"]
+    assert [line["id"] for line in default] == ["local-1", "local-2"]
+
+
+def test_outcomes_per_cell_of_a_suggestion(tmp_path):
+    log = SuggestionLog(tmp_path / "log.jsonl")
+    log.shown("1", request(), {"edits": [{"cell_id": "a", "source": "x = 2"}, {"cell_id": "b", "source": "y = 2"}],
+                               "predictor": "model"})
+    log.outcome("1", "rejected", "a")
+    log.outcome("1", "accepted", "b")
+    log.outcome("1", "rejected", "b")  # the first outcome of a cell counts
+    (line,) = export_training(tmp_path / "log.jsonl")
+    assert line["outcome"] == "accepted" and line["outcomes"] == {"a": "rejected", "b": "accepted"}
+    assert line["expected"] == {"b": "y = 2"} and line["cross_cell"] is True
 
 
 def test_the_log_stops_growing_at_its_limit_and_refuses_unknown_outcomes(tmp_path):

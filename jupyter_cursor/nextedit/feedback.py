@@ -2,9 +2,9 @@
 user did with it; ``export_training`` turns the log into lines shaped like nes_*.jsonl.
 
 The log is JSON lines, appended: ``{"kind": "shown", "request_id", "time", "request", "edits",
-"predictor"}`` and ``{"kind": "outcome", "request_id", "time", "outcome"}``. Request ids are the
-client's (unique within a connection), so an outcome belongs to the latest suggestion shown with
-its id; a suggestion without an outcome was ignored.
+"predictor"}`` and ``{"kind": "outcome", "request_id", "cell_id", "time", "outcome"}`` (``cell_id`` null: every cell
+of the suggestion). Request ids are the client's (unique within a connection), so an outcome
+belongs to the latest suggestion shown with its id; a cell without an outcome was ignored.
 """
 
 from __future__ import annotations
@@ -38,10 +38,13 @@ class SuggestionLog:
         self._append({"kind": "shown", "request_id": request_id, "time": time.time(),
                       "request": request, "edits": result["edits"], "predictor": result.get("predictor")})
 
-    def outcome(self, request_id: str, outcome: str) -> None:
+    def outcome(self, request_id: str, outcome: str, cell_id: str | None = None) -> None:
+        """What the user did with the suggestion of ``request_id`` (with ``cell_id``: with its
+        edit of that cell only)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        self._append({"kind": "outcome", "request_id": request_id, "time": time.time(), "outcome": outcome})
+        self._append({"kind": "outcome", "request_id": request_id, "cell_id": cell_id,
+                      "time": time.time(), "outcome": outcome})
 
     def _append(self, entry: dict) -> None:
         line = json.dumps(entry, ensure_ascii=False) + "\n"
@@ -68,28 +71,38 @@ def read_log(path: str | Path) -> Iterator[dict]:
                 yield entry
 
 
-def pair_outcomes(entries: Iterable[dict]) -> Iterator[tuple[dict, str]]:
-    """(shown entry, outcome) for every suggestion, in the order they were decided."""
-    pending: dict[str, dict] = {}
+def pair_outcomes(entries: Iterable[dict]) -> Iterator[tuple[dict, dict[str, str]]]:
+    """(shown entry, {cell_id: outcome}) for every suggestion; a cell without an outcome was
+    ignored. An outcome without a cell id is the outcome of every cell of its suggestion; the
+    first outcome of a cell counts."""
+    pending: dict[str, tuple[dict, dict[str, str]]] = {}
     for entry in entries:
         request_id = entry.get("request_id")
         if entry["kind"] == "shown":
             if request_id in pending:
-                yield pending.pop(request_id), "ignored"
-            pending[request_id] = entry
+                yield pending.pop(request_id)
+            pending[request_id] = (entry, {})
         elif request_id in pending and entry.get("outcome") in OUTCOMES:
-            yield pending.pop(request_id), entry["outcome"]
-    for entry in pending.values():
-        yield entry, "ignored"
+            shown, decided = pending[request_id]
+            cells = [entry["cell_id"]] if entry.get("cell_id") else [e["cell_id"] for e in shown["edits"]]
+            for cell_id in cells:
+                decided.setdefault(cell_id, entry["outcome"])
+    yield from pending.values()
 
 
-def training_line(entry: dict, outcome: str, number: int) -> dict:
-    """A nes_*.jsonl-shaped line: ``expected`` is the suggestion when accepted, no edit otherwise
-    (the suggestion is kept in ``suggested``, a negative example when rejected)."""
+def overall(decided: dict[str, str]) -> str:
+    """A suggestion is accepted when any of its cells was, rejected when any was and none accepted."""
+    outcomes = set(decided.values())
+    return next((o for o in ("accepted", "rejected") if o in outcomes), "ignored")
+
+
+def training_line(entry: dict, decided: dict[str, str], number: int) -> dict:
+    """A nes_*.jsonl-shaped line: ``expected`` holds the accepted cells of the suggestion (none
+    when nothing was accepted: the suggestion stays in ``suggested``, a negative when rejected)."""
     request = entry["request"]
     path = request.get("path") or ""
     edits = {edit["cell_id"]: edit["source"] for edit in entry["edits"]}
-    expected = edits if outcome == "accepted" else {}
+    expected = {cell_id: source for cell_id, source in edits.items() if decided.get(cell_id) == "accepted"}
     return {
         "id": f"local-{number}",
         "path": path,
@@ -100,7 +113,8 @@ def training_line(entry: dict, outcome: str, number: int) -> dict:
         "cursor": request["cursor"],
         "expected": expected,
         "cross_cell": any(cell_id != request["cursor"]["cell_id"] for cell_id in expected),
-        "outcome": outcome,
+        "outcome": overall(decided),
+        "outcomes": decided,
         "predictor": entry.get("predictor"),
         "suggested": edits,
     }
@@ -109,7 +123,7 @@ def training_line(entry: dict, outcome: str, number: int) -> dict:
 def export_training(path: str | Path, outcomes: Iterable[str] = ("accepted", "rejected")) -> Iterator[dict]:
     wanted = set(outcomes)
     number = 0
-    for entry, outcome in pair_outcomes(read_log(path)):
-        if outcome in wanted:
+    for entry, decided in pair_outcomes(read_log(path)):
+        if overall(decided) in wanted:
             number += 1
-            yield training_line(entry, outcome, number)
+            yield training_line(entry, decided, number)

@@ -33,6 +33,7 @@ class NextEditOutcome:
     id: str
     request_id: str  # the id of the ``nextedit`` request whose suggestion was shown
     outcome: Literal["accepted", "rejected", "ignored"]
+    cell_id: str | None = None  # the edit of one cell of the suggestion; None: all of them
 
 
 def nextedit_methods(service: NextEditService) -> dict[str, Callable]:
@@ -48,7 +49,7 @@ def nextedit_methods(service: NextEditService) -> dict[str, Callable]:
     async def nextedit_outcome(req: NextEditOutcome, emit: Callable[[Any], None]) -> dict:
         if service.log is None:
             return {"logged": False}
-        service.log.outcome(req.request_id, req.outcome)
+        service.log.outcome(req.request_id, req.outcome, req.cell_id)
         return {"logged": True}
 
     return {NextEditRequest.TYPE: nextedit, NextEditOutcome.TYPE: nextedit_outcome}
