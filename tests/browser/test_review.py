@@ -14,11 +14,19 @@ KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "languag
 SOURCES = {"load": "df = load()", "use": "print(df.head())", "scratch": "1 + 1"}
 # what a deleted cell must come back with on undo
 SCRATCH = {"metadata": {"tags": ["keep-me"]}, "execution_count": 3, "outputs": [
-    {"output_type": "execute_result", "execution_count": 3, "data": {"text/plain": "2"}, "metadata": {}}]}
+    {"output_type": "execute_result", "execution_count": 3, "data": {"text/plain": "2"},
+     "metadata": {}}]}
 
 
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, request):
+    """JupyterLab and the scripted provider; an indirect parameter gives the notebook settings."""
+    tracker = getattr(request, "param", None)
+    if tracker:
+        path = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+        path.mkdir(parents=True)
+        path = path / "tracker.jupyterlab-settings"
+        path.write_text(json.dumps(tracker))
     with FakeLLMServer() as llm:
         server = start_lab_server(
             tmp_path, extra=("--LabApp.expose_app_in_browser=True",),
@@ -34,7 +42,6 @@ def lab(tmp_path):
             yield server, llm
         finally:
             server.stop()
-
 
 
 NOTEBOOK = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
@@ -55,6 +62,16 @@ def notebook_undo_steps(page) -> int:
     return page.evaluate(f"() => {NOTEBOOK}.model.sharedModel.undoManager.undoStack.length")
 
 
+def open_notebook(page, server) -> None:
+    """Open nb.ipynb and wait until its model holds the file (a cell on screen may be the empty
+    one a notebook shows before it is loaded)."""
+    open_lab(page, server, "lab/tree/nb.ipynb")
+    cells = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)" \
+        "?.content.model.cells"
+    page.wait_for_function(f"() => [...({cells} ?? [])].map(c => c.id).join() === "
+                           f"{','.join(SOURCES)!r}", timeout=60_000)
+
+
 def notebook_sources(page):
     return page.evaluate(
         """() => {
@@ -67,8 +84,7 @@ def notebook_sources(page):
 def test_chat_apply_review_accept_and_undo(lab, page):
     server, llm = lab
     llm.script({"text": "Like this:\n\n```python\n# cell: load\nsales = load()\n```\n"})
-    open_lab(page, server, "lab/tree/nb.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    open_notebook(page, server)
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
     page.locator(".jp-CursorChat-input").fill("rename df in the first cell")
     page.locator(".jp-CursorChat-input").press("Enter")
@@ -101,8 +117,7 @@ def test_refactor_command_reviews_many_cells(lab, page):
     server, llm = lab
     llm.script({"text": "```python\n# cell: load\nsales = load()\n```\n\n```python\n# cell: use\n"
                         "print(sales.head())\n```\n\n```python\n# cell: delete scratch\n```\n"})
-    open_lab(page, server, "lab/tree/nb.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    open_notebook(page, server)
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
                   " {instruction: 'rename df to sales'})")
     page.locator(".jp-CursorReview-card").nth(2).wait_for(timeout=30_000)
@@ -122,8 +137,7 @@ def test_refactor_command_reviews_many_cells(lab, page):
 def test_a_cell_edited_during_review_is_not_overwritten(lab, page):
     server, llm = lab
     llm.script({"text": "```python\n# cell: load\nsales = load()\n```\n"})
-    open_lab(page, server, "lab/tree/nb.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    open_notebook(page, server)
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
                   " {instruction: 'rename'})")
     card = page.locator(".jp-CursorReview-card").first
@@ -147,10 +161,9 @@ REFACTORED = ["sales = load()", "sales = sales.dropna()", "print(sales.head())"]
 def review_refactor(page, server, llm):
     """Open the notebook and review REFACTOR (a modify, an insert, a modify, a delete)."""
     llm.script({"text": REFACTOR})
-    open_lab(page, server, "lab/tree/nb.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").nth(2).wait_for()
+    open_notebook(page, server)
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
-                  " {instruction: 'rename df to sales, drop missing rows, remove the scratch cell'})")
+                  " {instruction: 'rename df, drop missing rows, remove the scratch cell'})")
     page.locator(".jp-CursorReview-card").nth(3).wait_for(timeout=60_000)
     assert page.locator(".jp-CursorReview-summary").inner_text().startswith(
         "2 changed, 1 inserted, 1 deleted")
@@ -208,8 +221,8 @@ def test_each_accepted_insert_or_delete_is_one_undo_step(lab, page):
 
     card(page, "Delete cell").locator(".jp-mod-accept").click()
     card(page, "New code cell").locator(".jp-mod-accept").click()
-    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && "
-                           f"{NOTEBOOK}.model.cells.get(1).sharedModel.getSource() === {REFACTORED[1]!r}")
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
+                           f".get(1).sharedModel.getSource() === {REFACTORED[1]!r}")
     assert notebook_sources(page) == ["df = load()", REFACTORED[1], "print(df.head())"]
     assert notebook_undo_steps(page) == steps + 2
 
@@ -236,7 +249,29 @@ def test_accept_all_leaves_a_cell_edited_during_review_and_its_undo_keeps_the_ed
     screenshot(page, "refactor_accept_all_edited_cell")
 
     press_on_notebook(page, "z")
-    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && "
-                           f"{NOTEBOOK}.model.cells.get(0).sharedModel.getSource() === 'df = load()'")
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
+                           ".get(0).sharedModel.getSource() === 'df = load()'")
     assert notebook_sources(page) == ["df = load()", "print(df.tail())", "1 + 1"]
+    assert page.console.errors == []
+
+
+@pytest.mark.parametrize("lab", [{"documentWideUndoRedo": True}], indirect=True)
+def test_with_document_wide_undo_a_cell_undo_takes_back_the_whole_accept_all(lab, page):
+    server, llm = lab
+    review_refactor(page, server, llm)
+    assert page.evaluate(f"() => {NOTEBOOK}.model.sharedModel.disableDocumentWideUndoRedo") is False
+    original = cells_json(page)
+
+    page.locator(".jp-CursorReview-header button", has_text="Accept all").click()
+    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3")
+    assert notebook_sources(page) == REFACTORED
+    accepted = cells_json(page)
+
+    # the editor's undo, in the last cell the refactor changed
+    page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".cm-content").click()
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"() => {CELLS_JSON} !== {accepted!r}", timeout=10_000)
+    assert cells_json(page) == original
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(f"() => {CELLS_JSON} === {accepted!r}", timeout=10_000)
     assert page.console.errors == []
