@@ -120,6 +120,19 @@ def test_an_answer_that_undoes_the_users_edit_is_refused(serve):
     assert answer["edits"] == [] and answer["model"]["refused"] == "undoes the last edit"
 
 
+def test_a_model_server_gone_mid_session_is_no_suggestion_not_an_error(serve):
+    server = serve(["<|end|>"])
+
+    async def main():
+        service = await remote_service(server)
+        server.close()
+        return await service.predict(REQUEST)
+
+    answer = asyncio.run(main())
+    assert answer["edits"] == [] and answer["model"]["finish_reason"] == "error"
+    assert answer["model"]["refused"].startswith("unreachable")
+
+
 def test_deterministic_predictors_answer_without_asking_the_model(serve):
     server = serve(["<|end|>"])
     renamed = "sales = load()\nsales.head()\n"

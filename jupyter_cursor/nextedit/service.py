@@ -1,28 +1,33 @@
 """The next-edit ensemble behind the websocket and the CLI.
 
-The deterministic predictors (predictor.py: a rename carried, the last edit repeated) answer at once
-when they apply; otherwise the model answers, streaming partial edits, when one is loaded; otherwise
-nothing is suggested. benchmarks/eval_nextedit.py measures this order against each predictor alone.
+The deterministic predictors (predictor.py: the last edit repeated at its next place) answer at
+once when they apply; otherwise the model answers, streaming partial edits, when one is loaded;
+otherwise nothing is suggested. A model that fails mid-request (a remote server gone) is no
+suggestion, not an error: the user is typing, not asking. benchmarks/eval_nextedit.py measures the
+rules and the model, alone and in this order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
+from ..engine import EngineError
 from .context import check_request
 from .feedback import SuggestionLog
 from .model import ModelAnswer, ModelPredictor
 from .predictor import predict
 
 Emit = Callable[[dict], None]
+logger = logging.getLogger(__name__)
 
 
 class NextEditService:
     def __init__(self, model: ModelPredictor | None = None, log: SuggestionLog | None = None):
         self.model = model
-        self.log = log
+        self.log = log  # the opt-in suggestion log (feedback.py), or None
 
     async def predict(self, request: dict, emit: Emit | None = None, request_id: str | None = None) -> dict:
         """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}`` (ValueError
@@ -42,11 +47,15 @@ class NextEditService:
 
     async def _ask_model(self, request: dict, emit: Emit | None) -> dict:
         answer: ModelAnswer | None = None
-        async for item in self.model.stream(request):
-            if isinstance(item, ModelAnswer):
-                answer = item
-            elif emit is not None:
-                emit({"edits": item, "predictor": "model", "partial": True})
+        try:
+            async for item in self.model.stream(request):
+                if isinstance(item, ModelAnswer):
+                    answer = item
+                elif emit is not None:
+                    emit({"edits": item, "predictor": "model", "partial": True})
+        except EngineError as err:
+            logger.warning("jupyter_cursor: next-edit model failed: %s", err)
+            answer = ModelAnswer([], False, "error", refused=f"{err.code}: {err}")
         timings = answer.timings if answer else {}
         return {
             "edits": answer.edits if answer else [],
