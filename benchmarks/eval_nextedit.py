@@ -164,7 +164,7 @@ async def run_model(rows, args) -> tuple[list[Prediction | None], list[float]]:
                     answer = item
             latencies.append((time.perf_counter() - started) * 1000)
             edits = {edit["cell_id"]: edit["source"] for edit in answer.edits} if answer else {}
-            predictions.append((edits, bool(answer and answer.well_formed)))
+            predictions.append((edits, answer.well_formed if answer else None))
     finally:
         service.model.runtime.close()
     return predictions, latencies

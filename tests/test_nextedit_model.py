@@ -133,6 +133,21 @@ def test_a_model_server_gone_mid_session_is_no_suggestion_not_an_error(serve):
     assert answer["model"]["refused"].startswith("unreachable")
 
 
+def test_an_enormous_line_at_the_cursor_is_not_sent_to_the_model(serve):
+    server = serve(["<|end|>"])
+    data = "rows = " + repr(list(range(20_000))) + "\n"
+    request = {"path": "big.ipynb", "cells": [{"id": "a", "cell_type": "code", "source": data}],
+               "cursor": {"cell_id": "a", "offset": 3}, "events": []}
+
+    async def main():
+        return await (await remote_service(server)).predict(request)
+
+    answer = asyncio.run(main())
+    assert answer["edits"] == [] and answer["model"]["well_formed"] is None
+    assert "too long" in answer["model"]["refused"]
+    assert [r for r in server.requests if r["path"].endswith("/completions")] == []
+
+
 def test_deterministic_predictors_answer_without_asking_the_model(serve):
     server = serve(["<|end|>"])
     renamed = "sales = load()\nsales.head()\n"

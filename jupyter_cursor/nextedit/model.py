@@ -23,6 +23,9 @@ from .formats import MalformedOutput, PromptFormat
 FINISHED_WELL = ("eos", "stop", "rejoined")
 # The region is rewritten whole: room for it twice over (edits can grow it), and a floor.
 MIN_NEW_TOKENS = 64
+# A region is whole lines, so one enormous line (minified data in a cell) makes an enormous region:
+# past this many times its budget the model is not asked (seconds of prefill for no useful edit).
+OVERSIZED_REGION = 4
 
 
 @dataclass
@@ -30,7 +33,7 @@ class ModelAnswer:
     """The end of one model prediction."""
 
     edits: list[dict]
-    well_formed: bool  # the completion ended normally and had the format's shape
+    well_formed: bool | None  # the completion ended normally and had the format's shape (None: no completion)
     finish_reason: str | None
     timings: dict = field(default_factory=dict)  # the runtime's: queue_ms, prefill_ms, decode_ms, ...
     refused: str | None = None  # why a well-formed answer was not shown
@@ -43,11 +46,11 @@ def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
 
 
 class ModelPredictor:
-    def __init__(self, runtime: Runtime, fmt: PromptFormat, *, budget: Budget = Budget(),
+    def __init__(self, runtime: Runtime, fmt: PromptFormat, *, budget: Budget | None = None,
                  count_tokens: TokenCounter = estimate_tokens, retrieve: Retriever | None = None):
         self.runtime = runtime
         self.format = fmt
-        self.budget = budget
+        self.budget = budget or fmt.budget
         self.count_tokens = count_tokens
         self.retrieve = retrieve
 
@@ -76,6 +79,9 @@ class ModelPredictor:
     async def stream(self, request: dict) -> AsyncIterator[list[dict] | ModelAnswer]:
         """Partial edits (lists) while the model writes, then one ModelAnswer."""
         ctx, generation = await asyncio.to_thread(self.prepare, request)
+        if self.count_tokens(ctx.region.text) > OVERSIZED_REGION * self.budget.region_tokens:
+            yield ModelAnswer([], None, None, refused="the lines at the cursor are too long for the model")
+            return
         shown: list[dict] = []
         lines = 0
         async with contextlib.aclosing(self.runtime.generate(generation)) as chunks:

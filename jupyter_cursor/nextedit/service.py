@@ -63,7 +63,7 @@ class NextEditService:
             "timings": {key: round(float(timings.get(key, 0.0)), 3)
                         for key in ("queue_ms", "prefill_ms", "decode_ms")},
             "model": {"finish_reason": answer.finish_reason if answer else None,
-                      "well_formed": bool(answer and answer.well_formed),
+                      "well_formed": answer.well_formed if answer else None,
                       "refused": answer.refused if answer else None},
         }
 

@@ -12,7 +12,7 @@ import difflib
 from typing import ClassVar
 
 from ...apply.syntax import syntax_error
-from ..context import NextEditContext
+from ..context import Budget, NextEditContext
 
 # Model output is untrusted: a region rewrite may not grow past this (a runaway repetition).
 MAX_REWRITE_CHARS = 200_000
@@ -32,6 +32,8 @@ class PromptFormat:
     stop: ClassVar[tuple[str, ...]] = ()
     # Strings that must never reach a cell: a completion holding one is malformed.
     markers: ClassVar[tuple[str, ...]] = ()
+    # The context budgets the model family was trained with.
+    budget: ClassVar[Budget] = Budget()
 
     def render(self, ctx: NextEditContext) -> str:
         raise NotImplementedError

@@ -35,7 +35,7 @@ when the start marker is missing) and drops the cursor marker. One region, so no
 
 from __future__ import annotations
 
-from ..context import NextEditContext
+from ..context import Budget, NextEditContext
 from .base import MalformedOutput, PromptFormat, UnrepresentableEdit, cell_label, region_edits, split_expected
 
 CURSOR = "<|user_cursor_is_here|>"
@@ -59,6 +59,8 @@ class ZetaFormat(PromptFormat):
     name = "zeta"
     stop = (REGION_END,)
     markers = (CURSOR, START_OF_FILE, REGION_START, REGION_END)
+    # Zeta 1's: region 350 tokens, 150 of context around it, 500 of edits, at most 16 of them.
+    budget = Budget(region_tokens=350, context_tokens=150, events_tokens=500, max_events=16)
 
     def render(self, ctx: NextEditContext) -> str:
         events = []
