@@ -348,6 +348,15 @@ def test_lazy_run_resembling_two_places_is_refused():
     assert diff.ops == [] and "several places" in diff.warnings[0]["message"]
 
 
+def test_changed_line_after_a_blank_context_line_replaces_the_line_it_resembles():
+    # The blank line between the context and the changed line stopped the resemblance check:
+    # the new line went in beside the old one.
+    source = "import numpy as np\n\nfrom joblib import Memory\n\nmemory = Memory(cachedir='cache')\n\n\ndef plot():\n    pass"
+    answer = "```python\n# ... rest of the code ...\nfrom joblib import Memory\n\nmemory = Memory(location='cache')\n\n\n# ... rest of the code ...\n```"
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("cachedir=", "location=")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

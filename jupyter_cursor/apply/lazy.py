@@ -303,10 +303,16 @@ def _run_indent(lines, original, matched_pairs) -> int:
 
 
 def _resembling(lines: list[str], following: list[str]) -> int:
-    """How many of `lines` resemble, one for one, the lines `following` them in the cell."""
-    count = 0
+    """How many of `lines` resemble, one for one, the lines `following` them in the cell, up to
+    the last non-blank pair (blank lines pair with blank lines: a blank line between the context
+    and the changed line stopped the count, and the old line stayed beside the new one)."""
+    count = resembled = 0
     for new, old in zip(lines, following):
+        if not new.strip() and not old.strip():
+            count += 1
+            continue
         if not new.strip() or difflib.SequenceMatcher(None, new.strip(), old.strip()).ratio() < RESEMBLANCE:
             break
         count += 1
-    return count
+        resembled = count
+    return resembled
