@@ -47,7 +47,7 @@ def test_figures_of_each_predictor_and_baseline(evaluation, tmp_path, capsys):
     assert shipped["precision_when_shown"] == 1.0 and shipped["shown_rate"] == pytest.approx(1 / 3)
     assert shipped["reward"] == pytest.approx(0.75 / 3) and shipped["well_formed"] is None
     assert results["baseline: repeat-last-edit"]["cross_cell_exact"] == 0.0
-    assert "| rules: repeat (shipped) |" in capsys.readouterr().out
+    assert f"| {evaluation.SHIPPED_NAME} (shipped) |" in capsys.readouterr().out
 
 
 def test_delta_chrf_scores_the_edit_not_the_cell(evaluation):

@@ -86,3 +86,18 @@ def test_rename_everywhere_is_the_measured_alternative():
     assert carry(rename, cells) == [{"cell_id": "a", "source": "sales.a\nx.df"}]  # not attributes
     shipped = predict(cells, "a", [{"cell_id": "a", "before": "df = 1", "after": "sales = 1"}], 0, ("rename",))
     assert shipped["predictor"] == "rename"
+
+
+def test_an_earlier_edit_is_repeated_when_the_last_one_is_not_repeatable():
+    cells = [code("a", "total = compute(data)\n# check\nprint(compute(data))\n")]
+    events = [
+        {"cell_id": "a", "before": "total = calc(data)\nprint(calc(data))\n",
+         "after": "total = compute(data)\nprint(calc(data))\n"},
+        {"cell_id": "gone", "before": "", "after": "compute"},  # a cell deleted since: ignored
+        {"cell_id": "a", "before": "total = compute(data)\nprint(calc(data))\n",
+         "after": "total = compute(data)\n# check\nprint(calc(data))\n"},  # a line added: no repeat
+    ]
+    cells[0]["source"] = events[-1]["after"]
+    result = predict(cells, "a", events, len("total = compute(data)\n# check\n"))
+    assert result["predictor"] == "repeat-earlier"
+    assert result["edits"] == [{"cell_id": "a", "source": "total = compute(data)\n# check\nprint(compute(data))\n"}]
