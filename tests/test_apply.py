@@ -357,6 +357,23 @@ def test_changed_line_after_a_blank_context_line_replaces_the_line_it_resembles(
     assert diff.cells[0]["source"] == source.replace("cachedir=", "location=")
 
 
+SIGNATURE_ONE_LINE = "def check_file(filename: str, mode: black.Mode) -> None:"
+SIGNATURE_WRAPPED = "def check_file(\n    filename: str,\n    mode: black.Mode,\n) -> None:"
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [(SIGNATURE_WRAPPED, SIGNATURE_ONE_LINE), (SIGNATURE_ONE_LINE, SIGNATURE_WRAPPED.replace(",\n)", ",\n    x: int = 0,\n)"))],
+)
+def test_statement_rewrapped_at_a_runs_edge_replaces_the_old_wrapping(before, after):
+    # The signature, its first line changed, was inserted above the old one (a whole def doubled).
+    body = "\n    source = read_data(filename)\n    assert_format(source, mode)"
+    source = "import black\n\n\n" + before + body
+    answer = f"```python\n...\n\n\n{after}\n    source = read_data(filename)\n# ... rest of the code ...\n```"
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == "import black\n\n\n" + after + body
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

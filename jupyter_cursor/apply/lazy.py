@@ -30,6 +30,8 @@ RESEMBLANCE = 0.6  # a changed line at a run's edge replaces a cell line at leas
 # its cell line, to place it by resemblance alone.
 MAX_RESEMBLING_RUN = 5
 CLOSE_RESEMBLANCE = 0.75
+MAX_REWRAP = 12  # lines of one statement re-wrapped into one line (or one into as many)
+REWRAPPED = 0.8  # how alike the statement must read, spaces aside
 
 
 @dataclass
@@ -222,7 +224,7 @@ def _edge_edit(lines, original, fixed_start, fixed_end):
         if count:
             return fixed_start, fixed_start + count, list(lines)
     if fixed_end is not None:
-        count = _resembling(lines[::-1], original[:fixed_end][::-1])
+        count = _resembling(lines[::-1], original[:fixed_end][::-1], backwards=True)
         if count:
             return fixed_end - count, fixed_end, list(lines)
     return None
@@ -283,7 +285,7 @@ def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
     if fixed_end is None:
         end += _resembling(lines[last_a + 1 :], original[end:])
     if fixed_start is None:
-        start -= _resembling(lines[:first_a][::-1], original[pos:start][::-1])
+        start -= _resembling(lines[:first_a][::-1], original[pos:start][::-1], backwards=True)
     return start, end, tuple(reindent(lines, _run_indent(lines, original, matched_pairs)))
 
 
@@ -302,17 +304,48 @@ def _run_indent(lines, original, matched_pairs) -> int:
     return indent_delta([(original[b], lines[a]) for a, b in matched_pairs])
 
 
-def _resembling(lines: list[str], following: list[str]) -> int:
-    """How many of `lines` resemble, one for one, the lines `following` them in the cell, up to
-    the last non-blank pair (blank lines pair with blank lines: a blank line between the context
-    and the changed line stopped the count, and the old line stayed beside the new one)."""
-    count = resembled = 0
-    for new, old in zip(lines, following):
-        if not new.strip() and not old.strip():
-            count += 1
+def _resembling(lines: list[str], following: list[str], backwards: bool = False) -> int:
+    """How many of the cell's lines `following` the run's `lines` are replaced by them: lines
+    resembling one for one, or a statement re-wrapped (one line for several, several for one:
+    `def f(\\n    a,\\n) -> None:` made `def f(a) -> None:`), up to the last non-blank pair (blank
+    lines pair with blank lines: one between the context and the changed line stopped the count,
+    and the old line stayed beside the new one). `backwards`: both lists run bottom up."""
+    i = j = resembled = 0
+    while i < len(lines) and j < len(following):
+        new, old = lines[i].strip(), following[j].strip()
+        if not new and not old:
+            i, j = i + 1, j + 1
             continue
-        if not new.strip() or difflib.SequenceMatcher(None, new.strip(), old.strip()).ratio() < RESEMBLANCE:
+        if not new:
             break
-        count += 1
-        resembled = count
+        if old and _similar(new, old) >= RESEMBLANCE:
+            i, j = i + 1, j + 1
+        elif k := _rewrapped(new, following[j:], backwards):
+            i, j = i + 1, j + k
+        elif old and (k := _rewrapped(old, lines[i:], backwards)):
+            i, j = i + k, j + 1
+        else:
+            break
+        resembled = j
     return resembled
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _rewrapped(line: str, lines: list[str], backwards: bool) -> int:
+    """How many of `lines` (2 or more), joined, read as `line` with its spaces aside, or 0."""
+    want = "".join(line.split())
+    best, count = REWRAPPED, 0
+    for k in range(2, min(MAX_REWRAP, len(lines)) + 1):
+        if not lines[k - 1].strip():
+            break  # a statement does not run over a blank line
+        part = lines[:k][::-1] if backwards else lines[:k]
+        joined = "".join("".join(part).split())
+        if len(joined) > 2 * len(want):
+            break
+        ratio = _similar(want, joined)
+        if ratio > best or ratio == best and not count:
+            best, count = ratio, k
+    return count
