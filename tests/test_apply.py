@@ -374,6 +374,20 @@ def test_statement_rewrapped_at_a_runs_edge_replaces_the_old_wrapping(before, af
     assert diff.cells[0]["source"] == "import black\n\n\n" + after + body
 
 
+def test_cells_tied_on_a_shared_line_are_told_apart_by_the_blocks_words():
+    # Every cell starts with `#export`; only one holds the long list the block rewrites. Tied on
+    # whole lines, the block was refused as fitting all of them.
+    cells = [
+        cell("a", "#export\ndef f(x): return x"),
+        cell("b", "#export\n#nbdev_comment _all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"),
+        cell("c", "#export\nclass G: pass"),
+    ]
+    answer = "```python\n#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']\n```"
+    diff = apply_suggestion(cells, answer)
+    assert [op["cell_id"] for op in diff.ops] == ["b"]
+    assert sources(diff)["b"] == "#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -33,6 +33,7 @@ SCORE_TIE = 0.05
 # block with elision markers edits some cell; one without may be new code that reuses names.
 MIN_WORD_SCORE_LAZY = 0.6
 MIN_WORD_SCORE = 0.8
+WORD_LEAD = 0.4  # ahead of the next cell by this share of the block's words, to break a tie
 
 
 def _cells_of(cells: Sequence[Any]) -> list[dict]:
@@ -315,12 +316,16 @@ class _Apply:
                 self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
                           snippet="\n".join(lines[:3]))
                 return None
-        # Among
-        # close candidates the block is meant for one it merges into and changes (a cell that
-        # already reads as the block gains nothing), clearly the one it changes least.
+        # Among close candidates the block is meant for one it merges into and changes (a cell
+        # that already reads as the block gains nothing), clearly the one it changes least.
         close = [(score, cid) for score, cid in scored if score >= best - SCORE_TIE]
         if len(close) == 1:
             return close[0][1]
+        # Tied on whole lines (often on a line every cell has, `#export`), one of them may hold
+        # nearly all the block's words where the others hold few: a long changed line.
+        by_words = _word_scores(lines, [self.cells[self.index(cid)] for _, cid in close])
+        if by_words[0][0] >= MIN_WORD_SCORE and by_words[1][0] <= by_words[0][0] - WORD_LEAD:
+            return by_words[0][1]
         fits, unchanged = [], 0
         for score, cid in close:
             source = self.cells[self.index(cid)]["source"]
