@@ -388,6 +388,18 @@ def test_cells_tied_on_a_shared_line_are_told_apart_by_the_blocks_words():
     assert sources(diff)["b"] == "#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"
 
 
+def test_blank_context_line_dropped_from_a_diff_goes_below_the_added_lines():
+    # The hunk lost the blank line between `invisible` and `def mark`: put back above the added
+    # method, it left `def copy` with two blank lines before it and none after.
+    source = "class T:\n    invisible: list = field()\n\n    def mark(self, leaf):\n        pass"
+    answer = (
+        "```diff\n@@ -1,3 +1,6 @@\n     invisible: list = field()\n+\n+    def copy(self):\n+        return T()\n"
+        "     def mark(self, leaf):\n```"
+    )
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

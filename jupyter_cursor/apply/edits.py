@@ -185,9 +185,12 @@ def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[
         after = next((w2 for w2 in range(w + 1, len(window)) if w2 in window_to_old), None)
         if before is None:
             continue  # nothing of the old text before it: not inside the edit
-        if kept[before] is not None:
+        # A blank line separates what follows it (the added lines go above it); a line of code
+        # follows what it stood after.
+        next_kept = after is not None and kept[after] is not None
+        if kept[before] is not None and not (next_kept and not line.strip()):
             at = kept[before] + 1
-        elif after is not None and kept[after] is not None:
+        elif next_kept:
             at = kept[after]
         else:  # both neighbours removed: after the last kept line before it
             at = max((k for k in kept[:w] if k is not None), default=-1) + 1
