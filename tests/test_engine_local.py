@@ -324,3 +324,34 @@ def test_text_stream_gives_the_deltas_providers_expect(tiny_model):
 
     pieces, final = run(main())
     assert len(pieces) > 1 and "".join(pieces) == final.text
+
+
+def test_a_special_token_named_as_a_stop_string_stops_generation(tmp_path):
+    """Sweep's format stops on <|file_sep|>, a special token in Qwen's vocabulary: decoding must not
+    hide the very token that ends the answer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from jupyter_cursor.engine.decoding import Decoder
+
+    path = build_random_model(tmp_path / "m")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<|file_sep|>"]})
+    model = AutoModelForCausalLM.from_pretrained(path)
+    sep = tokenizer.convert_tokens_to_ids("<|file_sep|>")
+    model.resize_token_embeddings(len(tokenizer))
+    # A head that always says <|file_sep|>.
+    head = torch.nn.Linear(model.config.hidden_size, len(tokenizer), bias=True)
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[sep] = 10.0
+    model.lm_head = head
+    decoder = Decoder(model, tokenizer, "cpu", max_new_tokens=8, prefix_reuse_min_tokens=32)
+
+    def final(stop):
+        chunks = list(decoder.run(GenerationRequest(PROMPT, stop=stop, prompt_lookup=False)))
+        return chunks[-1]
+
+    assert final(["<|file_sep|>"]).finish_reason == "stop"
+    hidden = final([])  # not a stop: the special token stays out of the text
+    assert hidden.finish_reason == "length" and "<|file_sep|>" not in hidden.text

@@ -7,6 +7,7 @@ finished request is kept, and a new prompt sharing its prefix skips that part of
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,10 @@ class Decoder:
             eos = tokenizer.eos_token_id
         self.eos = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
         self._prefix: tuple[list[int], Any] | None = None  # (token ids in the cache, the cache)
+        # transformers 5.x names the KV cache argument `cache` and warns at every forward pass
+        # when it is called `past_key_values`, as 4.x (and remote-code models) name it.
+        forward = inspect.signature(model.forward).parameters
+        self._cache_arg = "cache" if "cache" in forward else "past_key_values"
 
     def drop_cache(self) -> None:
         self._prefix = None
@@ -60,7 +65,14 @@ class Decoder:
 
     def _forward(self, tokens: list[int], cache: Any) -> torch.Tensor:
         inputs = torch.tensor([tokens], device=self.device)
-        return self.model(input_ids=inputs, past_key_values=cache, use_cache=True).logits[0]
+        return self.model(input_ids=inputs, use_cache=True, **{self._cache_arg: cache}).logits[0]
+
+    def _hidden_special_ids(self, stop: list[str]) -> set[int]:
+        """Special tokens left out of the text, except those a stop string names (a format may
+        stop on one, as Sweep's on ``<|file_sep|>``): the tracker must see those to stop."""
+        shown = {self.tokenizer.convert_tokens_to_ids(s) for s in stop
+                 if s in self.tokenizer.all_special_tokens or s in self.tokenizer.get_added_vocab()}
+        return set(self.tokenizer.all_special_ids) - shown
 
     def _pick(self, logits: torch.Tensor, temperature: float) -> int:
         if temperature > 0:
@@ -82,6 +94,7 @@ class Decoder:
         greedy = request.temperature <= 0
         tracker = OutputTracker(request.stop, request.original, request.rejoin_chars)
         ids = self.tokenizer(request.prompt)["input_ids"]
+        hidden = self._hidden_special_ids(request.stop)
         started = time.perf_counter()
         cache, reused = self._cache_for(ids)
         cached_ids = list(ids[:reused])
@@ -103,7 +116,8 @@ class Decoder:
                         pending, reason = pending[:i], "eos"
                         break
                 generated.extend(pending[: budget - len(generated)])
-                raw = self.tokenizer.decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                raw = self.tokenizer.decode([t for t in generated if t not in hidden],
+                                            clean_up_tokenization_spaces=False)
                 text, stopped = tracker.update(raw)
                 reason = stopped or reason
                 if reason is None and len(generated) >= budget:
