@@ -400,6 +400,17 @@ def test_blank_context_line_dropped_from_a_diff_goes_below_the_added_lines():
     assert diff.cells[0]["source"] == source.replace("\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark")
 
 
+def test_line_with_an_appended_comment_replaces_the_line_it_extends():
+    # Too unlike by character ratio, the commented line was inserted above the old one.
+    source = 'import tqdm\n\n\nclass TqdmUpTo(tqdm):\n    """Alternative Class-based version."""\n    pass'
+    answer = (
+        "```python\n# ... rest of the code ...\n\n\nclass TqdmUpTo(tqdm):  # pylint: disable=inconsistent-mro\n"
+        '    """Alternative Class-based version."""\n# ... rest of the code ...\n```'
+    )
+    diff = apply_suggestion([cell("a", source)], answer)
+    assert diff.cells[0]["source"] == source.replace("(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro")
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -32,6 +32,7 @@ MAX_RESEMBLING_RUN = 5
 CLOSE_RESEMBLANCE = 0.75
 MAX_REWRAP = 12  # lines of one statement re-wrapped into one line (or one into as many)
 REWRAPPED = 0.8  # how alike the statement must read, spaces aside
+MIN_PREFIX = 10  # characters of a line that another line extends, to take one for the other
 
 
 @dataclass
@@ -318,7 +319,7 @@ def _resembling(lines: list[str], following: list[str], backwards: bool = False)
             continue
         if not new:
             break
-        if old and _similar(new, old) >= RESEMBLANCE:
+        if old and _resemble(new, old):
             i, j = i + 1, j + 1
         elif k := _rewrapped(new, following[j:], backwards):
             i, j = i + 1, j + k
@@ -328,6 +329,14 @@ def _resembling(lines: list[str], following: list[str], backwards: bool = False)
             break
         resembled = j
     return resembled
+
+
+def _resemble(a: str, b: str) -> bool:
+    """Two lines one of which is an edit of the other: alike, or one begins with the other (a
+    comment or an argument appended to a line: `class T(tqdm):  # pylint: ...` for `class
+    T(tqdm):` read as new, and the old line stayed beside it)."""
+    short, long = sorted((a, b), key=len)
+    return _similar(a, b) >= RESEMBLANCE or len(short) >= MIN_PREFIX and long.startswith(short)
 
 
 def _similar(a: str, b: str) -> float:
