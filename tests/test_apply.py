@@ -33,6 +33,11 @@ def sources(diff):
     return {c["id"]: c["source"] for c in diff.cells}
 
 
+def applied(source, answer):
+    """The one cell's source after `answer`."""
+    return apply_suggestion([cell("a", source)], answer).cells[0]["source"]
+
+
 def test_search_replace_block_edits_only_its_cell():
     answer = (
         "Use parse_dates:\n\n```python\n<<<<<<< SEARCH\ndf = pd.read_csv('sales.csv')\n=======\n"
@@ -301,8 +306,7 @@ def test_context_line_dropped_after_a_changed_diff_line_stays_after_it():
         "```diff\n@@ -1,5 +1,5 @@\n     @classmethod\n-    def split(cls, s): return cls(s.splitt())\n"
         "+    def split(cls, s): return cls(s.split())\n     def range(cls, a): return cls(range(a))\n```"
     )
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("splitt()", "split()")
+    assert applied(source, answer) == source.replace("splitt()", "split()")
 
 
 def test_block_fitting_two_cells_with_no_clear_best_names_both():
@@ -323,8 +327,7 @@ def test_comment_starting_with_a_marker_word_is_code():
     # "# previous input." was read as "# previous ...", an elision: the new comment line vanished.
     source = "if done:\n    lines.append(buffer)\nelse:\n    lines.append(buffer[:-1])"
     answer = "```python\nif done:\n    lines.append(buffer)\nelse:\n    # previous input.\n    lines.append(buffer[:-1])\n```"
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("else:\n", "else:\n    # previous input.\n")
+    assert applied(source, answer) == source.replace("else:\n", "else:\n    # previous input.\n")
     assert is_marker("# ... previous code ...") and is_marker("# rest of the function remains the same")
 
 
@@ -338,8 +341,7 @@ def test_lazy_run_of_only_changed_lines_replaces_the_one_line_it_resembles():
     # No line of the run stands in the cell as it is: it "matched nothing" and was refused.
     source = "import errno\nimport os\n\nfrom werkzeug import import_string\n\n\nclass Config(dict):\n    pass"
     answer = "```python\n# ... rest of the code ...\n\nfrom werkzeug.utils import import_string\n\n\n# ... rest of the code ...\n```"
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("from werkzeug import", "from werkzeug.utils import")
+    assert applied(source, answer) == source.replace("from werkzeug import", "from werkzeug.utils import")
 
 
 def test_lazy_run_resembling_two_places_is_refused():
@@ -353,8 +355,7 @@ def test_changed_line_after_a_blank_context_line_replaces_the_line_it_resembles(
     # the new line went in beside the old one.
     source = "import numpy as np\n\nfrom joblib import Memory\n\nmemory = Memory(cachedir='cache')\n\n\ndef plot():\n    pass"
     answer = "```python\n# ... rest of the code ...\nfrom joblib import Memory\n\nmemory = Memory(location='cache')\n\n\n# ... rest of the code ...\n```"
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("cachedir=", "location=")
+    assert applied(source, answer) == source.replace("cachedir=", "location=")
 
 
 SIGNATURE_ONE_LINE = "def check_file(filename: str, mode: black.Mode) -> None:"
@@ -370,8 +371,7 @@ def test_statement_rewrapped_at_a_runs_edge_replaces_the_old_wrapping(before, af
     body = "\n    source = read_data(filename)\n    assert_format(source, mode)"
     source = "import black\n\n\n" + before + body
     answer = f"```python\n...\n\n\n{after}\n    source = read_data(filename)\n# ... rest of the code ...\n```"
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == "import black\n\n\n" + after + body
+    assert applied(source, answer) == "import black\n\n\n" + after + body
 
 
 def test_cells_tied_on_a_shared_line_are_told_apart_by_the_blocks_words():
@@ -396,8 +396,7 @@ def test_blank_context_line_dropped_from_a_diff_goes_below_the_added_lines():
         "```diff\n@@ -1,3 +1,6 @@\n     invisible: list = field()\n+\n+    def copy(self):\n+        return T()\n"
         "     def mark(self, leaf):\n```"
     )
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark")
+    assert applied(source, answer) == source.replace("\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark")
 
 
 def test_line_with_an_appended_comment_replaces_the_line_it_extends():
@@ -407,8 +406,7 @@ def test_line_with_an_appended_comment_replaces_the_line_it_extends():
         "```python\n# ... rest of the code ...\n\n\nclass TqdmUpTo(tqdm):  # pylint: disable=inconsistent-mro\n"
         '    """Alternative Class-based version."""\n# ... rest of the code ...\n```'
     )
-    diff = apply_suggestion([cell("a", source)], answer)
-    assert diff.cells[0]["source"] == source.replace("(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro")
+    assert applied(source, answer) == source.replace("(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro")
 
 
 # -- properties ------------------------------------------------------------------------------------------
