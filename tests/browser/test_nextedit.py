@@ -1,6 +1,7 @@
-"""Next-edit suggestions in a real JupyterLab: a rename typed in one cell is suggested in this
-cell and the others (the server's deterministic rename predictor, no model), shown as an inline
-diff, Tab jumps and accepts, Escape dismisses, undo restores; the websocket frames show what the
+"""Next-edit suggestions in a real JupyterLab: a rename typed in one cell is suggested at its
+next place (the server's deterministic predictors, no model: the same edit repeated after the
+cursor, else in a code cell below), shown as an inline diff; Tab jumps and accepts, and the place
+after that is suggested next; Escape dismisses, undo restores; the websocket frames show what the
 client sends."""
 
 import json
@@ -90,6 +91,10 @@ def open_notebook(page, server, path: str) -> None:
         " !== 'offline'", timeout=WAIT)
 
 
+NOTEBOOK_JS = ("[...window.jupyterapp.shell.widgets('main')]"
+               ".find(w => w.content?.model?.cells).content")
+
+
 def cell(page, index: int):
     return page.locator(".jp-Notebook .jp-Cell").nth(index)
 
@@ -148,20 +153,20 @@ def wait_suggestion_in(page, index: int, deleted: str, inserted: str) -> None:
     assert target.locator(".jp-CursorNextEdit-insert").all_inner_texts() == [inserted] * places
 
 
-def test_typing_a_rename_shows_it_in_this_cell_and_the_others(lab, page):
+def test_typing_a_rename_shows_it_at_the_next_place(lab, page):
     frames = Frames(page)
     open_notebook(page, lab, make_notebook(lab, "shows"))
     type_rename(page)
 
     wait_suggestion_in(page, 0, "df", "sales")  # the other `df` of the cell being edited
-    wait_suggestion_in(page, 1, "df", "sales")  # and in the next cell
     screenshot(page, "nextedit_suggested")
-    # A marker on each cell that has a suggestion, and on the lines, none on the markdown cell.
-    for index in (0, 1):
-        assert "jp-mod-cursorNextEdit-target" in cell(page, index).get_attribute("class")
-        assert cell(page, index).get_attribute("data-cursor-next-edit") == "Tab ⇥"
-        assert cell(page, index).locator(".jp-CursorNextEdit-line").count() == 1  # one line each
-    assert "jp-mod-cursorNextEdit-target" not in cell(page, 2).get_attribute("class")
+    # A marker on the cell that has the suggestion, and on its line; none on the others.
+    assert "jp-mod-cursorNextEdit-target" in cell(page, 0).get_attribute("class")
+    assert cell(page, 0).get_attribute("data-cursor-next-edit") == "Tab ⇥"
+    assert cell(page, 0).locator(".jp-CursorNextEdit-line").count() == 1
+    for index in (1, 2):
+        assert "jp-mod-cursorNextEdit-target" not in cell(page, index).get_attribute("class")
+        assert cell(page, index).locator(".jp-CursorNextEdit-insert").count() == 0
     # Only the user's typing changed the notebook: suggestions are not edits.
     assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
 
@@ -180,7 +185,6 @@ def test_typing_a_rename_shows_it_in_this_cell_and_the_others(lab, page):
 def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, page):
     open_notebook(page, lab, make_notebook(lab, "accept"))
     type_rename(page)
-    wait_suggestion_in(page, 1, "df", "sales")
     wait_suggestion_in(page, 0, "df", "sales")
 
     # Tab: the cursor jumps to the suggestion of this cell (line 2), nothing changes yet.
@@ -195,8 +199,10 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
     page.keyboard.press("Tab")
     wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"])
     assert cell(page, 0).locator(".jp-CursorNextEdit-delete").count() == 0
-    # The other cell's suggestion is still shown; Tab goes there, Tab accepts it.
-    assert cell(page, 1).locator(".jp-CursorNextEdit-insert").all_inner_texts() == ["sales"] * 2
+    # The next place is in the other cell (both uses on its line, one hunk each): shown there,
+    # Tab goes there, Tab accepts it.
+    wait_suggestion_in(page, 1, "df", "sales")
+    screenshot(page, "nextedit_suggested_in_other_cell")
     page.keyboard.press("Tab")
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
@@ -223,7 +229,7 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
 def test_escape_dismisses_every_suggestion(lab, page):
     open_notebook(page, lab, make_notebook(lab, "dismiss"))
     type_rename(page)
-    wait_suggestion_in(page, 1, "df", "sales")
+    wait_suggestion_in(page, 0, "df", "sales")
     page.keyboard.press("Escape")
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-CursorNextEdit-insert, .jp-CursorNextEdit-delete,"
@@ -242,13 +248,11 @@ def test_typing_that_disagrees_drops_the_suggestion(lab, page):
     open_notebook(page, lab, make_notebook(lab, "disagree"))
     type_rename(page, "sa")
     wait_suggestion_in(page, 0, "df", "sa")
-    wait_suggestion_in(page, 1, "df", "sa")
     sent = len(frames.nextedit_requests())
-    # Typing on disagrees with "rename df to sa" in both cells: both go, and the suggestion for
-    # the new name replaces them.
+    # Typing on disagrees with "rename df to sa": it goes, and the suggestion for the new name
+    # replaces it.
     page.keyboard.type("les")
     wait_suggestion_in(page, 0, "df", "sales")
-    wait_suggestion_in(page, 1, "df", "sales")
     assert len(frames.nextedit_requests()) > sent
     assert frames.most_in_flight() <= 1
     assert page.console.errors == []
@@ -270,7 +274,7 @@ def test_markdown_cell_sends_nothing(lab, page):
     # Then a code cell edit is sent: the frames are recorded, and the markdown edit is in the
     # history the server sees, but it asked for nothing.
     type_rename(page)
-    wait_suggestion_in(page, 1, "df", "sales")
+    wait_suggestion_in(page, 0, "df", "sales")
     requests = frames.nextedit_requests()
     assert all(r["cursor"]["cell_id"] == "load" for r in requests)
 
@@ -302,11 +306,57 @@ def test_manual_trigger_asks_only_through_the_inline_completer_invoke(lab, page)
         assert frames.nextedit_requests() == []
         # Alt+\ is JupyterLab's inline-completer invoke: it reaches our provider, which asks.
         page.keyboard.press("Alt+Backslash")
-        wait_suggestion_in(page, 1, "df", "sales")
+        wait_suggestion_in(page, 0, "df", "sales")
         assert len(frames.nextedit_requests()) == 1
         assert page.console.errors == []
     finally:
         lab.api(SETTINGS, method="PUT", body={"raw": "{}"})
+
+
+def test_a_cell_the_windowed_notebook_renders_later_shows_its_suggestion(lab, page):
+    """In 'full' windowing JupyterLab creates a cell's editor only when it scrolls into view: the
+    suggestion for a cell far below is drawn then, and Tab still brings the user there."""
+    tracker = "lab/api/settings/@jupyterlab/notebook-extension:tracker"
+    lab.api(tracker, method="PUT", body={"raw": json.dumps({"windowingMode": "full"})})
+    try:
+        cells = [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
+                  "execution_count": None, "source": source}
+                 for i, source in enumerate(["df = load()"] + [f"x{i} = {i}" for i in range(150)]
+                                            + ["df.plot()"])]
+        lab.api("api/contents/long.ipynb", method="PUT", body={"type": "notebook", "content": {
+            "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+        page.goto(lab.lab_url("lab/tree/long.ipynb") + "&reset")
+        cell(page, 0).wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
+            " !== 'offline'", timeout=WAIT)
+        last = len(cells) - 1
+        page.wait_for_function(f"() => {NOTEBOOK_JS}.widgets.length === {len(cells)}", timeout=WAIT)
+        unrendered = f"() => {NOTEBOOK_JS}.widgets[{last}].editor == null"
+        assert page.evaluate(unrendered), "the last cell is rendered already: nothing to test"
+        type_rename(page)
+        page.wait_for_function(
+            f"() => {NOTEBOOK_JS}.widgets[{last}].node.dataset.cursorNextEdit === 'Tab ⇥'",
+            timeout=WAIT)
+        assert page.evaluate(unrendered), "the suggestion came when the cell had an editor"
+        # The user scrolls down: the cell renders, with the suggestion drawn.
+        page.evaluate(f"() => {NOTEBOOK_JS}.scrollToItem({last})")
+        target = page.locator(f".jp-Notebook .jp-Cell[data-windowed-list-index='{last}']")
+        target.locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
+        assert target.locator(".jp-CursorNextEdit-delete").all_inner_texts() == ["df"]
+        screenshot(page, "nextedit_windowed_cell")
+        # Tab from the first cell goes there, Tab accepts.
+        page.evaluate(f"() => {{ const nb = {NOTEBOOK_JS}; nb.activeCellIndex = 0;"
+                      " nb.activeCell.editor.focus(); }")
+        page.keyboard.press("Tab")
+        page.wait_for_function(f"() => {NOTEBOOK_JS}.activeCellIndex === {last}", timeout=WAIT)
+        page.keyboard.press("Tab")
+        page.wait_for_function(
+            f"() => {NOTEBOOK_JS}.model.cells.get({last}).sharedModel.getSource() === 'sales.plot()'",
+            timeout=WAIT)
+        assert page.console.errors == []
+    finally:
+        lab.api(tracker, method="PUT", body={"raw": "{}"})
 
 
 def test_suggestions_come_back_after_a_server_restart(lab, page):
@@ -326,7 +376,7 @@ def test_suggestions_come_back_after_a_server_restart(lab, page):
     while dialogs.count():
         dialogs.first.locator(".jp-Dialog-button").last.click()
     type_rename(page)
-    wait_suggestion_in(page, 1, "df", "sales")
+    wait_suggestion_in(page, 0, "df", "sales")
 
 
 def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
@@ -345,27 +395,30 @@ def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
 
     # Typing on, away from "rename df to sa": that suggestion was ignored.
     type_rename(page, "sa")
-    wait_suggestion_in(page, 1, "df", "sa")
+    wait_suggestion_in(page, 0, "df", "sa")
     ignored = answered()
     page.keyboard.type("les")
-    wait_suggestion_in(page, 1, "df", "sales")
+    wait_suggestion_in(page, 0, "df", "sales")
     assert (ignored, "ignored") in outcomes()
     # Escape: rejected.
     rejected = answered()
     page.keyboard.press("Escape")
     page.wait_for_function("() => !document.querySelector('.jp-mod-cursorNextEdit')", timeout=WAIT)
     assert (rejected, "rejected") in outcomes()
-    # Tab, Tab: accepted, once per suggestion however many cells it changes.
+    # Tab, Tab: accepted; then the next place, Tab, Tab: accepted too.
     page.keyboard.type("_2")
-    wait_suggestion_in(page, 1, "df", "sales_2")
+    wait_suggestion_in(page, 0, "df", "sales_2")
     accepted = answered()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(df.head(), len(df))", "about df"])
+    wait_suggestion_in(page, 1, "df", "sales_2")
+    accepted_next = answered()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head(), len(sales_2))", "about df"])
     assert (accepted, "accepted") in outcomes()
+    assert (accepted_next, "accepted") in outcomes()
     ids = [request_id for request_id, _ in outcomes()]
     assert len(ids) == len(set(ids))  # one outcome per suggestion
     assert page.console.errors == []
@@ -407,14 +460,14 @@ def test_the_suggestion_reads_in_light_and_dark_themes(lab, page, theme):
         page.wait_for_function(
             "theme => document.body.dataset.jpThemeName === theme", arg=theme, timeout=WAIT)
         type_rename(page)
-        wait_suggestion_in(page, 1, "df", "sales")
+        wait_suggestion_in(page, 0, "df", "sales")
         screenshot(page, f"nextedit_theme_{theme}")
         colors = page.evaluate(
             """() => {
               const style = el => getComputedStyle(el);
-              const insert = document.querySelectorAll('.jp-Cell')[1].querySelector('.jp-CursorNextEdit-insert');
-              const del = document.querySelectorAll('.jp-Cell')[1].querySelector('.jp-CursorNextEdit-delete');
-              const editor = document.querySelectorAll('.jp-Cell')[1].querySelector('.cm-editor');
+              const insert = document.querySelectorAll('.jp-Cell')[0].querySelector('.jp-CursorNextEdit-insert');
+              const del = document.querySelectorAll('.jp-Cell')[0].querySelector('.jp-CursorNextEdit-delete');
+              const editor = document.querySelectorAll('.jp-Cell')[0].querySelector('.cm-editor');
               return {insert: style(insert).color, delete: style(del).textDecorationLine,
                       code: style(editor.querySelector('.cm-line')).color,
                       background: style(editor).backgroundColor,

@@ -14,14 +14,20 @@ export class EditHistory {
     this._sources.set(cellId, source);
   }
 
-  record(cellId: string, source: string, now = Date.now()): void {
+  /**
+   * Record an edit. A `separate` one (an accepted suggestion) is its own event: neither merged
+   * into the typing before it nor taking in the typing after it.
+   */
+  record(cellId: string, source: string, now = Date.now(), separate = false): void {
     const before = this._sources.get(cellId);
     this._sources.set(cellId, source);
     if (before === undefined || before === source) {
       return;
     }
     const last = this._events[this._events.length - 1];
-    if (last && last.cell_id === cellId && now - this._lastAt < COALESCE_MS) {
+    const coalesce = !separate && !this._sealed && last?.cell_id === cellId;
+    this._sealed = separate;
+    if (last && coalesce && now - this._lastAt < COALESCE_MS) {
       last.after = source;
       if (last.before === last.after) {
         this._events.pop();
@@ -35,6 +41,16 @@ export class EditHistory {
     this._lastAt = now;
   }
 
+  /** The user undid the last event of `cellId` (now `source` again): it never happened. */
+  undoLast(cellId: string, source: string): void {
+    const last = this._events[this._events.length - 1];
+    if (last && last.cell_id === cellId && last.before === source) {
+      this._events.pop();
+    }
+    this._sources.set(cellId, source);
+    this._sealed = false;
+  }
+
   forget(cellId: string): void {
     this._sources.delete(cellId);
   }
@@ -46,4 +62,5 @@ export class EditHistory {
   private _sources = new Map<string, string>();
   private _events: EditEvent[] = [];
   private _lastAt = 0;
+  private _sealed = false;
 }

@@ -234,14 +234,13 @@ export class NextEditManager {
 
   private _onEdit(doc: DocumentState, cellId: string, source: string): void {
     if (doc.applying) {
-      doc.history.observe(cellId, source);
-      return;
+      return; // _accept records it
     }
     const accepted = doc.accepted;
     doc.accepted = null;
     if (accepted && accepted.cellId === cellId && accepted.before === source) {
       // The user undid an accepted suggestion: suggesting its reverse would be noise.
-      doc.history.observe(cellId, source);
+      doc.history.undoLast(cellId, source);
       this._cancel(doc);
       this._clear(doc, 'ignored', cellId);
       return;
@@ -407,9 +406,17 @@ export class NextEditManager {
   }
 
   private _draw(doc: DocumentState, pending: Pending): void {
+    const effects = setSuggestion.of({ hunks: pending.hunks, style: this.settings.diffStyle });
     const editor = doc.target.editor(pending.cellId);
-    editor?.editor.dispatch({
-      effects: setSuggestion.of({ hunks: pending.hunks, style: this.settings.diffStyle })
+    if (editor) {
+      editor.editor.dispatch({ effects });
+      return;
+    }
+    // A cell a windowed notebook has not rendered yet: draw when it is, if still suggested.
+    void doc.target.editorReady(pending.cellId).then(ready => {
+      if (ready && doc.pending.includes(pending) && !shownSuggestion(ready.editor)) {
+        ready.editor.dispatch({ effects });
+      }
     });
   }
 
@@ -425,12 +432,17 @@ export class NextEditManager {
       doc.applying = false;
     }
     const after = doc.target.cells().find(c => c.id === pending.cellId)?.source ?? '';
+    doc.history.record(pending.cellId, after, Date.now(), true);
     doc.accepted = { cellId: pending.cellId, before, after };
     // The cursor after the last inserted text.
     const last = pending.hunks[pending.hunks.length - 1];
     editor?.editor.dispatch({ selection: { anchor: last.to + after.length - before.length } });
     this._report(pending, 'accepted');
     this._updateMarkers(doc);
+    // Tab, Tab, Tab: with nothing left to show, ask where the same edit goes next.
+    if (doc.pending.length === 0 && this.settings.enabled && this.settings.trigger === 'typing') {
+      this._schedule(doc, pending.cellId, this.settings.debounceMs);
+    }
   }
 
   /**

@@ -31,6 +31,8 @@ export interface IEditTarget {
   /** The editor of a cell, or null while the cell is not rendered (windowed notebooks). */
   editor(cellId: string): CodeMirrorEditor | null;
   cellNode(cellId: string): HTMLElement | null;
+  /** The editor of a cell once it exists (a windowed notebook creates it when it scrolls in). */
+  editorReady(cellId: string): Promise<CodeMirrorEditor | null>;
   /** Make the cell active, rendered and focused, with its editor ready. */
   reveal(cellId: string): Promise<CodeMirrorEditor | null>;
   /** Make changes (positions in the cell's current text, in order) as one undo step. */
@@ -90,6 +92,15 @@ export class NotebookTarget implements IEditTarget {
 
   cellNode(cellId: string): HTMLElement | null {
     return this._cell(cellId)?.node ?? null;
+  }
+
+  async editorReady(cellId: string): Promise<CodeMirrorEditor | null> {
+    const cell = this._cell(cellId);
+    if (!cell) {
+      return null;
+    }
+    await cell.ready;
+    return this.editor(cellId);
   }
 
   async reveal(cellId: string): Promise<CodeMirrorEditor | null> {
@@ -185,6 +196,10 @@ export class FileTarget implements IEditTarget {
 
   cellNode(): HTMLElement {
     return this.document.content.node;
+  }
+
+  async editorReady(): Promise<CodeMirrorEditor | null> {
+    return this.editor();
   }
 
   async reveal(): Promise<CodeMirrorEditor | null> {
