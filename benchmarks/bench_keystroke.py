@@ -2,8 +2,8 @@
 
 A real `jupyter lab` on loopback (no model configured: the default deterministic predictors
 answer) and Debian's Chromium driven by Playwright. A scripted editing session in a notebook:
-identifier renames typed one key at a time (each key from the second letter on makes the server
-suggest carrying the rename to the other cells), Tab presses that accept the suggestions, and
+identifier renames typed one key at a time (each key makes the server suggest the same rename at
+its next place), Tab presses that accept each suggestion (each accept brings the next place), and
 plain typing that suggests nothing. In the page, `performance.now()` at the keydown (a capturing
 listener on the document) and when a ghost-text node holding the name typed so far enters the DOM
 (a MutationObserver): the latency the user sees, debounce (the `debounceMs` setting, 60 ms by
@@ -45,17 +45,20 @@ CELLS = [
     "pred = model.predict(x_train)\nscore(pred, y)",
     "print(df.shape, x_train.shape)",
 ]
-# (cell index, old name, new name): each old name's first occurrence in that cell is retyped.
+# (cell index, old name, new name): each old name's first occurrence in that cell is retyped; the
+# predictors look after the cursor and below, so each rename starts at the name's first use.
 RENAMES = [
     (0, "df", "sales"),
     (1, "model", "regressor"),
-    (2, "x_train", "features"),
+    (1, "x_train", "features"),
     (3, "pred", "forecast"),
-    (2, "y", "target"),
+    (1, "y", "target"),
 ]
 # Typed at the end of the last cell: keystrokes that suggest nothing.
 PLAIN = "\nresult = forecast.mean()"
-MISS_MS = 5000
+MISS_MS = 3000
+# After an accept, how long the next place may take to be suggested before the rename is done.
+CHAIN_MS = 1500
 
 PAGE_PROBE = """() => {
   window.__ne = {keys: [], shown: []};
@@ -106,12 +109,16 @@ def select_in_cell(page, index: int, name: str) -> None:
 
 
 def accept_all(page) -> int:
-    """Tab until no suggestion is left; the number of Tab presses."""
+    """Tab through every suggestion: jump, accept, and again at each next place the accept
+    brings; the number of Tab presses."""
     presses = 0
-    while presses < 40 and page.evaluate("() => !!document.querySelector('.jp-mod-cursorNextEdit')"):
+    while presses < 100:
+        try:
+            page.wait_for_selector(".jp-mod-cursorNextEdit", timeout=CHAIN_MS)
+        except Exception:  # Playwright's TimeoutError: no next place
+            break
         page.keyboard.press("Tab")
         presses += 1
-        page.wait_for_timeout(50)
     return presses
 
 
@@ -148,9 +155,6 @@ def one_run(browser, server, run: int) -> dict:
                 page.keyboard.type(new[end - 1])
                 keys += 1
                 typed = new[:end]
-                if len(typed) < 2 or old.startswith(typed):
-                    page.wait_for_timeout(100)  # the predictor waits for the word here
-                    continue
                 try:
                     handle = page.wait_for_function(
                         f"name => ({LATENCY})(name)", arg=typed, timeout=MISS_MS, polling=10)
