@@ -409,6 +409,18 @@ def test_line_with_an_appended_comment_replaces_the_line_it_extends():
     assert applied(source, answer) == source.replace("(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro")
 
 
+def test_lazy_block_of_mostly_new_lines_finds_its_cell_by_the_lines_next_to_its_markers():
+    # Two context lines among ten new ones: under the share of lines and of words, refused.
+    cells = [
+        cell("a", "import torch"),
+        cell("b", "device = torch.device('cpu')\n\nmodel = GPT(config)\nmodel.eval()"),
+    ]
+    notes = "".join(f"# note {i}: run it on the {w} chip\n" for i, w in enumerate(["apple", "arm", "gpu", "tpu", "fpga", "npu", "dsp", "asic"]))
+    answer = f"```python\n...\ndevice = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\n...\n```"
+    diff = apply_suggestion(cells, answer)
+    assert sources(diff)["b"] == f"device = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\nmodel.eval()"
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

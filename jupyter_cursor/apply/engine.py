@@ -33,6 +33,7 @@ SCORE_TIE = 0.05
 # block with elision markers edits some cell; one without may be new code that reuses names.
 MIN_WORD_SCORE_LAZY = 0.6
 MIN_WORD_SCORE = 0.8
+MIN_EDGE_SCORE = 1.0  # every context line next to a lazy block's markers, when little else is found
 WORD_LEAD = 0.4  # ahead of the next cell by this share of the block's words, to break a tie
 
 
@@ -311,8 +312,13 @@ class _Apply:
             # Every line the block shares with its cell may have changed a little (a renamed
             # variable, a new argument on each line): then the cell that holds the block's words.
             scored = _word_scores(lines, cells)
+            enough = MIN_WORD_SCORE_LAZY if lazy else MIN_WORD_SCORE
+            if scored[0][0] < enough and lazy:
+                # Mostly new lines: a lazy block still shows, next to its markers, the context
+                # lines it goes between.
+                scored, enough = _edge_scores(lines, cells), MIN_EDGE_SCORE
             best = scored[0][0]
-            if best < (MIN_WORD_SCORE_LAZY if lazy else MIN_WORD_SCORE):
+            if best < enough:
                 self.warn("not_found", "Not applied: no cell resembles a block of the answer.",
                           snippet="\n".join(lines[:3]))
                 return None
@@ -384,6 +390,22 @@ def _word_scores(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]
     if not words:
         return [(0.0, cells[0]["id"])]
     scored = [(len(words & _words(c["source"].split("\n"))) / len(words), c["id"]) for c in cells]
+    return sorted(scored, reverse=True)
+
+
+def _edge_scores(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]:
+    """(share of the first and last lines of the block's runs, between its markers, that the
+    cell has, cell id), best first."""
+    runs: list[list[str]] = [[]]
+    for line in lines:
+        if edits.is_marker(line):
+            runs.append([])
+        elif not is_trivial(line):
+            runs[-1].append(line.strip())
+    edges = {line for run in runs if run for line in (run[0], run[-1])}
+    scored = [
+        (len(edges & {l.strip() for l in c["source"].split("\n")}) / max(1, len(edges)), c["id"]) for c in cells
+    ]
     return sorted(scored, reverse=True)
 
 
