@@ -258,6 +258,45 @@ def test_typing_that_disagrees_drops_the_suggestion(lab, page):
     assert page.console.errors == []
 
 
+def test_typing_that_agrees_keeps_the_suggestion_without_a_new_request(lab, page):
+    """`violin` → `violinplot` is suggested at the next `violin` as ghost text only; typing it
+    there consumes the ghost text letter by letter, with no request."""
+    frames = Frames(page)
+    cells = [{"cell_type": "code", "id": "plot", "metadata": {}, "outputs": [],
+              "execution_count": None, "source": "sns.violin(a)\nsns.violin(b)"}]
+    lab.api("api/contents/agree.ipynb", method="PUT", body={"type": "notebook", "content": {
+        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    page.goto(lab.lab_url("lab/tree/agree.ipynb") + "&reset")
+    cell(page, 0).wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
+        " !== 'offline'", timeout=WAIT)
+    cell(page, 0).locator(".cm-line").first.click()
+    page.keyboard.press("Home")
+    for _ in range(len("sns.violin")):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.type("plot", delay=40)
+    ghost = cell(page, 0).locator(".jp-CursorNextEdit-insert")
+    ghost.filter(has_text=re.compile("^plot$")).wait_for(timeout=WAIT)
+    assert cell(page, 0).locator(".jp-CursorNextEdit-delete").count() == 0  # insertion only
+    page.keyboard.press("Tab")  # jump: the cursor lands where the ghost text starts
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.activeCell.editor.editor.state.selection.main.head"
+        " === 'sns.violinplot(a)\\nsns.violin'.length", timeout=WAIT)
+    sent = len(frames.nextedit_requests())
+    page.keyboard.type("p")
+    ghost.filter(has_text=re.compile("^lot$")).wait_for(timeout=WAIT)
+    screenshot(page, "nextedit_typing_agrees")
+    page.keyboard.type("lot")
+    wait_sources_js = "() => " + NOTEBOOK_JS + ".model.cells.get(0).sharedModel.getSource()" \
+        " === 'sns.violinplot(a)\\nsns.violinplot(b)'"
+    page.wait_for_function(wait_sources_js, timeout=WAIT)
+    page.wait_for_timeout(500)  # time for a request that must not come
+    assert len(frames.nextedit_requests()) == sent
+    assert ghost.count() == 0
+    assert page.console.errors == []
+
+
 def test_markdown_cell_sends_nothing(lab, page):
     frames = Frames(page)
     open_notebook(page, lab, make_notebook(lab, "markdown"))
