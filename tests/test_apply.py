@@ -421,6 +421,23 @@ def test_lazy_block_of_mostly_new_lines_finds_its_cell_by_the_lines_next_to_its_
     assert sources(diff)["b"] == f"device = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\nmodel.eval()"
 
 
+@pytest.mark.parametrize("at", [3, 46])
+def test_diff_hunk_matching_two_far_places_takes_the_one_its_line_number_names(at):
+    # A module with the same lines twice: each hunk matched both and was refused, though its
+    # `@@` line (here 2 lines off) named one of them.
+    source = "x = 1\ny = 2\nz = 3\n" + "\n" * 40 + "x = 1\ny = 2\nz = 3\n"
+    answer = f"```diff\n@@ -{at},3 +{at},3 @@\n x = 1\n-y = 2\n+y = 20\n z = 3\n```"
+    lines = applied(source, answer).split("\n")
+    changed = [i for i, line in enumerate(lines) if line == "y = 20"]
+    assert changed == [1 if at == 3 else 44]
+
+
+def test_diff_hunk_line_number_does_not_choose_between_near_places():
+    source = "x = 1\ny = 2\nx = 1\ny = 2\n"
+    diff = apply_suggestion([cell("a", source)], "```diff\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n```")
+    assert diff.ops == [] and diff.warnings[0]["code"] == "ambiguous"
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

@@ -33,6 +33,9 @@ class Replacement:
     # A diff hunk's context lines are in both texts, so one it lost is lost from both: the cell's
     # line must be kept. (A SEARCH that lost a line still has it in its REPLACE.)
     shared_context: bool = False
+    # Where a diff hunk says it starts in the new text (0-based; often off by a few lines): only
+    # to choose between equally good places far apart, never to place a hunk on its own.
+    hint: int | None = None
 
 
 # -- SEARCH/REPLACE ---------------------------------------------------------------------------------
@@ -63,6 +66,7 @@ def _lines(text: str) -> list[str]:
 # -- unified diffs ----------------------------------------------------------------------------------
 
 _HUNK = re.compile(r"^@@.*@@")
+_NEW_START = re.compile(r"\+(\d+)")
 
 
 def is_udiff(code: str, language: str) -> bool:
@@ -76,10 +80,11 @@ def parse_udiff(code: str) -> list[Replacement]:
     hunks: list[Replacement] = []
     old: list[str] = []
     new: list[str] = []
+    hint: list[int | None] = [None]
 
     def flush():
         if old or new:
-            hunks.append(Replacement(list(old), list(new), shared_context=True))
+            hunks.append(Replacement(list(old), list(new), shared_context=True, hint=hint[0]))
         old.clear()
         new.clear()
 
@@ -88,6 +93,8 @@ def parse_udiff(code: str) -> list[Replacement]:
             continue
         if _HUNK.match(line):
             flush()
+            start = _NEW_START.search(line)
+            hint[0] = max(0, int(start[1]) - 1) if start else None
             continue
         if line.startswith("\\"):  # "\ No newline at end of file"
             continue
@@ -110,7 +117,7 @@ def _trim_common_blank_tail(h: Replacement) -> Replacement:
     while old and new and not old[-1].strip() and not new[-1].strip():
         old.pop()
         new.pop()
-    return Replacement(old, new, h.shared_context)
+    return Replacement(old, new, h.shared_context, h.hint)
 
 
 # -- applying a replacement at a match ----------------------------------------------------------------

@@ -34,7 +34,8 @@ SCORE_TIE = 0.05
 MIN_WORD_SCORE_LAZY = 0.6
 MIN_WORD_SCORE = 0.8
 MIN_EDGE_SCORE = 1.0  # every context line next to a lazy block's markers, when little else is found
-WORD_LEAD = 0.4  # ahead of the next cell by this share of the block's words, to break a tie
+WORD_LEAD = 0.4
+HINT_SLACK = 10  # lines a diff hunk's number may be off, and twice more to the next candidate  # ahead of the next cell by this share of the block's words, to break a tie
 
 
 def _cells_of(cells: Sequence[Any]) -> list[dict]:
@@ -260,6 +261,12 @@ class _Apply:
             widened = [m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)]
             if len(widened) == 1:
                 matches = widened
+        if len(matches) > 1 and rep.hint is not None and len({m.cell_id for m in matches}) == 1:
+            # One cell (a module) with the same lines twice, and a diff that edits both, hunk by
+            # hunk: each hunk's own line number, though a few lines off, tells the two apart.
+            near = sorted(matches, key=lambda m: abs(m.start - rep.hint))
+            if abs(near[0].start - rep.hint) <= HINT_SLACK < abs(near[1].start - rep.hint) - HINT_SLACK:
+                matches = near[:1]
         if len(matches) > 1:
             places = [f"{m.cell_id} line {m.start + 1}" for m in matches]
             self.warn(
