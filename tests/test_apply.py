@@ -438,6 +438,23 @@ def test_diff_hunk_line_number_does_not_choose_between_near_places():
     assert diff.ops == [] and diff.warnings[0]["code"] == "ambiguous"
 
 
+def test_lazy_block_making_a_cell_read_like_its_neighbour_is_refused_not_put_on_the_neighbour():
+    # The block rewrites `a` after `b` (copied from it): it shares more lines with `b`, which it
+    # then silently changed. `a` holds every context line next to the markers: both may be meant.
+    cells = [
+        cell("a", "import urllib\n\nlink = 'x.zip'\nwith open(link) as out:\n    for chunk in urllib.urlopen(link):\n        out.write(chunk)"),
+        cell("b", "import requests\n\nlink = 'x.zip'\nresponse = requests.get(link)\nwith open(link) as out:\n"
+                  "    for chunk in response:\n        out.write(chunk)\n        out.flush()"),
+    ]
+    answer = (
+        "```python\n...\nlink = 'x.zip'\nresponse = urllib.urlopen(link)\nwith open(link) as out:\n"
+        "    for chunk in response:\n        out.write(chunk)\n```"
+    )
+    diff = apply_suggestion(cells, answer)
+    assert diff.cells == cells
+    assert diff.warnings[0]["code"] == "ambiguous" and sorted(diff.warnings[0]["candidates"]) == ["a", "b"]
+
+
 # -- properties ------------------------------------------------------------------------------------------
 
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)

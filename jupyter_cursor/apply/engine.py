@@ -332,6 +332,13 @@ class _Apply:
         # Among close candidates the block is meant for one it merges into and changes (a cell
         # that already reads as the block gains nothing), clearly the one it changes least.
         close = [(score, cid) for score, cid in scored if score >= best - SCORE_TIE]
+        if lazy:
+            # A cell holding every context line of a lazy block is a place it may go, however
+            # many of the block's other lines a neighbour it was copied from shares: the block
+            # that made one cell read like the next landed on that next cell.
+            holds_context = {cid for score, cid in _edge_scores(lines, cells) if score >= MIN_EDGE_SCORE}
+            close += [(score, cid) for score, cid in scored
+                      if cid in holds_context and score >= MIN_CONTENT_SCORE and (score, cid) not in close]
         if len(close) == 1:
             return close[0][1]
         # Tied on whole lines (often on a line every cell has, `#export`), one of them may hold
