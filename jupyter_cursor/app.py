@@ -292,7 +292,15 @@ class CursorApp(ExtensionApp):
         from .engine import create_runtime
 
         self.runtime = create_runtime(self.engine_config(), on_status=self._model_status)
-        self.runtime.start()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            # `jupyter lab` sets handlers up before its loop runs; the runtime needs the loop (to
+            # probe a remote server, and to report status on the loop's thread), so it starts
+            # on the loop's first turn.
+            IOLoop.current().add_callback(self.runtime.start)
+        else:
+            self.runtime.start()
         self._model_status(self.runtime.status())
 
     def _model_status(self, status: dict) -> None:

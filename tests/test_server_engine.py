@@ -116,3 +116,25 @@ async def test_remote_backend_is_ready_and_its_key_never_shown(jp_fetch):
     model, body = await model_status(jp_fetch)
     assert model["state"] == "ready", model
     assert KEY not in json.dumps(body)
+
+
+def test_a_real_jupyter_lab_reaches_the_remote_server(tmp_path, completions):
+    """`jupyter lab` sets up its handlers before its event loop runs (pytest-jupyter does not):
+    the runtime must still start, probe the server and become ready."""
+    import time
+
+    from lab_server import start_lab_server
+
+    server = start_lab_server(tmp_path, config={"CursorApp": {
+        "index_enabled": False, "engine_backend": "remote", "engine_remote_url": completions.url,
+        "engine_remote_model": completions.model, "engine_remote_api_key": KEY}})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            model = server.api("jupyter-cursor/status")["services"]["model"]
+            if model["state"] == "ready" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    assert model["state"] == "ready", model
