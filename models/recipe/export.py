@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .tokenizer import with_markers_in_text
+
 MAX_SHARD = "16MB"
 
 
@@ -17,7 +19,7 @@ def export(model_dir: Path, out_dir: Path) -> dict[str, int]:
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer = with_markers_in_text(AutoTokenizer.from_pretrained(model_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.iterdir():
         if stale.is_file() and stale.name != "README.md":
@@ -28,4 +30,7 @@ def export(model_dir: Path, out_dir: Path) -> dict[str, int]:
         pad_token_id=tokenizer.pad_token_id, do_sample=False)
     model.save_pretrained(out_dir, safe_serialization=True, max_shard_size=MAX_SHARD)
     tokenizer.save_pretrained(out_dir)
-    return {f.name: f.stat().st_size for f in sorted(out_dir.iterdir()) if f.is_file()}
+    files = [f for f in sorted(out_dir.iterdir()) if f.is_file()]
+    for f in files:
+        f.chmod(0o644)  # safetensors writes 0600: an installed package must be readable by all
+    return {f.name: f.stat().st_size for f in files}

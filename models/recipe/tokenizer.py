@@ -1,12 +1,16 @@
 """A byte-level BPE trained on the corpus, with the next-edit format's markers as special tokens.
 
-Byte-level, so any text encodes and nothing is unknown. The markers are special (never split, never
-merged with the text around them), so the model sees each as one token in prompts and completions.
-Saved as a transformers ``PreTrainedTokenizerFast``: ``AutoTokenizer.from_pretrained(dir)`` loads it.
+Byte-level, so any text encodes and nothing is unknown. The markers are added tokens with fixed ids
+(2-9): never split, never merged with the text around them, so the model sees each as one token in
+prompts and completions. Only eos and pad are *special* in the transformers sense: the engine decodes
+with ``skip_special_tokens=True``, which would drop a special ``<|cell|>`` from the model's answer
+(and with it the cross-cell edits of the format). Saved as a transformers
+``PreTrainedTokenizerFast``: ``AutoTokenizer.from_pretrained(dir)`` loads it.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,12 +35,26 @@ def train(texts: Iterable[str], out_dir: Path, vocab_size: int = 8192):
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
     tokenizer.train_from_iterator(texts, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=EOS, pad_token=PAD,
-                                   bos_token=EOS, additional_special_tokens=MARKERS,
-                                   model_max_length=2048, clean_up_tokenization_spaces=False)
+    fast = with_markers_in_text(tokenizer)
     out_dir.mkdir(parents=True, exist_ok=True)
     fast.save_pretrained(out_dir)
     return fast
+
+
+def with_markers_in_text(tokenizer):
+    """A PreTrainedTokenizerFast over ``tokenizer`` (a ``tokenizers.Tokenizer`` or a transformers
+    fast tokenizer) whose markers are non-special added tokens: same ids, kept by decoding."""
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    raw = json.loads(backend.to_str())
+    for token in raw["added_tokens"]:
+        if token["content"] in MARKERS:
+            token["special"] = False
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(raw)), eos_token=EOS,
+                                   pad_token=PAD, bos_token=EOS, model_max_length=2048,
+                                   clean_up_tokenization_spaces=False)
 
 
 def sample_texts(texts: Iterable[str], max_chars: int, seed: int = 0) -> list[str]:
