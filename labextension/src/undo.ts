@@ -4,8 +4,13 @@
  * with their typing: close the capture before and after.
  */
 export function asOneUndoStep(sharedModel: any, change: () => void): void {
-  sharedModel?.undoManager?.stopCapturing?.();
+  endUndoStep(sharedModel);
   change();
+  endUndoStep(sharedModel);
+}
+
+/** Close the shared model's current undo step: its next change starts a new one. */
+export function endUndoStep(sharedModel: any): void {
   sharedModel?.undoManager?.stopCapturing?.();
 }
 

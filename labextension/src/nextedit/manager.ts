@@ -245,6 +245,9 @@ export class NextEditManager {
       this._clear(doc, 'ignored', cellId);
       return;
     }
+    if (this._acceptedInline(doc, cellId, source)) {
+      return;
+    }
     doc.history.record(cellId, source);
     if (this._agrees(doc, cellId, source)) {
       return;
@@ -275,6 +278,8 @@ export class NextEditManager {
           : null;
       if (rest) {
         doc.inline = { ...inline, hunks: [rest], source };
+        // Tab right after this keystroke accepts the rest as an undo step of its own.
+        this._closeUndoStepSoon(doc, cellId);
         return true;
       }
       doc.inline = null;
@@ -300,6 +305,37 @@ export class NextEditManager {
       return true;
     }
     return false;
+  }
+
+  /**
+   * True when the edit is the inline completer accepting the ghost text shown at the cursor (Tab,
+   * or its toolbar): as for a suggestion accepted by `_accept`, it is an event of its own and one
+   * undo step (`_show` closed the step of the typing before it; here the step of the acceptance
+   * is closed, so that typing right after it is not undone with it), its undo is not predicted
+   * again, and the next place of the same edit is asked for. Typing the last letter of the
+   * ghost text counts the same.
+   */
+  private _acceptedInline(doc: DocumentState, cellId: string, source: string): boolean {
+    const inline = doc.inline;
+    if (!inline || inline.cellId !== cellId || applyHunks(inline.source, inline.hunks) !== source) {
+      return false;
+    }
+    doc.inline = null;
+    doc.history.record(cellId, source, Date.now(), true);
+    doc.accepted = { cellId, before: inline.source, after: source };
+    this._closeUndoStepSoon(doc, cellId);
+    this._report(inline, 'accepted');
+    this._cancel(doc);
+    this._clear(doc, 'ignored', cellId);
+    if (this.settings.enabled && this.settings.trigger === 'typing') {
+      this._schedule(doc, cellId, this.settings.debounceMs);
+    }
+    return true;
+  }
+
+  /** Close the cell's undo step once the change being made now is recorded by Yjs (after us). */
+  private _closeUndoStepSoon(doc: DocumentState, cellId: string): void {
+    window.setTimeout(() => doc.target.closeUndoStep(cellId), 0);
   }
 
   // -- requests ----------------------------------------------------------------------------------
@@ -397,6 +433,10 @@ export class NextEditManager {
       : undefined;
     this._clear(doc, null);
     doc.inline = atCursor ?? null;
+    if (atCursor) {
+      // The completer may accept the ghost text at once: not as part of the typing before it.
+      doc.target.closeUndoStep(atCursor.cellId);
+    }
     prediction.inline?.push({ text: atCursor?.hunks[0].insert ?? null, final });
     doc.pending = changes.filter(c => c !== atCursor);
     for (const pending of doc.pending) {

@@ -9,7 +9,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { asOneUndoStep } from '../undo';
+import { asOneUndoStep, endUndoStep } from '../undo';
 import { Change } from './diff';
 
 export type WireCell = { id: string; cell_type: string; source: string };
@@ -37,6 +37,12 @@ export interface IEditTarget {
   reveal(cellId: string): Promise<CodeMirrorEditor | null>;
   /** Make changes (positions in the cell's current text, in order) as one undo step. */
   applyChanges(cellId: string, changes: ReadonlyArray<Change>): void;
+  /**
+   * End the cell's current undo step: the next change starts a new one. Yjs merges changes less
+   * than half a second apart, so ghost text accepted by the inline completer (which we do not
+   * apply ourselves) would otherwise be undone together with the typing before it.
+   */
+  closeUndoStep(cellId: string): void;
   dispose(): void;
 }
 
@@ -126,6 +132,10 @@ export class NotebookTarget implements IEditTarget {
     }
   }
 
+  closeUndoStep(cellId: string): void {
+    endUndoStep(this._cell(cellId)?.model.sharedModel);
+  }
+
   dispose(): void {
     Signal.clearData(this);
   }
@@ -210,6 +220,10 @@ export class FileTarget implements IEditTarget {
 
   applyChanges(_cellId: string, changes: ReadonlyArray<Change>): void {
     applyAsOneStep(this.document.content.model.sharedModel, this.editor(), changes);
+  }
+
+  closeUndoStep(): void {
+    endUndoStep(this.document.content.model.sharedModel);
   }
 
   dispose(): void {
