@@ -109,8 +109,10 @@ class CursorApp(ExtensionApp):
         None,
         allow_none=True,
         config=True,
-        help="Local model: a directory or a Hugging Face hub id. Default: the model shipped in the "
-        "package (jupyter_cursor/models/default) when present; '' turns the local model off.",
+        help="Local model: a directory or a Hugging Face hub id; '' turns the local model off. "
+        "Default: none until the model shipped in the package (jupyter_cursor/models/default) beats "
+        "the rules alone on the next-edit evaluation (see its model card); point this at that folder "
+        "to try it.",
     )
     engine_device = Enum(["auto", "cuda", "cpu"], "auto", config=True, help="Device of the local model.")
     engine_quantization = Enum(

@@ -11,7 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from jupyter_cursor.engine import EngineConfig, GenerationRequest, create_runtime
 from jupyter_cursor.engine.loading import load_model
-from jupyter_cursor.models import default_model_path
+from jupyter_cursor.models import shipped_model_path
 from jupyter_cursor.nextedit.context import build_context
 from jupyter_cursor.nextedit.formats import get_format
 from models.recipe import tokenizer as recipe_tokenizer
@@ -131,7 +131,7 @@ def test_markers_are_single_tokens_and_round_trip():
 # -- the shipped default ---------------------------------------------------------------------------
 
 def test_the_default_ships_and_loads_through_the_engine():
-    path = default_model_path()
+    path = shipped_model_path()
     assert path is not None, "jupyter_cursor/models/default holds no model"
     assert all(f.stat().st_size <= 16 * 2**20 for f in path.iterdir())
     loaded = load_model(EngineConfig(model=str(path), device="cpu", quantization="none", dtype="bfloat16"))
@@ -145,7 +145,7 @@ def test_the_default_ships_and_loads_through_the_engine():
 
 def test_the_default_generates_in_4bit_through_the_runtime():
     async def generate():
-        runtime = create_runtime(EngineConfig(model=str(default_model_path()), device="cpu", quantization="4bit"))
+        runtime = create_runtime(EngineConfig(model=str(shipped_model_path()), device="cpu", quantization="4bit"))
         runtime.start()
         while runtime.status()["state"] == "loading":
             await asyncio.sleep(0.01)
@@ -168,6 +168,6 @@ def test_the_wheel_carries_the_default_model():
 
     root = Path(__file__).resolve().parents[1]
     files = {f.distribution_path for f in WheelBuilder(str(root)).recurse_included_files()}
-    shipped = {f"jupyter_cursor/models/default/{f.name}" for f in default_model_path().iterdir()}
+    shipped = {f"jupyter_cursor/models/default/{f.name}" for f in shipped_model_path().iterdir()}
     assert {"jupyter_cursor/models/default/config.json", "jupyter_cursor/models/default/model.safetensors"} <= shipped
     assert shipped <= files

@@ -138,3 +138,14 @@ def test_a_real_jupyter_lab_reaches_the_remote_server(tmp_path, completions):
     finally:
         server.stop()
     assert model["state"] == "ready", model
+
+
+def test_the_shipped_model_is_the_default_only_once_it_beats_the_rules(monkeypatch):
+    from jupyter_cursor import models
+    from jupyter_cursor.app import CursorApp
+
+    monkeypatch.setattr(models, "SHIPPED_MODEL_IS_DEFAULT", False)
+    assert CursorApp().engine_config().model == ""
+    monkeypatch.setattr(models, "SHIPPED_MODEL_IS_DEFAULT", True)
+    assert CursorApp().engine_config().model == str(models.shipped_model_path())
+    assert CursorApp(engine_model="").engine_config().model == ""  # '' still turns it off
