@@ -333,9 +333,13 @@ export class NextEditManager {
     return true;
   }
 
-  /** Close the cell's undo step once the change being made now is recorded by Yjs (after us). */
+  /**
+   * Close the cell's undo step once the change being made now is recorded by Yjs (after its
+   * observers, which call us, in the same task). A microtask, not a timer: the browser may run
+   * the next keystroke (Tab) before a timer.
+   */
   private _closeUndoStepSoon(doc: DocumentState, cellId: string): void {
-    window.setTimeout(() => doc.target.closeUndoStep(cellId), 0);
+    queueMicrotask(() => doc.target.closeUndoStep(cellId));
   }
 
   // -- requests ----------------------------------------------------------------------------------
