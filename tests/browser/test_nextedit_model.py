@@ -47,16 +47,17 @@ def lab(tmp_path_factory, llm):
     server.stop()
 
 
-def scripted_answer(path: str, typed: str, before: str, cursor: int, wanted: str) -> tuple[list[str], object]:
+def scripted_answer(path: str, typed: str, before: str, cursor: int, wanted: str,
+                    cell_id: str = "a") -> tuple[list[str], object]:
     """The completion a good model writes for the cell `typed` (was `before`, cursor at `cursor`)
     to become `wanted`, in one piece per line; and the context the server will build."""
-    request = {"path": path, "cells": [{"id": "a", "cell_type": "code", "source": typed}],
-               "cursor": {"cell_id": "a", "offset": cursor},
-               "events": [{"cell_id": "a", "before": before, "after": typed}]}
+    request = {"path": path, "cells": [{"id": cell_id, "cell_type": "code", "source": typed}],
+               "cursor": {"cell_id": cell_id, "offset": cursor},
+               "events": [{"cell_id": cell_id, "before": before, "after": typed}]}
     # The rules must have nothing to say, or the model is never asked.
-    assert predict(request["cells"], "a", request["events"], cursor)["edits"] == []
+    assert predict(request["cells"], cell_id, request["events"], cursor)["edits"] == []
     ctx = build_context(request)
-    return FORMAT.target(ctx, {"a": wanted}).splitlines(keepends=True), ctx
+    return FORMAT.target(ctx, {cell_id: wanted}).splitlines(keepends=True), ctx
 
 
 def open_cell(lab, page, path: str, source: str) -> None:
@@ -80,6 +81,15 @@ def cursor_after(page, line: int, column: int) -> None:
 
 def source_of(page) -> str:
     return page.evaluate(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()")
+
+
+def wait_until(page, condition, timeout_s: float = WAIT / 1000) -> None:
+    """Wait for a condition on what Playwright reports to Python (websocket frames): Playwright
+    delivers its events while the page is being waited on."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
 
 
 def ghost_js(text: str) -> str:
@@ -117,6 +127,7 @@ def test_ghost_text_from_the_model_tab_accepts_undo_restores(lab, llm, page):
     assert result["predictor"] == "model"
     assert result["edits"] == [{"cell_id": "a", "source": wanted}]
 
+    sent = len(frames.nextedit_requests())
     page.keyboard.press("Tab")
     page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
                            f" === {wanted!r}", timeout=WAIT)
@@ -125,10 +136,20 @@ def test_ghost_text_from_the_model_tab_accepts_undo_restores(lab, llm, page):
     assert page.evaluate(f"() => {NOTEBOOK_JS}.activeCell.editor.editor.state.selection.main.head") \
         == len(wanted)
     screenshot(page, "nextedit_model_ghost_accepted")
+    # The next place of the edit is asked for, with the acceptance an event of its own.
+    wait_until(page, lambda: len(frames.nextedit_requests()) > sent)
+    assert frames.nextedit_requests()[-1]["events"][-2:] == [
+        {"cell_id": "a", "before": before, "after": typed},
+        {"cell_id": "a", "before": typed, "after": wanted}]
 
+    # One undo takes back the acceptance only, and its undo is not predicted again.
+    sent = len(frames.nextedit_requests())
     page.keyboard.press("Control+z")
     page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
                            f" === {typed!r}", timeout=WAIT)
+    page.wait_for_timeout(500)  # a request or ghost text that must not come would have time to
+    assert len(frames.nextedit_requests()) == sent
+    assert page.locator(".jp-GhostText").count() == 0
     screenshot(page, "nextedit_model_ghost_undone")
     assert page.console.errors == []
 
@@ -170,4 +191,73 @@ def test_ghost_text_grows_as_the_stream_arrives(lab, llm, page):
     page.keyboard.press("Tab")
     page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
                            f" === {wanted!r}", timeout=WAIT)
+    assert page.console.errors == []
+
+
+FILE_JS = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor).content"
+
+
+def test_ghost_text_from_the_model_in_the_file_editor(lab, llm, page):
+    """A .py file is one code cell (id `file`) for the server: the same ghost text, Tab, undo."""
+    before, typed = "import math\nx = math.\n", "import math\nx = math.s\n"
+    at = len("import math\nx = math.s")
+    wanted = typed[:at] + "qrt(2)" + typed[at:]
+    llm.pieces, ctx = scripted_answer("ghost.py", typed, before, at, wanted, cell_id="file")
+    llm.delay = 0.05
+    (lab.root / "ghost.py").write_text(before)
+    page.goto(lab.lab_url("lab/tree/ghost.py") + "&reset")
+    page.locator(".jp-FileEditor .cm-content").wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'", timeout=WAIT)
+    page.locator(".jp-FileEditor .cm-line").nth(1).click()
+    page.keyboard.press("End")
+    page.keyboard.type("s")
+
+    page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
+    assert page.locator(".jp-FileEditor .jp-GhostText").count() == 1
+    assert prompt_region(llm) == ctx.region.text
+    screenshot(page, "nextedit_model_ghost_file_editor")
+    page.keyboard.press("Tab")
+    page.wait_for_function(f"() => {FILE_JS}.model.sharedModel.getSource() === {wanted!r}",
+                           timeout=WAIT)
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"() => {FILE_JS}.model.sharedModel.getSource() === {typed!r}",
+                           timeout=WAIT)
+    assert page.console.errors == []
+
+
+def test_typing_that_agrees_with_the_ghost_text_keeps_it_without_a_new_request(lab, llm, page):
+    """Typing the start of the model's ghost text leaves the rest shown, with no request; Tab then
+    accepts the rest as its own undo step."""
+    before, typed = "import math\nx = math.", "import math\nx = math.s"
+    wanted = typed + "qrt(2)"
+    llm.pieces, _ = scripted_answer("agree.ipynb", typed, before, len(typed), wanted)
+    llm.delay = 0.05
+    frames = Frames(page)
+    open_cell(lab, page, "agree.ipynb", before)
+    cursor_after(page, 1, len("x = math."))
+    page.keyboard.type("s")
+    page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
+    wait_until(page, lambda: any(m["type"] == "result" for d, m in frames.log if d == "in"
+                                 and str(m.get("id", "")).startswith("nextedit")))
+    sent, asked = len(frames.nextedit_requests()), len(llm.requests)
+
+    page.keyboard.type("q")
+    page.wait_for_function(ghost_js("rt(2)"), timeout=WAIT)
+    screenshot(page, "nextedit_model_ghost_typing_agrees")
+    page.wait_for_timeout(500)  # time for a request that must not come
+    assert len(frames.nextedit_requests()) == sent
+    assert len(llm.requests) == asked
+    assert page.evaluate(ghost_js("rt(2)"))
+
+    # One more letter and Tab at once (well within the half second in which Yjs would merge
+    # them into one undo step): undo takes back the acceptance, not the letter.
+    page.keyboard.type("r")
+    page.wait_for_function(ghost_js("t(2)"), timeout=WAIT)
+    page.keyboard.press("Tab")
+    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
+                           f" === {wanted!r}", timeout=WAIT)
+    page.keyboard.press("Control+z")
+    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
+                           f" === {typed + 'qr'!r}", timeout=WAIT)
     assert page.console.errors == []
