@@ -3,10 +3,10 @@ completions server (tests/completions_server.py) that streams, in pieces, the re
 editable region a good model would write for the cell (computed here with the server's own
 context builder and prompt format). The rule predictors have nothing to say about these edits,
 so the model answers; an insertion at the cursor is ghost text through JupyterLab's inline
-completer (the provider's `stream`), Tab accepts it, undo restores; the ghost text grows as the
+completer (the provider's `stream`), in a notebook and in the file editor; Tab accepts it as one
+undo step; typing that agrees keeps the rest without a request; the ghost text grows as the
 server's partial replies arrive, before its final reply."""
 
-import re
 import time
 
 import pytest
@@ -103,16 +103,27 @@ def prompt_region(llm) -> str:
     return prompt.split("<|region|>\n", 1)[1].split("<|/region|>", 1)[0].replace("<|cursor|>", "")
 
 
-def test_ghost_text_from_the_model_tab_accepts_undo_restores(lab, llm, page):
-    before, typed = "import math\nx = math.", "import math\nx = math.s"
-    wanted = typed + "qrt(2)"
-    llm.pieces, ctx = scripted_answer("ghost.ipynb", typed, before, len(typed), wanted)
+# The one-line case: `s` typed after `math.`, the model completes `math.sqrt(2)`.
+BEFORE, TYPED = "import math\nx = math.", "import math\nx = math.s"
+WANTED = TYPED + "qrt(2)"
+
+
+def type_s_after_math(lab, llm, page, path: str):
+    """Script the model's answer, open a notebook of one cell `BEFORE`, type `s` at its end.
+    The websocket frames, the context the server builds, the completions asked before."""
+    llm.pieces, ctx = scripted_answer(path, TYPED, BEFORE, len(TYPED), WANTED)
     llm.delay = 0.05
     frames = Frames(page)
-    open_cell(lab, page, "ghost.ipynb", before)
+    open_cell(lab, page, path, BEFORE)
     cursor_after(page, 1, len("x = math."))
     asked = len(llm.requests)
     page.keyboard.type("s")
+    return frames, ctx, asked
+
+
+def test_ghost_text_from_the_model_tab_accepts_undo_restores(lab, llm, page):
+    before, typed, wanted = BEFORE, TYPED, WANTED
+    frames, ctx, asked = type_s_after_math(lab, llm, page, "ghost.ipynb")
 
     # Ghost text at the cursor, drawn by JupyterLab's inline completer (not our inline diff).
     page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
@@ -229,14 +240,8 @@ def test_ghost_text_from_the_model_in_the_file_editor(lab, llm, page):
 def test_typing_that_agrees_with_the_ghost_text_keeps_it_without_a_new_request(lab, llm, page):
     """Typing the start of the model's ghost text leaves the rest shown, with no request; Tab then
     accepts the rest as its own undo step."""
-    before, typed = "import math\nx = math.", "import math\nx = math.s"
-    wanted = typed + "qrt(2)"
-    llm.pieces, _ = scripted_answer("agree.ipynb", typed, before, len(typed), wanted)
-    llm.delay = 0.05
-    frames = Frames(page)
-    open_cell(lab, page, "agree.ipynb", before)
-    cursor_after(page, 1, len("x = math."))
-    page.keyboard.type("s")
+    typed, wanted = TYPED, WANTED
+    frames, _, _ = type_s_after_math(lab, llm, page, "agree.ipynb")
     page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
     wait_until(page, lambda: any(m["type"] == "result" for d, m in frames.log if d == "in"
                                  and str(m.get("id", "")).startswith("nextedit")))
