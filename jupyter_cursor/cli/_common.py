@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -40,3 +41,22 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
 def write_jsonl_line(handle, obj: Any) -> None:
     handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
     handle.flush()
+
+
+@contextlib.contextmanager
+def jsonl_output(path: str | None) -> Iterator:
+    """Where a batch writes its lines: the file at ``path``, or standard output."""
+    if not path:
+        yield sys.stdout
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror}") from None
+    with handle:
+        yield handle
+
+
+def write_jsonl_error(handle, request_id: Any, err: Exception) -> None:
+    """The line of a batch request that failed: its id and why; the batch goes on."""
+    write_jsonl_line(handle, {"id": request_id, "error": f"{type(err).__name__}: {err}"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from ._common import UsageError, print_json, read_jsonl, write_jsonl_line
+from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_error, write_jsonl_line
 from .notebooks import read_notebook, wire_cells, write_cells
 
 
@@ -78,8 +78,7 @@ def _read_text(path: str) -> str:
 
 
 def _batch(args, run_apply) -> int:
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    try:
+    with jsonl_output(args.out) as out:
         for number, line in read_jsonl(args.batch):
             request_id = line.get("id", number)
             try:
@@ -88,10 +87,7 @@ def _batch(args, run_apply) -> int:
                     raise ValueError("cells must be a list and suggestion a string")
                 diff = run_apply(cells, suggestion)
             except (KeyError, TypeError, ValueError) as err:
-                write_jsonl_line(out, {"id": request_id, "error": f"{type(err).__name__}: {err}"})
+                write_jsonl_error(out, request_id, err)
                 continue
             write_jsonl_line(out, {"id": request_id, **diff})
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from ._common import UsageError, write_jsonl_line
+from ._common import UsageError, jsonl_output, write_jsonl_line
 
 
 def register(subparsers) -> None:
@@ -39,12 +39,8 @@ def run(args) -> int:
         lines = list(export_training(log, outcomes))
     except OSError as err:
         raise UsageError(f"cannot read {log}: {err.strerror}") from None
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    try:
+    with jsonl_output(args.out) as out:
         for line in lines:
             write_jsonl_line(out, line)
-    finally:
-        if out is not sys.stdout:
-            out.close()
     print(f"{len(lines)} suggestions exported", file=sys.stderr)
     return 0

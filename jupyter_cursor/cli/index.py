@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import UsageError, print_json, read_jsonl, write_jsonl_line
+from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_line
 
 MODES = ("hybrid", "bm25", "embedding")
 
@@ -145,8 +145,7 @@ def run_search(args) -> int:
         else:
             index.wait_idle(timeout=600, embeddings=False)
         if args.batch:
-            out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
-            try:
+            with jsonl_output(args.out) as out:
                 for request_id, query, k, mode in requests:
                     started = time.perf_counter()
                     hits = index.search(query, k, mode)
@@ -154,9 +153,6 @@ def run_search(args) -> int:
                         "id": request_id, "query": query, "mode": mode, "hits": hits,
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                     })
-            finally:
-                if out is not sys.stdout:
-                    out.close()
             return 0
         _, query, k, mode = requests[0]
         hits = index.search(query, k, mode)

@@ -15,7 +15,7 @@ import asyncio
 import json
 import sys
 
-from ._common import UsageError, print_json, read_jsonl, write_jsonl_line
+from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_error, write_jsonl_line
 
 def register(subparsers) -> None:
     from ..nextedit.formats import FORMATS
@@ -115,17 +115,13 @@ async def _single(args, service) -> int:
 
 
 async def _batch(args, service) -> int:
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    try:
+    with jsonl_output(args.out) as out:
         for number, line in read_jsonl(args.batch):
             request_id = line.get("id", number)
             try:
                 answer = await service.predict(_check(line))
             except (KeyError, TypeError, ValueError) as err:
-                write_jsonl_line(out, {"id": request_id, "error": f"{type(err).__name__}: {err}"})
+                write_jsonl_error(out, request_id, err)
                 continue
             write_jsonl_line(out, {"id": request_id, **answer})
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
