@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import Provider
-from .keys import resolve_key
-from .sdk_errors import import_sdk, translate, transport_errors
+from .sdk_provider import SdkProvider
 
 
 def to_anthropic(messages: list[dict[str, str]]) -> tuple[str, list[dict[str, str]]]:
@@ -29,69 +27,36 @@ def to_anthropic(messages: list[dict[str, str]]) -> tuple[str, list[dict[str, st
     return system, turns
 
 
-class AnthropicProvider(Provider):
-    def __init__(self, spec):
-        super().__init__(spec)
-        self._client: Any = None
-        self._client_key: str | None = None
+class AnthropicProvider(SdkProvider):
+    SDK, SDK_ERROR = "anthropic", "AnthropicError"
 
-    def _client_for(self, key: str) -> Any:
-        anthropic = import_sdk("anthropic")
+    def _new_client(self, anthropic: Any, key: str) -> Any:
+        return anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=self.spec.base_url,
+            default_headers=self.spec.headers or None,
+            max_retries=0,  # ours, so that nothing is retried once text has streamed
+            timeout=self.spec.timeout,
+            open_telemetry=False,  # spans could carry prompts somewhere we did not choose
+        )
 
-        if self._client is None or self._client_key != key:
-            self._client = anthropic.AsyncAnthropic(
-                api_key=key,
-                base_url=self.spec.base_url,
-                default_headers=self.spec.headers or None,
-                max_retries=0,  # ours, so that nothing is retried once text has streamed
-                timeout=self.spec.timeout,
-                open_telemetry=False,  # spans could carry prompts somewhere we did not choose
-            )
-            self._client_key = key
-        return self._client
-
-    async def _stream_once(
-        self, messages, model, max_tokens, temperature, timeout
-    ) -> AsyncIterator[str]:
-        anthropic = import_sdk("anthropic")
-
-        key = resolve_key(self.spec)
-        client = self._client_for(key)
-        secrets = [key, *self.spec.headers.values()]
+    def _stream_once(self, messages, model, max_tokens, temperature, timeout) -> AsyncIterator[str]:
         system, turns = to_anthropic(messages)
         extra: dict[str, Any] = {}
         if system:
             extra["system"] = system
         if temperature is not None:
             extra["extra_body"] = {"temperature": temperature}
-        try:
-            stream = await client.messages.create(
-                model=model,
-                max_tokens=max_tokens,
-                messages=turns,
-                stream=True,
-                timeout=timeout,
-                **extra,
-            )
-        except (anthropic.AnthropicError, *transport_errors()) as err:
-            raise translate(
-                err, anthropic, self.spec, model=model, timeout=timeout, secrets=secrets
-            ) from None
-        try:
-            async for event in stream:
-                if (
-                    event.type == "content_block_delta"
-                    and getattr(event.delta, "type", "") == "text_delta"
-                ):
-                    yield event.delta.text
-        except (anthropic.AnthropicError, *transport_errors()) as err:
-            raise translate(
-                err, anthropic, self.spec, model=model, timeout=timeout, secrets=secrets
-            ) from None
-        finally:
-            await stream.close()
 
-    async def aclose(self) -> None:
-        client, self._client, self._client_key = self._client, None, None
-        if client is not None:
-            await client.close()
+        def texts(event) -> list[str]:
+            is_text = event.type == "content_block_delta" and getattr(event.delta, "type", "") == "text_delta"
+            return [event.delta.text] if is_text else []
+
+        return self._relay(
+            model,
+            timeout,
+            lambda client: client.messages.create(
+                model=model, max_tokens=max_tokens, messages=turns, stream=True, timeout=timeout, **extra
+            ),
+            texts,
+        )
