@@ -1,10 +1,10 @@
 """``python -m models.recipe STEP [options]``: the next-edit model's recipe, one step at a time.
 
-    corpus         Python source and notebooks on this machine → models/work/corpus/ (licence-filtered, deduplicated)
-    tokenizer      byte-level BPE on a sample of the corpus → models/work/tokenizer/
-    pretrain       next-token pretraining → models/work/pretrain/ (checkpoint.pt, model/)
-    finetune-data  next-edit examples (train split + synthetic edits) in the jupyter-cursor format → models/work/finetune/examples.jsonl
-    finetune       next-edit fine-tuning from the pretrained model → models/work/finetune/ (checkpoint.pt, model/)
+    corpus         Python source and notebooks on this machine → models/runs/corpus/ (licence-filtered, deduplicated)
+    tokenizer      byte-level BPE on a sample of the corpus → models/runs/tokenizer/
+    pretrain       next-token pretraining → models/runs/pretrain/ (checkpoint.pt, model/)
+    finetune-data  next-edit examples (train split + synthetic edits) in the jupyter-cursor format → models/runs/finetune/examples.jsonl
+    finetune       next-edit fine-tuning from the pretrained model → models/runs/finetune/ (checkpoint.pt, model/)
     export         the fine-tuned weights (bf16 safetensors) + tokenizer → jupyter_cursor/models/default/
 
 Training steps take --resume (continue from the checkpoint), --device cuda (bf16, larger batches on a
@@ -127,7 +127,7 @@ def cmd_export(args) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m models.recipe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=WORK, help="working folder (default models/work)")
+    parser.add_argument("--work", type=Path, default=WORK, help="working folder (default models/runs)")
     sub = parser.add_subparsers(dest="step", required=True)
 
     p = sub.add_parser("corpus")
