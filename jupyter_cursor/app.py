@@ -160,6 +160,7 @@ class CursorApp(ExtensionApp):
     index = None
     chat = None
     runtime = None
+    apply_fallback = None
     _rescan = None
 
     def initialize_settings(self) -> None:
@@ -250,10 +251,8 @@ class CursorApp(ExtensionApp):
         from .apply.fallback import ModelFallback
         from .apply.protocol import ApplyRequest, run_apply_async
 
-        use_model = self.apply_model_fallback and self.runtime is not None
-        fallback = ModelFallback(self.runtime) if use_model else None
-        # For the REST handler: the extension's settings reached the web app before this runs.
-        self.serverapp.web_app.settings["jupyter_cursor_apply_fallback"] = fallback
+        # The websocket method below and the REST handler both use it.
+        self.apply_fallback = fallback = ModelFallback(self.runtime) if self.apply_model_fallback else None
 
         async def apply_method(req: ApplyRequest, emit) -> dict:
             from .protocol import ErrorCode, ProtocolError

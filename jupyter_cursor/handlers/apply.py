@@ -23,7 +23,7 @@ class ApplyHandler(CursorAPIHandler):
             body = protocol.from_dict(ApplyBody, json.loads(self.request.body or b"null"), "request")
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
-        fallback = self.settings.get("jupyter_cursor_apply_fallback")
+        fallback = self.settings["jupyter_cursor_app"].apply_fallback
         try:
             result = await run_apply_async(body.cells, body.suggestion, fallback)
         except ValueError as err:
