@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from jupyter_cursor.cli.predict import add_engine_arguments  # noqa: E402
 from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402
 from jupyter_cursor.nextedit.model import ModelAnswer  # noqa: E402
 from jupyter_cursor.nextedit.predictor import SHIPPED, predict  # noqa: E402
@@ -149,12 +150,10 @@ def run_predictor(rows, fn) -> tuple[list[Prediction], list[float]]:
 
 async def run_model(rows, args) -> tuple[list[Prediction | None], list[float]]:
     """The model alone on every row: None where it did not run, else its edits and well-formedness."""
-    from jupyter_cursor.engine import EngineConfig
+    from jupyter_cursor.cli.predict import engine_config
     from jupyter_cursor.nextedit.service import load_model_service
 
-    config = EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
-                          dtype=args.dtype, cpu_threads=args.threads, max_new_tokens=args.max_new_tokens)
-    service = await load_model_service(config, args.format)
+    service = await load_model_service(engine_config(args), args.format)
     predictions, latencies = [], []
     try:
         for row in rows:
@@ -186,11 +185,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, help="evaluate on an evenly spaced sample of N examples")
     parser.add_argument("--model", help="a next-edit model (local directory or hub id) to evaluate too")
     parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS))
-    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
-    parser.add_argument("--quantization", default="auto", choices=["auto", "4bit", "none"])
-    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--max-new-tokens", type=int, default=256)
+    add_engine_arguments(parser)
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     path = Path(args.data) / f"nes_{args.split}.jsonl.gz"

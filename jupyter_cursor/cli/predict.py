@@ -32,11 +32,29 @@ def register(subparsers) -> None:
     parser.add_argument("--out", help="where --batch writes its answers (default: stdout)")
     parser.add_argument("--model", default="", help="local model directory or hub id (default: none)")
     parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS), help="its prompt format")
-    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
-    parser.add_argument("--quantization", default="auto", choices=["auto", "4bit", "none"])
-    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    add_engine_arguments(parser)
     parser.set_defaults(func=run)
+
+
+def add_engine_arguments(parser) -> None:
+    """How to run the --model: the options of EngineConfig (here and in benchmarks/eval_nextedit.py)."""
+    from typing import get_args, get_type_hints
+
+    from ..engine import EngineConfig
+
+    hints = get_type_hints(EngineConfig)
+    for name in ("device", "quantization", "dtype"):
+        parser.add_argument(f"--{name}", default="auto", choices=list(get_args(hints[name])))
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+    parser.add_argument("--max-new-tokens", type=int, default=EngineConfig.max_new_tokens)
+
+
+def engine_config(args):
+    """The EngineConfig of --model and the options of add_engine_arguments."""
+    from ..engine import EngineConfig
+
+    return EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
+                        dtype=args.dtype, cpu_threads=args.threads, max_new_tokens=args.max_new_tokens)
 
 
 def run(args) -> int:
@@ -52,12 +70,8 @@ async def _service(args):
 
     if not args.model:
         return NextEditService()
-    from ..engine import EngineConfig
-
-    config = EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
-                          dtype=args.dtype, cpu_threads=args.threads)
     try:
-        return await load_model_service(config, args.format)
+        return await load_model_service(engine_config(args), args.format)
     except RuntimeError as err:
         raise UsageError(str(err)) from None
 
