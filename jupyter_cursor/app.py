@@ -309,7 +309,6 @@ class CursorApp(ExtensionApp):
         state = {
             "not_configured": svc.NOT_CONFIGURED,
             "loading": svc.STARTING,
-            "connecting": svc.STARTING,
             "ready": svc.READY,
             "error": svc.ERROR,
         }.get(status.get("state", ""), svc.NOT_CONFIGURED)

@@ -79,7 +79,7 @@ async def load_model_service(config, format_name: str, log: SuggestionLog | None
     fmt = get_format(format_name)  # ValueError before seconds of loading
     runtime = create_runtime(config)
     runtime.start()
-    while runtime.status().get("state") in ("loading", "connecting", "stopped"):
+    while runtime.status().get("state") in ("loading", "stopped"):
         await asyncio.sleep(poll_s)
     status = runtime.status()
     if status.get("state") != "ready":
