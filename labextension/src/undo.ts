@@ -30,7 +30,5 @@ type SharedNotebook = {
  * Y.Map back whole, with its id, metadata and outputs.
  */
 export function asOneNotebookUndoStep(notebook: SharedNotebook, change: () => void): void {
-  notebook.undoManager?.stopCapturing();
-  notebook.transact(change);
-  notebook.undoManager?.stopCapturing();
+  asOneUndoStep(notebook, () => notebook.transact(change));
 }
