@@ -57,14 +57,17 @@ def test_loads_from_a_path_and_reports_it(tiny_model):
     assert states[0] == "loading" and "ready" in states and states[-1] == "closed"
 
 
-def test_streams_the_same_tokens_as_transformers_generate(tiny_model):
+def test_streams_the_same_tokens_as_transformers_generate_and_their_least_probability(tiny_model):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     model = AutoModelForCausalLM.from_pretrained(tiny_model)
     ids = tokenizer(PROMPT, return_tensors="pt").input_ids
-    reference = model.generate(ids, max_new_tokens=24, do_sample=False, min_new_tokens=24)
-    expected = tokenizer.decode(reference[0, ids.shape[1]:], skip_special_tokens=True).rstrip("\ufffd")
+    reference = model.generate(ids, max_new_tokens=24, do_sample=False, min_new_tokens=24,
+                               output_scores=True, return_dict_in_generate=True)
+    chosen = reference.sequences[0, ids.shape[1]:]
+    expected = tokenizer.decode(chosen, skip_special_tokens=True).rstrip("\ufffd")
+    probs = [torch.softmax(score[0].float(), -1)[token].item() for score, token in zip(reference.scores, chosen)]
 
     async def main():
         runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
@@ -83,6 +86,11 @@ def test_streams_the_same_tokens_as_transformers_generate(tiny_model):
         assert all(not c.done for c in chunks[:-1]) and len(chunks) > 2  # streamed as it came
         assert final.timings["tokens"] <= 24
         assert set(final.timings) >= {"queue_ms", "prefill_ms", "decode_ms", "ttft_ms", "total_ms", "tokens"}
+        # The least probability of a chosen token, as generate scored them; each partial tells the
+        # least so far, so it never rises.
+        assert final.min_token_prob == pytest.approx(min(probs), abs=1e-4) and 0 < min(probs) < 1
+        seen = [c.min_token_prob for c in chunks]
+        assert all(a >= b for a, b in zip(seen, seen[1:]))
 
 
 def test_reuses_the_shared_prefix_without_changing_the_output(tiny_model):

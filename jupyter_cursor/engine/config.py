@@ -72,6 +72,10 @@ class GenerationChunk:
     # On the final chunk: queue_ms, prefill_ms, decode_ms, ttft_ms, total_ms, tokens,
     # draft_proposed, draft_accepted, reused_prefix_tokens.
     timings: dict | None = None
+    # Greedy local generation: the lowest probability the model gave any token it chose so far
+    # (the end included), the confidence of its least sure step. None where the backend does not
+    # tell (remote) or when sampling.
+    min_token_prob: float | None = None
 
 
 class EngineError(Exception):

@@ -80,6 +80,12 @@ class Decoder:
             return int(torch.multinomial(probs, 1))
         return int(logits.argmax())
 
+    @staticmethod
+    def _probs_of(logits: torch.Tensor, tokens: list[int]) -> list[float]:
+        """The probability each row of ``logits`` gave the token chosen there."""
+        rows = torch.softmax(logits[: len(tokens)].float(), dim=-1)
+        return rows[torch.arange(len(tokens)), torch.tensor(tokens)].tolist()
+
     def run(self, request: GenerationRequest) -> Iterator[GenerationChunk | None]:
         """Yields after every forward pass: a chunk when the visible text grew, else None.
 
@@ -101,6 +107,7 @@ class Decoder:
         stats = {"prefill_ms": 0.0, "decode_ms": 0.0, "ttft_ms": None, "tokens": 0,
                  "draft_proposed": 0, "draft_accepted": 0, "reused_prefix_tokens": reused}
         generated: list[int] = []
+        least = 1.0  # the lowest probability of a chosen token (greedy only)
         emitted = ""  # the text the caller has been given
         visible = ""
         reason = None
@@ -109,13 +116,16 @@ class Decoder:
             cached_ids = list(ids)
             stats["prefill_ms"] = (time.perf_counter() - started) * 1000
             pending = [self._pick(logits[-1], request.temperature)]  # decided, not yet in the cache
+            probs = self._probs_of(logits[-1:], pending) if greedy else []
             while True:
                 # Tokens after an end-of-sequence token are not output.
                 for i, token in enumerate(pending):
                     if token in self.eos:
-                        pending, reason = pending[:i], "eos"
+                        pending, probs, reason = pending[:i], probs[: i + 1], "eos"
                         break
-                generated.extend(pending[: budget - len(generated)])
+                kept = budget - len(generated)
+                least = min([least, *probs[:kept]])
+                generated.extend(pending[:kept])
                 raw = self.tokenizer.decode([t for t in generated if t not in hidden],
                                             clean_up_tokenization_spaces=False)
                 text, stopped = tracker.update(raw)
@@ -128,7 +138,8 @@ class Decoder:
                 if text != emitted and text.startswith(emitted):
                     if stats["ttft_ms"] is None:
                         stats["ttft_ms"] = (time.perf_counter() - started) * 1000
-                    chunk = GenerationChunk(text=text, delta=text[len(emitted):])
+                    chunk = GenerationChunk(text=text, delta=text[len(emitted):],
+                                            min_token_prob=least if greedy else None)
                     emitted = text
                     yield chunk
                 else:
@@ -153,8 +164,10 @@ class Decoder:
                         cache.crop(accepted - len(draft))  # forget the rejected draft tokens
                     cached_ids.extend(draft[:accepted])
                     pending = draft[:accepted] + [self._pick(logits[accepted], request.temperature)]
+                    probs = self._probs_of(logits[: accepted + 1], pending)
                 else:
                     pending = [self._pick(logits[-1], request.temperature)]
+                    probs = self._probs_of(logits[-1:], pending) if greedy else []
                 stats["decode_ms"] += (time.perf_counter() - step_started) * 1000
         finally:
             stats["tokens"] = len(generated)
@@ -164,4 +177,5 @@ class Decoder:
         if stats["ttft_ms"] is None:
             stats["ttft_ms"] = (time.perf_counter() - started) * 1000
         delta = visible[len(emitted):] if visible.startswith(emitted) else visible
-        yield GenerationChunk(text=visible, delta=delta, done=True, finish_reason=reason, timings=stats)
+        yield GenerationChunk(text=visible, delta=delta, done=True, finish_reason=reason, timings=stats,
+                              min_token_prob=least if greedy else None)
