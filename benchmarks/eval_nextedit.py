@@ -1,7 +1,8 @@
 """Evaluate next-edit predictors on ../shared/data/nes_<split>.jsonl.gz, next to trivial baselines
 in the same run.
 
-    python benchmarks/eval_nextedit.py [--split dev] [--model PATH --format NAME] [--limit N] [--json OUT]
+    python benchmarks/eval_nextedit.py [--split dev | --file NES.jsonl.gz] [--model PATH --format NAME
+        --min-confidence 0.3,0.5] [--limit N] [--json OUT]
 
 Per predictor: exact match (the predicted edited cells equal the expected ones; "no edit" is right
 on no-edit examples), delta-chrF (character 6-gram F2 of the predicted change against the expected
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_cursor.cli.predict import add_engine_arguments  # noqa: E402
 from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402
-from jupyter_cursor.nextedit.model import ModelAnswer  # noqa: E402
+from jupyter_cursor.nextedit.model import DEFAULT_MIN_CONFIDENCE, ModelAnswer  # noqa: E402
 from jupyter_cursor.nextedit.predictor import SHIPPED, predict  # noqa: E402
 from jupyter_cursor.nextedit.spans import changed_span  # noqa: E402
 
@@ -148,13 +149,14 @@ def run_predictor(rows, fn) -> tuple[list[Prediction], list[float]]:
     return predictions, latencies
 
 
-async def run_model(rows, args) -> tuple[list[Prediction | None], list[float]]:
-    """The model alone on every row: None where it did not run, else its edits and well-formedness."""
+async def run_model(rows, args) -> tuple[list[ModelAnswer | None], list[float]]:
+    """The model's answer on every row (None where it did not answer), ungated by confidence:
+    the gate is applied afterwards, at each threshold asked for."""
     from jupyter_cursor.cli.predict import engine_config
     from jupyter_cursor.nextedit.service import load_model_service
 
-    service = await load_model_service(engine_config(args), args.format)
-    predictions, latencies = [], []
+    service = await load_model_service(engine_config(args), args.format, min_confidence=0.0)
+    answers, latencies = [], []
     try:
         for row in rows:
             started = time.perf_counter()
@@ -163,11 +165,20 @@ async def run_model(rows, args) -> tuple[list[Prediction | None], list[float]]:
                 if isinstance(item, ModelAnswer):
                     answer = item
             latencies.append((time.perf_counter() - started) * 1000)
-            edits = {edit["cell_id"]: edit["source"] for edit in answer.edits} if answer else {}
-            predictions.append((edits, answer.well_formed if answer else None))
+            answers.append(answer)
     finally:
         service.model.runtime.close()
-    return predictions, latencies
+    return answers, latencies
+
+
+def gated(answers: list[ModelAnswer | None], threshold: float) -> list[Prediction]:
+    """The model's predictions as the service shows them with ``min_confidence=threshold``."""
+    predictions = []
+    for answer in answers:
+        sure = answer is not None and (answer.confidence is None or answer.confidence >= threshold)
+        edits = {edit["cell_id"]: edit["source"] for edit in answer.edits} if sure else {}
+        predictions.append((edits, answer.well_formed if answer else None))
+    return predictions
 
 
 def sample(rows: list, limit: int | None) -> list:
@@ -182,26 +193,33 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--file", help="a NES-shaped .jsonl.gz to evaluate instead of a split "
+                        "(e.g. the train examples the recipe held out of fine-tuning)")
     parser.add_argument("--limit", type=int, help="evaluate on an evenly spaced sample of N examples")
     parser.add_argument("--model", help="a next-edit model (local directory or hub id) to evaluate too")
     parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS))
     add_engine_arguments(parser)
+    parser.add_argument("--min-confidence", default=str(DEFAULT_MIN_CONFIDENCE),
+                        help="comma-separated thresholds of the model gate to report (one model run)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
-    path = Path(args.data) / f"nes_{args.split}.jsonl.gz"
+    thresholds = [float(t) for t in args.min_confidence.split(",")]
+    path = Path(args.file) if args.file else Path(args.data) / f"nes_{args.split}.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         rows = sample([json.loads(line) for line in handle], args.limit)
     print(f"{path.name}: {len(rows)} examples")
     runs = {name: run_predictor(rows, fn) for name, fn in PREDICTORS.items()}
     if args.model:
-        model = asyncio.run(run_model(rows, args))
-        runs[f"model ({args.format})"] = model
-        # The service's order: the shipped rules answer when they can, the model otherwise.
+        answers, model_ms = asyncio.run(run_model(rows, args))
         shipped, shipped_ms = runs[SHIPPED_NAME]
-        runs[f"ensemble: {', '.join(SHIPPED)}, then the model"] = (
-            [rule if rule[0] else m for rule, m in zip(shipped, model[0])],
-            [r + (m if not rule[0] else 0.0) for rule, r, m in zip(shipped, shipped_ms, model[1])],
-        )
+        for threshold in thresholds:
+            model = gated(answers, threshold)
+            runs[f"model ({args.format}), min confidence {threshold:g}"] = (model, model_ms)
+            # The service's order: the shipped rules answer when they can, the model otherwise.
+            runs[f"ensemble: {', '.join(SHIPPED)}, then the model at {threshold:g}"] = (
+                [rule if rule[0] else m for rule, m in zip(shipped, model)],
+                [r + (m if not rule[0] else 0.0) for rule, r, m in zip(shipped, shipped_ms, model_ms)],
+            )
     results = {name: evaluate(rows, *run) for name, run in runs.items()}
     columns = list(next(iter(results.values())))
     print("| predictor | " + " | ".join(columns) + " |")

@@ -143,6 +143,14 @@ class CursorApp(ExtensionApp):
         help="Prompt format of the next-edit model: 'jupyter-cursor' (our own model), 'zeta' (Zed's "
         "Zeta, Continue's Instinct) or 'sweep' (Sweep's next-edit models).",
     )
+    nextedit_min_confidence = Float(
+        None,
+        allow_none=True,
+        config=True,
+        help="The least probability a next-edit model may give any token of an answer that is shown "
+        "(0 to 1; 0 shows every well-formed answer). Default: the value measured for our own model. "
+        "Remote backends do not report probabilities, so their answers are not gated by it.",
+    )
     nextedit_log = Bool(
         False,
         config=True,
@@ -329,7 +337,8 @@ class CursorApp(ExtensionApp):
             return self.index.search(query, k, "bm25") if self.index is not None else []
 
         # Without a configured model, the deterministic predictors answer alone.
-        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve)
+        gate = {} if self.nextedit_min_confidence is None else {"min_confidence": self.nextedit_min_confidence}
+        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve, **gate)
         log = SuggestionLog(self.nextedit_log_path or default_log_path()) if self.nextedit_log else None
         service = NextEditService(model, log)
         for type_name, method in nextedit_protocol.nextedit_methods(service).items():

@@ -57,3 +57,15 @@ def test_delta_chrf_scores_the_edit_not_the_cell(evaluation):
     assert evaluation.delta_chrf(r, "c", {"c": right}, right) == pytest.approx(1.0)
     wrong = before.replace("b = 2", "b = 9000")
     assert evaluation.delta_chrf(r, "c", {"c": wrong}, right) < 0.6
+
+
+def test_the_model_gate_is_applied_at_each_threshold(evaluation):
+    from jupyter_cursor.nextedit.model import ModelAnswer
+
+    edit = [{"cell_id": "a", "source": "x"}]
+    answers = [ModelAnswer(edit, True, "stop", confidence=0.9), ModelAnswer(edit, True, "stop", confidence=0.4),
+               ModelAnswer(edit, True, "stop", confidence=None), ModelAnswer([], False, "length"), None]
+    shown = lambda threshold: [bool(edits) for edits, _ in evaluation.gated(answers, threshold)]  # noqa: E731
+    assert shown(0.0) == [True, True, True, False, False]
+    assert shown(0.5) == [True, False, True, False, False]
+    assert [formed for _, formed in evaluation.gated(answers, 0.5)] == [True, True, True, False, None]

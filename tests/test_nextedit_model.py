@@ -175,3 +175,19 @@ def test_a_model_that_fails_to_load_is_reported(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(RuntimeError, match="did not load"):
         asyncio.run(load_model_service(EngineConfig(model=str(tmp_path), device="cpu"), "zeta"))
+
+
+def test_an_answer_the_model_is_not_sure_of_is_not_shown():
+    fmt = get_format("jupyter-cursor")
+    ctx = build(REQUEST)
+    target = fmt.target(ctx, {"a": WANTED})
+    predictor = ModelPredictor(runtime=None, fmt=fmt, min_confidence=0.5)
+    unsure = predictor.finish(ctx, target, "stop", {}, confidence=0.3)
+    assert unsure.edits == [] and unsure.well_formed and unsure.confidence == 0.3
+    assert unsure.refused == "not sure enough (0.30 < 0.50)"
+    sure = predictor.finish(ctx, target, "stop", {}, confidence=0.7)
+    assert sure.edits == [{"cell_id": "a", "source": WANTED}] and sure.refused is None
+    # A backend that tells no probabilities (remote) is not gated by them; "no edit" never is.
+    assert predictor.finish(ctx, target, "stop", {}, confidence=None).edits == sure.edits
+    quiet = predictor.finish(ctx, fmt.original(ctx), "stop", {}, confidence=0.1)
+    assert quiet.edits == [] and quiet.refused is None

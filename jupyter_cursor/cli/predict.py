@@ -33,6 +33,8 @@ def register(subparsers) -> None:
     parser.add_argument("--model", default="", help="local model directory or hub id (default: none)")
     parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS), help="its prompt format")
     add_engine_arguments(parser)
+    parser.add_argument("--min-confidence", type=float, default=None,
+                        help="the least sure token a shown model answer may have (default: the server's)")
     parser.set_defaults(func=run)
 
 
@@ -71,7 +73,7 @@ async def _service(args):
     if not args.model:
         return NextEditService()
     try:
-        return await load_model_service(engine_config(args), args.format)
+        return await load_model_service(engine_config(args), args.format, min_confidence=args.min_confidence)
     except RuntimeError as err:
         raise UsageError(str(err)) from None
 

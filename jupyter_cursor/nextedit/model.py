@@ -4,8 +4,10 @@ back into edits while it streams.
 The runtime copies the region with prompt-lookup speculation and stops early once the output
 rejoins the original (``GenerationRequest.original`` is the format's no-edit completion); a newer
 request for the same document replaces the older one (``key``). The answer passes a gate before it
-is shown: a well-formed completion that ended normally, cells that still parse, and not an undo of
-the user's own last edit (Zed's "reversal").
+is shown: a well-formed completion that ended normally, cells that still parse, not an undo of
+the user's own last edit (Zed's "reversal"), and, when the runtime tells its token probabilities,
+a model sure enough of its least likely token (``min_confidence``: a wrong suggestion costs the
+user more than none).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from .formats import MalformedOutput, PromptFormat
 FINISHED_WELL = ("eos", "stop", "rejoined")
 # The region is rewritten whole: room for it twice over (edits can grow it), and a floor.
 MIN_NEW_TOKENS = 64
+# The least sure token a shown answer may have (``min_confidence``), chosen for our model on train
+# examples it was not trained on (benchmarks/RESULTS.md); 0 shows every answer that passes the rest.
+DEFAULT_MIN_CONFIDENCE = 0.5
 # A region is whole lines, so one enormous line (minified data in a cell) makes an enormous region:
 # past this many times its budget the model is not asked (seconds of prefill for no useful edit).
 OVERSIZED_REGION = 4
@@ -37,6 +42,7 @@ class ModelAnswer:
     finish_reason: str | None
     timings: dict = field(default_factory=dict)  # the runtime's: queue_ms, prefill_ms, decode_ms, ...
     refused: str | None = None  # why a well-formed answer was not shown
+    confidence: float | None = None  # the runtime's min_token_prob, where it tells
 
 
 def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
@@ -47,8 +53,10 @@ def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
 
 class ModelPredictor:
     def __init__(self, runtime: Runtime, fmt: PromptFormat, *, budget: Budget | None = None,
-                 count_tokens: TokenCounter = estimate_tokens, retrieve: Retriever | None = None):
+                 count_tokens: TokenCounter = estimate_tokens, retrieve: Retriever | None = None,
+                 min_confidence: float = DEFAULT_MIN_CONFIDENCE):
         self.runtime = runtime
+        self.min_confidence = min_confidence
         self.format = fmt
         self.budget = budget or fmt.budget
         self.count_tokens = count_tokens
@@ -89,7 +97,7 @@ class ModelPredictor:
                 if not chunk.done:
                     # A partial changes only with a new complete line: parse (and check the
                     # cell's syntax) once per line, not once per token.
-                    if chunk.text.count("\n") == lines:
+                    if chunk.text.count("\n") == lines or not self._sure(chunk.min_token_prob):
                         continue
                     lines = chunk.text.count("\n")
                     partial = self.format.partial(chunk.text, ctx)
@@ -97,17 +105,26 @@ class ModelPredictor:
                         shown = partial
                         yield partial
                     continue
-                yield self.finish(ctx, chunk.text, chunk.finish_reason, chunk.timings or {})
+                yield self.finish(ctx, chunk.text, chunk.finish_reason, chunk.timings or {},
+                                  chunk.min_token_prob)
                 return
 
-    def finish(self, ctx: NextEditContext, output: str, finish_reason: str | None, timings: dict) -> ModelAnswer:
+    def _sure(self, confidence: float | None) -> bool:
+        return confidence is None or confidence >= self.min_confidence
+
+    def finish(self, ctx: NextEditContext, output: str, finish_reason: str | None, timings: dict,
+               confidence: float | None = None) -> ModelAnswer:
         if finish_reason not in FINISHED_WELL:
             # Cut by the length limit, cancelled or replaced by a newer request: half an answer.
-            return ModelAnswer([], False, finish_reason, timings)
+            return ModelAnswer([], False, finish_reason, timings, confidence=confidence)
         try:
             edits = self.format.read(output, ctx)
         except MalformedOutput as err:
-            return ModelAnswer([], False, finish_reason, timings, refused=str(err))
+            return ModelAnswer([], False, finish_reason, timings, refused=str(err), confidence=confidence)
         if reverts_last_edit(ctx, edits):
-            return ModelAnswer([], True, finish_reason, timings, refused="undoes the last edit")
-        return ModelAnswer(edits, True, finish_reason, timings)
+            return ModelAnswer([], True, finish_reason, timings, refused="undoes the last edit",
+                               confidence=confidence)
+        if edits and not self._sure(confidence):
+            return ModelAnswer([], True, finish_reason, timings, confidence=confidence,
+                               refused=f"not sure enough ({confidence:.2f} < {self.min_confidence:.2f})")
+        return ModelAnswer(edits, True, finish_reason, timings, confidence=confidence)

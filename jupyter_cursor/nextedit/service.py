@@ -32,7 +32,7 @@ class NextEditService:
     async def predict(self, request: dict, emit: Emit | None = None, request_id: str | None = None) -> dict:
         """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}`` (ValueError
         for a request that cannot be served: see context.check_request); when
-        the model ran, also ``"model": {"finish_reason", "well_formed", "refused"}``. Partials
+        the model ran, also ``"model": {"finish_reason", "well_formed", "refused", "confidence"}``. Partials
         ``{"edits", "predictor": "model", "partial": True}`` go to ``emit`` while it writes."""
         started = time.perf_counter()
         check_request(request)
@@ -64,12 +64,13 @@ class NextEditService:
                         for key in ("queue_ms", "prefill_ms", "decode_ms")},
             "model": {"finish_reason": answer.finish_reason if answer else None,
                       "well_formed": answer.well_formed if answer else None,
-                      "refused": answer.refused if answer else None},
+                      "refused": answer.refused if answer else None,
+                      "confidence": answer.confidence if answer else None},
         }
 
 
 async def load_model_service(config, format_name: str, log: SuggestionLog | None = None,
-                             poll_s: float = 0.05) -> NextEditService:
+                             poll_s: float = 0.05, min_confidence: float | None = None) -> NextEditService:
     """A service over a runtime started from ``config`` (an EngineConfig), once it is ready: for
     the CLI and the evaluation, which load the model once for many requests. RuntimeError when it
     fails to load; the caller closes ``service.model.runtime``."""
@@ -85,4 +86,5 @@ async def load_model_service(config, format_name: str, log: SuggestionLog | None
     if status.get("state") != "ready":
         runtime.close()
         raise RuntimeError(f"the model did not load: {status.get('last_error') or status.get('state')}")
-    return NextEditService(ModelPredictor(runtime, fmt), log)
+    gate = {} if min_confidence is None else {"min_confidence": min_confidence}
+    return NextEditService(ModelPredictor(runtime, fmt, **gate), log)
