@@ -68,8 +68,9 @@ def recipe_run(tmp_path_factory):
     recipe(w + ["pretrain", "--size", "tiny", "--seq-len", "32", "--batch-tokens", "64", *tiny])
     recipe(w + ["pretrain", "--size", "tiny", "--seq-len", "32", "--batch-tokens", "64", *tiny[2:],
                 "--steps", "3", "--resume"])
-    recipe(w + ["finetune-data", "--train", str(train), "--synthetic", "4"])
-    recipe(w + ["finetune", "--max-len", "1024", "--batch-tokens", "1024", *tiny])
+    recipe(w + ["copy", "--batch-tokens", "512", *tiny])
+    recipe(w + ["finetune-data", "--train", str(train), "--synthetic", "4", "--limit", "4"])
+    recipe(w + ["finetune", "--max-len", "1024", "--batch-tokens", "1024", "--init", str(work / "copy" / "model"), *tiny])
     recipe(w + ["export", "--out", str(root / "export")])
     return root
 
@@ -89,10 +90,32 @@ def test_pretraining_resumes_from_its_checkpoint(recipe_run):
     assert json.loads((recipe_run / "work" / "pretrain" / "summary.json").read_text())["steps"] == 3
 
 
+def test_the_copy_curriculum_asks_for_the_region_again(recipe_run):
+    from models.recipe.train import IGNORE, CopyBatches
+
+    work = recipe_run / "work"
+    tokenizer = AutoTokenizer.from_pretrained(work / "tokenizer")
+    mark = tokenizer.convert_tokens_to_ids
+    for step in (0, 1000):  # short at first, the format's sizes once grown
+        inputs, labels, mask = CopyBatches(work / "corpus" / "tokens.npy", tokenizer, 2048, seed=0)(step)
+        assert inputs.shape == labels.shape == mask.shape and len(inputs) > 1
+        for ids, wanted, used in zip(inputs.tolist(), labels.tolist(), mask.tolist()):
+            ids = ids[: sum(used)]
+            start, end = ids.index(mark("<|region|>")), ids.index(mark("<|/region|>"))
+            region = [t for t in ids[start + 1 : end] if t != mark("<|cursor|>")]
+            assert ids[start + 1 : end].count(mark("<|cursor|>")) == 1
+            copied = [t for t in wanted if t != IGNORE]
+            assert copied == region + [mark("<|end|>")]
+            assert ids[len(ids) - len(copied)] == mark("<|rewrite|>")  # the loss starts after it
+    assert json.loads((work / "copy" / "summary.json").read_text())["steps"] == 2
+
+
 def test_finetuning_examples_come_from_the_pipelines_own_format(recipe_run):
     lines = [json.loads(x) for x in (recipe_run / "work" / "finetune" / "examples.jsonl").read_text().splitlines()]
     from_train = [x for x in lines if x["source"] == "nes-train-py"]
-    assert len(from_train) == 6
+    assert len(from_train) == 4
+    held = [json.loads(x) for x in gzip.open(recipe_run / "work" / "finetune" / "heldout.jsonl.gz", "rt")]
+    assert len(held) == 2  # the train rows not used, for choosing the gate
     assert from_train[0]["completion"].endswith("<|end|>") and "items" in from_train[0]["completion"]
     # The very prompt the runtime would build for this request.
     ctx = build_context(nes_row(0))

@@ -3,6 +3,7 @@
     corpus         Python source and notebooks on this machine → models/runs/corpus/ (licence-filtered, deduplicated)
     tokenizer      byte-level BPE on a sample of the corpus → models/runs/tokenizer/
     pretrain       next-token pretraining → models/runs/pretrain/ (checkpoint.pt, model/)
+    copy           the copy curriculum: learn to write the region again → models/runs/copy/
     finetune-data  next-edit examples (train split + synthetic edits) in the jupyter-cursor format → models/runs/finetune/examples.jsonl
     finetune       next-edit fine-tuning from the pretrained model → models/runs/finetune/ (checkpoint.pt, model/)
     export         the fine-tuned weights (bf16 safetensors) + tokenizer → jupyter_cursor/models/default/
@@ -90,11 +91,29 @@ def cmd_pretrain(args) -> None:
     tok.save_pretrained(out / "model")
 
 
+def cmd_copy(args) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .train import CopyBatches, train
+
+    out = args.work / "copy"
+    log = _log_to(out / "train.log")
+    start = args.init or args.work / "pretrain" / "model"
+    tok = AutoTokenizer.from_pretrained(start)
+    model = AutoModelForCausalLM.from_pretrained(start, dtype="float32")
+    cfg = _train_config(args, out, steps=600, lr=1e-3, warmup=20)
+    batches = CopyBatches(args.work / "corpus" / "tokens.npy", tok, cfg.batch_tokens, cfg.seed)
+    train(model, batches, cfg, resume=args.resume, log=log)
+    model.save_pretrained(out / "model")
+    tok.save_pretrained(out / "model")
+
+
 def cmd_finetune_data(args) -> None:
     from . import edits
 
-    counts = edits.build_examples(args.work / "finetune" / "examples.jsonl", args.work / "corpus" / "corpus.jsonl",
-                                  train_path=args.train, synthetic=args.synthetic, limit=args.limit)
+    counts = edits.build_examples(args.work / args.name / "examples.jsonl", args.work / "corpus" / "corpus.jsonl",
+                                  train_path=args.train, synthetic=args.synthetic, limit=args.limit,
+                                  short=args.short)
     print(json.dumps(counts, indent=1))
 
 
@@ -103,9 +122,9 @@ def cmd_finetune(args) -> None:
 
     from .train import CompletionBatches, train
 
-    out = args.work / "finetune"
+    out = args.work / args.name
     log = _log_to(out / "train.log")
-    start = args.work / "pretrain" / "model"
+    start = args.init or args.work / "pretrain" / "model"
     tok = AutoTokenizer.from_pretrained(start)
     model = AutoModelForCausalLM.from_pretrained(start, dtype="float32")
     cfg = _train_config(args, out, steps=3000, lr=8e-4, warmup=50, batch_tokens=6144)
@@ -159,15 +178,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus-chars", type=int, default=80_000_000, help="corpus sample to tokenize")
     p.set_defaults(run=cmd_pretrain)
 
+    p = sub.add_parser("copy")
+    training(p)
+    p.add_argument("--init", type=Path, help="the model to start from (default: the pretrained one)")
+    p.set_defaults(run=cmd_copy)
+
     p = sub.add_parser("finetune-data")
     p.add_argument("--train", type=Path, default=None, help="NES train split (default ../shared/data)")
     p.add_argument("--synthetic", type=int, default=6000, help="synthetic edit examples")
-    p.add_argument("--limit", type=int, help="a random subset of this many train-split examples")
+    p.add_argument("--limit", type=int, help="a random subset of this many train-split examples "
+                   "(the rest is written to heldout.jsonl.gz); 0: none")
+    p.add_argument("--short", action="store_true", help="synthetic snippets of 6-16 lines (the warm-up stage)")
+    p.add_argument("--name", default="finetune", help="the stage folder under --work (default finetune)")
     p.set_defaults(run=cmd_finetune_data)
 
     p = sub.add_parser("finetune")
     training(p)
-    p.add_argument("--max-len", type=int, default=1536, help="longer examples are left out")
+    p.add_argument("--max-len", type=int, default=1024, help="longer examples are left out")
+    p.add_argument("--init", type=Path, help="the model to start from (default: the pretrained one)")
+    p.add_argument("--name", default="finetune", help="the stage folder under --work: its examples.jsonl "
+                   "in, checkpoint and model out (default finetune)")
     p.set_defaults(run=cmd_finetune)
 
     p = sub.add_parser("export")

@@ -34,15 +34,21 @@ RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"self", "cls"}
 # ---------------------------------------------------------------- rendering
 
 def render(row: dict, count_tokens: Callable[[str], int]) -> dict | None:
-    """{"prompt", "completion"} for a NES-shaped row, or None when the format cannot express its
-    expected edit (it changes text outside what the prompt lets the model rewrite)."""
+    """{"prompt", "completion", "no_edit", "out_of_reach"} for a NES-shaped row, or None for a
+    request the pipeline refuses. When the expected edit lies outside what the prompt lets the
+    model rewrite, the completion is the no-edit one (``out_of_reach``): at inference the model
+    meets the same prompts, and nothing in reach is the edit to make, so it should change nothing."""
     fmt = get_format(FORMAT)
     try:
-        ctx = build_context(row, count_tokens=count_tokens)
-        completion = fmt.target(ctx, row["expected"])
-    except (UnrepresentableEdit, ValueError):
+        ctx = build_context(row, count_tokens=count_tokens, budget=fmt.budget)
+    except ValueError:
         return None
-    return {"prompt": fmt.render(ctx), "completion": completion, "no_edit": completion == fmt.original(ctx)}
+    try:
+        completion, out_of_reach = fmt.target(ctx, row["expected"]), False
+    except UnrepresentableEdit:
+        completion, out_of_reach = fmt.original(ctx), True
+    return {"prompt": fmt.render(ctx), "completion": completion,
+            "no_edit": completion == fmt.original(ctx), "out_of_reach": out_of_reach}
 
 
 def read_rows(path: Path) -> Iterator[dict]:
@@ -182,13 +188,13 @@ def _single_edit(rng: random.Random, text: str) -> str | None:
     return new if new != text else None
 
 
-def _snippet(rng: random.Random, text: str, max_lines: int = 80) -> str:
+def _snippet(rng: random.Random, text: str, lines_range: tuple[int, int] = (20, 80)) -> str:
     lines = text.split("\n")
-    if len(lines) <= max_lines:
+    if len(lines) <= lines_range[1]:
         return text
     starts = [i for i, line in enumerate(lines[: len(lines) - 10]) if re.match(r"(def|class|@)\s?", line)] or [0]
     start = rng.choice(starts)
-    return "\n".join(lines[start : start + rng.randint(20, max_lines)])
+    return "\n".join(lines[start : start + rng.randint(*lines_range)])
 
 
 def _as_cells(rng: random.Random, text: str, notebook: bool) -> list[dict]:
@@ -207,10 +213,16 @@ def _as_cells(rng: random.Random, text: str, notebook: bool) -> list[dict]:
     return [{"id": f"c{i}", "cell_type": "code", "source": s} for i, s in enumerate(cells)]
 
 
-def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: float = 0.2) -> dict | None:
+# Snippets of the warm-up stage: short prompts, so that copying the region (most of what the model
+# writes) is learned in few steps before the full-size examples.
+SHORT = (6, 16)
+
+
+def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: float = 0.2,
+                  lines_range: tuple[int, int] = (20, 80)) -> dict | None:
     """One NES-shaped example made from a corpus file, or None when the file offers no edit."""
     notebook = rng.random() < 0.3
-    snippet = _snippet(rng, text)
+    snippet = _snippet(rng, text, lines_range)
     cells = _as_cells(rng, snippet, notebook)
     path = f"synthetic/{index}.{'ipynb' if notebook else 'py'}"
     if rng.random() < no_edit_share:
@@ -256,7 +268,7 @@ def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: floa
             "expected": {cells[next_ci]["id"]: expected_source}}
 
 
-def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
+def synthetic_rows(corpus_path: Path, n: int, seed: int = 0, lines_range: tuple[int, int] = (20, 80)) -> Iterator[dict]:
     """``n`` synthetic examples from Python files of the corpus (a reservoir of random files)."""
     rng = random.Random(seed)
     pool = []
@@ -271,7 +283,7 @@ def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
     for i, line in enumerate(pool):
         if made >= n:
             return
-        row = synthetic_row(rng, json.loads(line)["text"], i)
+        row = synthetic_row(rng, json.loads(line)["text"], i, lines_range=lines_range)
         if row is not None:
             made += 1
             yield row
@@ -280,7 +292,8 @@ def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
 # ---------------------------------------------------------------- the examples file
 
 def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = None, synthetic: int = 6000,
-                   limit: int | None = None, tokenizer_dir: Path | None = None, seed: int = 0) -> dict:
+                   limit: int | None = None, tokenizer_dir: Path | None = None, seed: int = 0,
+                   short: bool = False) -> dict:
     """Write {"prompt", "completion", "source"} lines to ``out_path``; return counts per source."""
     from transformers import AutoTokenizer
 
@@ -302,17 +315,27 @@ def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = 
             for row in rows:
                 counter = count_model_tokens if rng.random() < 0.5 else estimate_tokens
                 example = render(row, counter)
-                source = source_of(row) if example else "unrepresentable"
+                source = source_of(row) if example else "refused"
                 counts[source] = counts.get(source, 0) + 1
                 if example:
                     counts["no-edit targets"] = counts.get("no-edit targets", 0) + example["no_edit"]
+                    counts["out of reach (no-edit targets)"] = (counts.get("out of reach (no-edit targets)", 0)
+                                                                + example["out_of_reach"])
                     out.write(json.dumps({**example, "source": source}) + "\n")
 
-        if limit is not None:  # a random subset: the split is ordered by repository
+        if limit == 0:
+            train_rows = []
+        elif limit is not None:  # a random subset: the split is ordered by repository
             rows = list(train_rows)
             train_rows = random.Random(seed).sample(rows, min(limit, len(rows)))
+            # The rest is held out, to choose the model gate's threshold on examples it never saw.
+            chosen = {id(row) for row in train_rows}
+            with gzip.open(out_path.parent / "heldout.jsonl.gz", "wt") as held:
+                for row in rows:
+                    if id(row) not in chosen:
+                        held.write(json.dumps(row) + "\n")
         write(train_rows, lambda r: f"nes-train-{r['kind']}")
         if synthetic:
-            write(synthetic_rows(corpus_path, synthetic, seed), lambda r: r["kind"])
+            write(synthetic_rows(corpus_path, synthetic, seed, SHORT if short else (20, 80)), lambda r: r["kind"])
     out_path.with_suffix(".tmp").replace(out_path)
     return counts

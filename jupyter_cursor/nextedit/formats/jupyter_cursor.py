@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..context import NextEditContext
+from ..context import Budget, NextEditContext
 from .base import MalformedOutput, PromptFormat, region_edits, split_expected, with_newline
 
 EDITS, CONTEXT, REGION, REGION_END = "<|edits|>", "<|context|>", "<|region|>", "<|/region|>"
@@ -38,6 +38,10 @@ class JupyterCursorFormat(PromptFormat):
     SPECIAL_TOKENS: ClassVar[tuple[str, ...]] = (EDITS, CONTEXT, REGION, REGION_END, CURSOR, REWRITE, END, CELL)
     stop = (END,)
     markers = SPECIAL_TOKENS
+    # Small on purpose: our model is small and runs on every keystroke on the CPU; every prompt
+    # token is prefill time, and a shorter region is fewer tokens to copy.
+    budget = Budget(region_tokens=160, context_tokens=240, events_tokens=240, max_events=8,
+                    retrieved=2, retrieved_tokens=120)
 
     def render(self, ctx: NextEditContext) -> str:
         parts = [EDITS, "\n"]
