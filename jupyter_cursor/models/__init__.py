@@ -8,9 +8,10 @@ from pathlib import Path
 SHIPPED_MODEL_DIR = Path(__file__).parent / "default"
 
 # Whether the server loads the shipped model when c.CursorApp.engine_model is not set. Only a
-# checkpoint that beats the rules alone on the next-edit evaluation may be the default: the one
-# shipped now loses (dev exact match 0.207 with it against 0.212 without, no-edit precision 0.930
-# against 0.960; default/README.md) and costs about a second of CPU per request, so it is not.
+# checkpoint that beats the rules alone on the next-edit evaluation may be the default. The one
+# shipped now does not: behind its confidence gate it never shows a suggestion on the dev split
+# (exact match 0.212 with it and without it), and ungated its edits are wrong (0.163 against
+# 0.212); it would cost ~230 ms of CPU per request for nothing (default/README.md).
 SHIPPED_MODEL_IS_DEFAULT = False
 
 
