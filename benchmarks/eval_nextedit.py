@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_cursor.cli.predict import add_engine_arguments  # noqa: E402
 from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402
-from jupyter_cursor.nextedit.model import DEFAULT_MIN_CONFIDENCE, ModelAnswer  # noqa: E402
+from jupyter_cursor.nextedit.model import DEFAULT_MIN_CONFIDENCE, ModelAnswer, sure_enough  # noqa: E402
 from jupyter_cursor.nextedit.predictor import SHIPPED, predict  # noqa: E402
 from jupyter_cursor.nextedit.spans import changed_span  # noqa: E402
 
@@ -175,7 +175,7 @@ def gated(answers: list[ModelAnswer | None], threshold: float) -> list[Predictio
     """The model's predictions as the service shows them with ``min_confidence=threshold``."""
     predictions = []
     for answer in answers:
-        sure = answer is not None and (answer.confidence is None or answer.confidence >= threshold)
+        sure = answer is not None and sure_enough(answer.confidence, threshold)
         edits = {edit["cell_id"]: edit["source"] for edit in answer.edits} if sure else {}
         predictions.append((edits, answer.well_formed if answer else None))
     return predictions

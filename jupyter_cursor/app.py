@@ -337,8 +337,8 @@ class CursorApp(ExtensionApp):
             return self.index.search(query, k, "bm25") if self.index is not None else []
 
         # Without a configured model, the deterministic predictors answer alone.
-        gate = {} if self.nextedit_min_confidence is None else {"min_confidence": self.nextedit_min_confidence}
-        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve, **gate)
+        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve,
+                               min_confidence=self.nextedit_min_confidence)
         log = SuggestionLog(self.nextedit_log_path or default_log_path()) if self.nextedit_log else None
         service = NextEditService(model, log)
         for type_name, method in nextedit_protocol.nextedit_methods(service).items():

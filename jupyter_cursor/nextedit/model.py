@@ -47,6 +47,12 @@ class ModelAnswer:
     confidence: float | None = None  # the runtime's min_token_prob, where it tells
 
 
+def sure_enough(confidence: float | None, threshold: float) -> bool:
+    """Whether an answer passes the confidence gate: a backend that tells no probabilities
+    (``None``) is not gated."""
+    return confidence is None or confidence >= threshold
+
+
 def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
     """The prediction puts a cell back as it was before the user's latest edit of it."""
     before = {diff.cell_id: diff.before for diff in ctx.diffs}
@@ -56,9 +62,9 @@ def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
 class ModelPredictor:
     def __init__(self, runtime: Runtime, fmt: PromptFormat, *, budget: Budget | None = None,
                  count_tokens: TokenCounter = estimate_tokens, retrieve: Retriever | None = None,
-                 min_confidence: float = DEFAULT_MIN_CONFIDENCE):
+                 min_confidence: float | None = None):
         self.runtime = runtime
-        self.min_confidence = min_confidence
+        self.min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
         self.format = fmt
         self.budget = budget or fmt.budget
         self.count_tokens = count_tokens
@@ -112,7 +118,7 @@ class ModelPredictor:
                 return
 
     def _sure(self, confidence: float | None) -> bool:
-        return confidence is None or confidence >= self.min_confidence
+        return sure_enough(confidence, self.min_confidence)
 
     def finish(self, ctx: NextEditContext, output: str, finish_reason: str | None, timings: dict,
                confidence: float | None = None) -> ModelAnswer:

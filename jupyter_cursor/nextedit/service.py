@@ -86,5 +86,4 @@ async def load_model_service(config, format_name: str, log: SuggestionLog | None
     if status.get("state") != "ready":
         runtime.close()
         raise RuntimeError(f"the model did not load: {status.get('last_error') or status.get('state')}")
-    gate = {} if min_confidence is None else {"min_confidence": min_confidence}
-    return NextEditService(ModelPredictor(runtime, fmt, **gate), log)
+    return NextEditService(ModelPredictor(runtime, fmt, min_confidence=min_confidence), log)
