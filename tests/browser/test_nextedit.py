@@ -67,9 +67,10 @@ class Frames:
         return most
 
 
-def make_notebook(server, name: str) -> str:
+def make_notebook(server, name: str, cell_specs=CELLS) -> str:
+    """A notebook of (id, kind, source) cells on the server; its path."""
     cells = []
-    for cid, kind, source in CELLS:
+    for cid, kind, source in cell_specs:
         cell = {"cell_type": kind, "id": cid, "metadata": {}, "source": source}
         if kind == "code":
             cell.update(outputs=[], execution_count=None)
@@ -85,7 +86,11 @@ def open_notebook(page, server, path: str) -> None:
     page.goto(server.lab_url(f"lab/tree/{path}") + "&reset")
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     page.locator(".jp-Notebook .jp-Cell").nth(len(CELLS) - 1).wait_for(timeout=60_000)
-    # The websocket is up once the status item has heard from the server.
+    wait_connected(page)
+
+
+def wait_connected(page) -> None:
+    """The websocket is up once the status item has heard from the server."""
     page.wait_for_function(
         "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
         " !== 'offline'", timeout=WAIT)
@@ -262,15 +267,10 @@ def test_typing_that_agrees_keeps_the_suggestion_without_a_new_request(lab, page
     """`violin` → `violinplot` is suggested at the next `violin` as ghost text only; typing it
     there consumes the ghost text letter by letter, with no request."""
     frames = Frames(page)
-    cells = [{"cell_type": "code", "id": "plot", "metadata": {}, "outputs": [],
-              "execution_count": None, "source": "sns.violin(a)\nsns.violin(b)"}]
-    lab.api("api/contents/agree.ipynb", method="PUT", body={"type": "notebook", "content": {
-        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
-    page.goto(lab.lab_url("lab/tree/agree.ipynb") + "&reset")
+    path = make_notebook(lab, "agree", [("plot", "code", "sns.violin(a)\nsns.violin(b)")])
+    page.goto(lab.lab_url(f"lab/tree/{path}") + "&reset")
     cell(page, 0).wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-        " !== 'offline'", timeout=WAIT)
+    wait_connected(page)
     cell(page, 0).locator(".cm-line").first.click()
     page.keyboard.press("Home")
     for _ in range(len("sns.violin")):
@@ -358,17 +358,13 @@ def test_a_cell_the_windowed_notebook_renders_later_shows_its_suggestion(lab, pa
     tracker = "lab/api/settings/@jupyterlab/notebook-extension:tracker"
     lab.api(tracker, method="PUT", body={"raw": json.dumps({"windowingMode": "full"})})
     try:
-        cells = [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-                  "execution_count": None, "source": source}
+        cells = [(f"c{i}", "code", source)
                  for i, source in enumerate(["df = load()"] + [f"x{i} = {i}" for i in range(150)]
                                             + ["df.plot()"])]
-        lab.api("api/contents/long.ipynb", method="PUT", body={"type": "notebook", "content": {
-            "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
-        page.goto(lab.lab_url("lab/tree/long.ipynb") + "&reset")
+        path = make_notebook(lab, "long", cells)
+        page.goto(lab.lab_url(f"lab/tree/{path}") + "&reset")
         cell(page, 0).wait_for(timeout=60_000)
-        page.wait_for_function(
-            "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-            " !== 'offline'", timeout=WAIT)
+        wait_connected(page)
         last = len(cells) - 1
         page.wait_for_function(f"() => {NOTEBOOK_JS}.widgets.length === {len(cells)}", timeout=WAIT)
         unrendered = f"() => {NOTEBOOK_JS}.widgets[{last}].editor == null"
@@ -468,9 +464,7 @@ def test_a_rename_in_the_file_editor(lab, page):
     page.goto(lab.lab_url("lab/tree/script.py") + "&reset")
     editor = page.locator(".jp-FileEditor .cm-content")
     editor.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-        " !== 'offline'", timeout=WAIT)
+    wait_connected(page)
     page.locator(".jp-FileEditor .cm-line").first.click()
     page.keyboard.press("Control+Home")
     page.keyboard.press("Shift+ArrowRight")
