@@ -111,9 +111,8 @@ def cmd_copy(args) -> None:
 def cmd_finetune_data(args) -> None:
     from . import edits
 
-    counts = edits.build_examples(args.work / args.name / "examples.jsonl", args.work / "corpus" / "corpus.jsonl",
-                                  train_path=args.train, synthetic=args.synthetic, limit=args.limit,
-                                  short=args.short)
+    counts = edits.build_examples(args.work / "finetune" / "examples.jsonl", args.work / "corpus" / "corpus.jsonl",
+                                  train_path=args.train, synthetic=args.synthetic, limit=args.limit)
     print(json.dumps(counts, indent=1))
 
 
@@ -122,7 +121,7 @@ def cmd_finetune(args) -> None:
 
     from .train import CompletionBatches, train
 
-    out = args.work / args.name
+    out = args.work / "finetune"
     log = _log_to(out / "train.log")
     start = args.init or args.work / "pretrain" / "model"
     tok = AutoTokenizer.from_pretrained(start)
@@ -187,17 +186,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--train", type=Path, default=None, help="NES train split (default ../shared/data)")
     p.add_argument("--synthetic", type=int, default=6000, help="synthetic edit examples")
     p.add_argument("--limit", type=int, help="a random subset of this many train-split examples "
-                   "(the rest is written to heldout.jsonl.gz); 0: none")
-    p.add_argument("--short", action="store_true", help="synthetic snippets of 6-16 lines (the warm-up stage)")
-    p.add_argument("--name", default="finetune", help="the stage folder under --work (default finetune)")
+                   "(the rest is written to heldout.jsonl.gz)")
     p.set_defaults(run=cmd_finetune_data)
 
     p = sub.add_parser("finetune")
     training(p)
     p.add_argument("--max-len", type=int, default=1024, help="longer examples are left out")
     p.add_argument("--init", type=Path, help="the model to start from (default: the pretrained one)")
-    p.add_argument("--name", default="finetune", help="the stage folder under --work: its examples.jsonl "
-                   "in, checkpoint and model out (default finetune)")
     p.set_defaults(run=cmd_finetune)
 
     p = sub.add_parser("export")

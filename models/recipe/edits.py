@@ -188,13 +188,13 @@ def _single_edit(rng: random.Random, text: str) -> str | None:
     return new if new != text else None
 
 
-def _snippet(rng: random.Random, text: str, lines_range: tuple[int, int] = (20, 80)) -> str:
+def _snippet(rng: random.Random, text: str, max_lines: int = 80) -> str:
     lines = text.split("\n")
-    if len(lines) <= lines_range[1]:
+    if len(lines) <= max_lines:
         return text
     starts = [i for i, line in enumerate(lines[: len(lines) - 10]) if re.match(r"(def|class|@)\s?", line)] or [0]
     start = rng.choice(starts)
-    return "\n".join(lines[start : start + rng.randint(*lines_range)])
+    return "\n".join(lines[start : start + rng.randint(20, max_lines)])
 
 
 def _as_cells(rng: random.Random, text: str, notebook: bool) -> list[dict]:
@@ -213,16 +213,10 @@ def _as_cells(rng: random.Random, text: str, notebook: bool) -> list[dict]:
     return [{"id": f"c{i}", "cell_type": "code", "source": s} for i, s in enumerate(cells)]
 
 
-# Snippets of the warm-up stage: short prompts, so that copying the region (most of what the model
-# writes) is learned in few steps before the full-size examples.
-SHORT = (6, 16)
-
-
-def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: float = 0.2,
-                  lines_range: tuple[int, int] = (20, 80)) -> dict | None:
+def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: float = 0.2) -> dict | None:
     """One NES-shaped example made from a corpus file, or None when the file offers no edit."""
     notebook = rng.random() < 0.3
-    snippet = _snippet(rng, text, lines_range)
+    snippet = _snippet(rng, text)
     cells = _as_cells(rng, snippet, notebook)
     path = f"synthetic/{index}.{'ipynb' if notebook else 'py'}"
     if rng.random() < no_edit_share:
@@ -268,7 +262,7 @@ def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: floa
             "expected": {cells[next_ci]["id"]: expected_source}}
 
 
-def synthetic_rows(corpus_path: Path, n: int, seed: int = 0, lines_range: tuple[int, int] = (20, 80)) -> Iterator[dict]:
+def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
     """``n`` synthetic examples from Python files of the corpus (a reservoir of random files)."""
     rng = random.Random(seed)
     pool = []
@@ -283,7 +277,7 @@ def synthetic_rows(corpus_path: Path, n: int, seed: int = 0, lines_range: tuple[
     for i, line in enumerate(pool):
         if made >= n:
             return
-        row = synthetic_row(rng, json.loads(line)["text"], i, lines_range=lines_range)
+        row = synthetic_row(rng, json.loads(line)["text"], i)
         if row is not None:
             made += 1
             yield row
@@ -292,8 +286,7 @@ def synthetic_rows(corpus_path: Path, n: int, seed: int = 0, lines_range: tuple[
 # ---------------------------------------------------------------- the examples file
 
 def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = None, synthetic: int = 6000,
-                   limit: int | None = None, tokenizer_dir: Path | None = None, seed: int = 0,
-                   short: bool = False) -> dict:
+                   limit: int | None = None, tokenizer_dir: Path | None = None, seed: int = 0) -> dict:
     """Write {"prompt", "completion", "source"} lines to ``out_path``; return counts per source."""
     from transformers import AutoTokenizer
 
@@ -323,9 +316,7 @@ def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = 
                                                                 + example["out_of_reach"])
                     out.write(json.dumps({**example, "source": source}) + "\n")
 
-        if limit == 0:
-            train_rows = []
-        elif limit is not None:  # a random subset: the split is ordered by repository
+        if limit is not None:  # a random subset: the split is ordered by repository
             rows = list(train_rows)
             train_rows = random.Random(seed).sample(rows, min(limit, len(rows)))
             # The rest is held out, to choose the model gate's threshold on examples it never saw.
@@ -336,6 +327,6 @@ def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = 
                         held.write(json.dumps(row) + "\n")
         write(train_rows, lambda r: f"nes-train-{r['kind']}")
         if synthetic:
-            write(synthetic_rows(corpus_path, synthetic, seed, SHORT if short else (20, 80)), lambda r: r["kind"])
+            write(synthetic_rows(corpus_path, synthetic, seed), lambda r: r["kind"])
     out_path.with_suffix(".tmp").replace(out_path)
     return counts
