@@ -49,8 +49,17 @@ def test_a_notebook_opens_and_a_cell_runs(page, lab_server):
     }
     (lab_server.root / "run.ipynb").write_text(json.dumps(notebook))
     open_lab(page, lab_server, "lab/tree/run.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.click()
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    # The kernel itself, not the toolbar's indicator: a cell run before the kernel's websocket is
+    # connected is dropped without output, and on a loaded machine the indicator can read idle first.
+    page.wait_for_function(
+        """() => {
+          const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells);
+          const kernel = panel?.sessionContext.session?.kernel;
+          return kernel?.connectionStatus === 'connected' && kernel.status === 'idle';
+        }""", timeout=60_000)
+    page.locator(".jp-Notebook .jp-Cell .cm-line").first.click()
+    page.wait_for_function(
+        "() => document.activeElement?.closest('.jp-Notebook .jp-Cell .cm-content') != null")
     page.keyboard.press("Shift+Enter")
     output = page.locator(".jp-OutputArea-output").first
     output.wait_for(timeout=60_000)
