@@ -248,6 +248,15 @@ def test_escape_dismisses_every_suggestion(lab, page):
     page.wait_for_selector(".jp-Notebook.jp-mod-commandMode", timeout=WAIT)
 
 
+def test_a_new_name_that_shares_letters_with_the_old_one_replaces_the_whole_word(lab, page):
+    """`df` → `data` keeps the `d`: the suggestion still strikes `df` and shows `data`, not a struck
+    `f` and an inserted `ata` inside the name."""
+    open_notebook(page, lab, make_notebook(lab, "words"))
+    type_rename(page, "data")
+    wait_suggestion_in(page, 0, "df", "data")
+    assert page.console.errors == []
+
+
 def test_typing_that_disagrees_drops_the_suggestion(lab, page):
     frames = Frames(page)
     open_notebook(page, lab, make_notebook(lab, "disagree"))

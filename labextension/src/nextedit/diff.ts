@@ -59,12 +59,37 @@ export function consumeTyping(change: Change, at: number, typed: string): Change
   return rest ? { from: next, to: next, insert: rest } : null;
 }
 
+const WORD_CHAR = /\w/;
+
+/**
+ * `change` (common ends trimmed by characters) widened to whole words when it replaces text: `df`
+ * → `data` trims to `f` → `ata`, which would strike a letter inside a name. A pure insertion
+ * stays where it is, so that typing through ghost text at the cursor still works.
+ */
+function toWords(before: string, after: string, change: Change): Change {
+  if (change.from === change.to || change.insert === '') {
+    return change;
+  }
+  let { from, to } = change;
+  while (from > 0 && WORD_CHAR.test(before[from - 1])) {
+    from--;
+  }
+  // The common suffix is the same text in both: `to` and the replacement's end move together.
+  let end = to + (after.length - before.length);
+  while (to < before.length && WORD_CHAR.test(before[to])) {
+    to++;
+    end++;
+  }
+  return { from, to, insert: after.slice(from, end) };
+}
+
 /** The hunks that turn `before` into `after`, in order, non-overlapping (none when equal). */
 export function hunks(before: string, after: string): Change[] {
-  const outer = singleChange(before, after);
-  if (!outer) {
+  const trimmed = singleChange(before, after);
+  if (!trimmed) {
     return [];
   }
+  const outer = toWords(before, after, trimmed);
   const a = before.slice(outer.from, outer.to).match(TOKEN) ?? [];
   const b = outer.insert.match(TOKEN) ?? [];
   if (a.length === 0 || b.length === 0 || a.length * b.length > MAX_DIFF_CELLS) {
