@@ -25,6 +25,21 @@ INDEX_STATUS_KEYS = (
 )
 
 
+# The runtime's states as the "model" service's. "stopped" is a configured runtime that has not
+# started yet (it starts on the loop's first turn): starting, not "no model configured".
+MODEL_STATES = {
+    "not_configured": svc.NOT_CONFIGURED,
+    "stopped": svc.STARTING,
+    "loading": svc.STARTING,
+    "ready": svc.READY,
+    "error": svc.ERROR,
+}
+
+
+def model_service_state(status: dict) -> str:
+    return MODEL_STATES.get(status.get("state", ""), svc.NOT_CONFIGURED)
+
+
 def describe_model(status: dict) -> str:
     """One line for the status bar's tooltip: which model, where, how big, how fast it loaded."""
     if status.get("last_error"):
@@ -314,12 +329,7 @@ class CursorApp(ExtensionApp):
 
     def _model_status(self, status: dict) -> None:
         """The runtime's status as the "model" service (what the status bar shows)."""
-        state = {
-            "not_configured": svc.NOT_CONFIGURED,
-            "loading": svc.STARTING,
-            "ready": svc.READY,
-            "error": svc.ERROR,
-        }.get(status.get("state", ""), svc.NOT_CONFIGURED)
+        state = model_service_state(status)
         detail = {key: value for key, value in status.items() if key != "state"}
         self.services.set_state("model", state, describe_model(status), **detail)
 

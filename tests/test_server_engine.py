@@ -149,3 +149,17 @@ def test_the_shipped_model_is_the_default_only_once_it_beats_the_rules(monkeypat
     monkeypatch.setattr(models, "SHIPPED_MODEL_IS_DEFAULT", True)
     assert CursorApp().engine_config().model == str(models.shipped_model_path())
     assert CursorApp(engine_model="").engine_config().model == ""  # '' still turns it off
+
+
+@pytest.mark.parametrize("backend", ["local", "remote"])
+def test_a_configured_runtime_not_started_yet_is_starting_not_unconfigured(backend):
+    from jupyter_cursor import services as svc
+    from jupyter_cursor.app import model_service_state
+    from jupyter_cursor.engine import EngineConfig, create_runtime
+
+    configured = create_runtime(EngineConfig(backend=backend, model="some/model",
+                                             remote_url="http://127.0.0.1:9/v1"))
+    assert configured.status()["state"] == "stopped"
+    assert model_service_state(configured.status()) == svc.STARTING
+    unconfigured = create_runtime(EngineConfig(backend=backend, model="", remote_url=""))
+    assert model_service_state(unconfigured.status()) == svc.NOT_CONFIGURED
