@@ -52,6 +52,12 @@ export class ChatPanel extends Widget {
     newChat.addEventListener('click', () => this.newChat());
     header.append(this.providerSelect, newChat);
 
+    // Outside the log, which every history load and new chat clears.
+    this.setup = document.createElement('div');
+    this.setup.className = 'jp-CursorChat-setup';
+    this.setup.setAttribute('role', 'status');
+    this.setup.hidden = true;
+
     this.log = document.createElement('div');
     this.log.className = 'jp-CursorChat-log';
     this.log.setAttribute('aria-live', 'polite');
@@ -75,7 +81,7 @@ export class ChatPanel extends Widget {
     this.sendButton.textContent = 'Send';
     this.sendButton.addEventListener('click', () => (this.inflight ? this.stop() : void this.send()));
     footer.append(this.input, this.sendButton);
-    this.node.append(header, this.log, footer);
+    this.node.append(header, this.setup, this.log, footer);
 
     notebooks.currentChanged.connect(() => void this._loadHistory());
     connection.stateChanged.connect((_, state) => {
@@ -279,9 +285,14 @@ export class ChatPanel extends Widget {
           return option;
         })
       );
-      if (info.providers.length === 0) {
-        this._notice('No chat model is configured. An administrator sets c.CursorApp.providers (see the README).');
-      }
+      const none = info.providers.length === 0;
+      this.setup.hidden = !none;
+      this.setup.textContent = none
+        ? 'No chat model is configured. An administrator sets c.CursorApp.providers (see the README).'
+        : '';
+      this.providerSelect.disabled = none;
+      this.input.disabled = none;
+      this.sendButton.disabled = none;
     } catch (error) {
       console.warn('jupyter_cursor: cannot list chat providers', error);
     }
@@ -324,6 +335,7 @@ export class ChatPanel extends Widget {
   }
 
   private providerSelect: HTMLSelectElement;
+  private setup: HTMLElement;
   private log: HTMLElement;
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;

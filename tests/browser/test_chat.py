@@ -76,3 +76,22 @@ def test_stop_cancels_the_stream(chat_lab, page):
     page.get_by_text("(stopped)").wait_for(timeout=15_000)
     assert "five" not in page.locator(".jp-CursorChat-message.jp-mod-assistant").last.inner_text()
     assert page.locator(".jp-CursorChat-send").inner_text() == "Send"
+
+
+def test_without_a_chat_model_the_panel_says_how_to_configure_one(lab_server, page):
+    """The notice stays when the notebook's history loads (which clears the log), and there is no
+    box to type a question that nothing can answer."""
+    notebook = {"cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
+    lab_server.api("api/contents/unconfigured.ipynb", method="PUT",
+                   body={"type": "notebook", "content": notebook})
+    open_lab(page, lab_server, "lab/tree/unconfigured.ipynb")
+    page.locator(".jp-Notebook").first.wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    setup = page.locator(".jp-CursorChat-setup")
+    setup.wait_for(timeout=15_000)
+    page.wait_for_timeout(1500)  # the history load that follows the connection
+    assert "c.CursorApp.providers" in setup.inner_text()
+    assert setup.is_visible()
+    assert page.locator(".jp-CursorChat-input").is_disabled()
+    assert page.locator(".jp-CursorChat-send").is_disabled()
+    assert page.console.errors == []
