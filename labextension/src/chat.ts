@@ -5,6 +5,7 @@
 import { MimeModel, IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled, RequestError } from './connection';
@@ -95,7 +96,9 @@ export class ChatPanel extends Widget {
     }
   }
 
-  focusInput(): void {
+  /** Opened from its sidebar tab or the command: the question box takes the keyboard. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
     this.input.focus();
   }
 
@@ -104,7 +107,7 @@ export class ChatPanel extends Widget {
     this.epoch++;
     this.sessionId = null;
     this.log.replaceChildren();
-    this.focusInput();
+    this.input.focus();
   }
 
   stop(): void {

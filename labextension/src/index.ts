@@ -97,7 +97,6 @@ const searchPlugin: JupyterFrontEndPlugin<void> = {
       caption: 'Search notebooks and files in the workspace (words and meaning)',
       execute: () => {
         app.shell.activateById(panel.id);
-        panel.focusInput();
       }
     });
     palette?.addItem({ command: SEARCH_COMMAND, category: 'Cursor' });
@@ -228,7 +227,6 @@ const chatPlugin: JupyterFrontEndPlugin<void> = {
       label: 'Open Cursor chat',
       execute: () => {
         app.shell.activateById(panel.id);
-        panel.focusInput();
       }
     });
     palette?.addItem({ command: OPEN_CHAT, category: 'Cursor' });

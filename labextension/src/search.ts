@@ -6,6 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { searchIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 export type SearchHit = {
@@ -117,7 +118,9 @@ export class SearchPanel extends Widget {
     });
   }
 
-  focusInput(): void {
+  /** Opened from its sidebar tab or the command: the query box takes the keyboard. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
     this.input.focus();
     this.input.select();
   }

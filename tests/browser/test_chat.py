@@ -45,6 +45,7 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
     box = page.locator(".jp-CursorChat-input")
+    page.wait_for_function("() => document.activeElement?.classList.contains('jp-CursorChat-input')")
     box.fill("rename df to sales")
     box.press("Enter")
 

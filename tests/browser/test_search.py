@@ -56,12 +56,15 @@ def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
     assert page.console.errors == []
 
 
-def test_empty_results_say_so(page, lab_server):
+def test_the_sidebar_tab_focuses_the_box_and_empty_results_say_so(page, lab_server):
     open_lab(page, lab_server)
     page.locator(".jp-CursorStatus").wait_for()
-    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:search-workspace')")
+    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='jupyter-cursor-search']").click()
+    box = page.locator(".jp-CursorSearch-input")
+    page.wait_for_function("() => document.activeElement?.classList.contains('jp-CursorSearch-input')")
+    page.keyboard.type("zzqxv nonexistent token")
+    assert box.input_value() == "zzqxv nonexistent token"
     # Words only: embedding search always has nearest neighbours, however far.
     page.locator(".jp-CursorSearch-mode").select_option("bm25")
-    page.locator(".jp-CursorSearch-input").fill("zzqxv nonexistent token")
     page.get_by_text("No results").wait_for(timeout=30_000)
     assert page.console.errors == []
