@@ -10,7 +10,11 @@ import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled, RequestError } from './connection';
 
-type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
+/** Said wherever a foundation model is needed and none is configured. */
+export const NO_CHAT_MODEL =
+  'No chat model is configured. An administrator sets c.CursorApp.providers (see the README).';
+
+export type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
 type SentItem = { kind: string; label: string; chars?: number };
 type StoredMessage = { role: string; content: string; status?: string };
 
@@ -290,9 +294,7 @@ export class ChatPanel extends Widget {
       );
       const none = info.providers.length === 0;
       this.setup.hidden = !none;
-      this.setup.textContent = none
-        ? 'No chat model is configured. An administrator sets c.CursorApp.providers (see the README).'
-        : '';
+      this.setup.textContent = none ? NO_CHAT_MODEL : '';
       this.providerSelect.disabled = none;
       this.input.disabled = none;
       this.sendButton.disabled = none;

@@ -6,6 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog, Notification } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
+import { NO_CHAT_MODEL, ProviderInfo } from './chat';
 import { CursorConnection, RequestCancelled } from './connection';
 import { DiffReview, NotebookDiff } from './review';
 
@@ -39,6 +40,17 @@ export function outputSummaries(panel: NotebookPanel): { [cellId: string]: strin
   return summaries;
 }
 
+/** Whether any chat provider is configured (true when the server cannot be asked: its own error
+ * will say what is wrong). */
+async function hasChatModel(connection: CursorConnection): Promise<boolean> {
+  try {
+    const { providers } = await connection.request<{ providers: ProviderInfo[] }>('chat_providers').result;
+    return providers.length > 0;
+  } catch {
+    return true;
+  }
+}
+
 export async function refactorNotebook(
   app: JupyterFrontEnd,
   connection: CursorConnection,
@@ -46,6 +58,11 @@ export async function refactorNotebook(
   instruction?: string
 ): Promise<DiffReview | null> {
   if (instruction === undefined) {
+    // Say it before the user writes an instruction that nothing can carry out.
+    if (!(await hasChatModel(connection))) {
+      Notification.error(`Refactor needs a chat model. ${NO_CHAT_MODEL}`, { autoClose: 8000 });
+      return null;
+    }
     const answer = await InputDialog.getText({
       title: 'Refactor notebook',
       label: 'What should change across the notebook?',

@@ -275,3 +275,21 @@ def test_with_document_wide_undo_a_cell_undo_takes_back_the_whole_accept_all(lab
     page.keyboard.press("Control+Shift+z")
     page.wait_for_function(f"() => {CELLS_JSON} === {accepted!r}", timeout=10_000)
     assert page.console.errors == []
+
+
+def test_refactor_without_a_chat_model_says_so_before_asking_for_an_instruction(lab_server, page):
+    notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
+                           "execution_count": None, "source": "df = load()"}],
+                "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
+    lab_server.api("api/contents/norefactor.ipynb", method="PUT",
+                   body={"type": "notebook", "content": notebook})
+    open_lab(page, lab_server, "lab/tree/norefactor.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.locator(".jp-CursorStatus").wait_for()
+    page.wait_for_function(
+        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline') !== 'offline'")
+    page.evaluate("() => { window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook'); }")
+    page.get_by_text("Refactor needs a chat model").wait_for(timeout=15_000)
+    assert "c.CursorApp.providers" in page.get_by_text("Refactor needs a chat model").inner_text()
+    assert page.locator(".jp-Dialog").count() == 0
+    assert page.console.errors == []
