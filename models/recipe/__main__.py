@@ -87,25 +87,37 @@ def cmd_pretrain(args) -> None:
     log(json.dumps({"params": sum(p.numel() for p in model.parameters()), "size": args.size}))
     batches = PretrainBatches(tokens_path, cfg.seq_len, cfg.batch_tokens, cfg.seed)
     train(model, batches, cfg, resume=args.resume, log=log)
+    _save(model, tok, out)
+
+
+def _save(model, tok, out: Path) -> None:
     model.save_pretrained(out / "model")
     tok.save_pretrained(out / "model")
 
 
-def cmd_copy(args) -> None:
+def _train_on(args, stage: str, make_batches, **defaults) -> None:
+    """Train the model of ``--init`` (the pretrained one by default) further, as ``stage``:
+    ``make_batches(tokenizer, cfg, log)`` gives its data, ``defaults`` its TrainConfig defaults."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .train import CopyBatches, train
+    from .train import train
 
-    out = args.work / "copy"
+    out = args.work / stage
     log = _log_to(out / "train.log")
     start = args.init or args.work / "pretrain" / "model"
     tok = AutoTokenizer.from_pretrained(start)
     model = AutoModelForCausalLM.from_pretrained(start, dtype="float32")
-    cfg = _train_config(args, out, steps=600, lr=1e-3, warmup=20)
-    batches = CopyBatches(args.work / "corpus" / "tokens.npy", tok, cfg.batch_tokens, cfg.seed)
-    train(model, batches, cfg, resume=args.resume, log=log)
-    model.save_pretrained(out / "model")
-    tok.save_pretrained(out / "model")
+    cfg = _train_config(args, out, **defaults)
+    train(model, make_batches(tok, cfg, log), cfg, resume=args.resume, log=log)
+    _save(model, tok, out)
+
+
+def cmd_copy(args) -> None:
+    from .train import CopyBatches
+
+    _train_on(args, "copy", lambda tok, cfg, log: CopyBatches(args.work / "corpus" / "tokens.npy", tok,
+                                                              cfg.batch_tokens, cfg.seed),
+              steps=600, lr=1e-3, warmup=20)
 
 
 def cmd_finetune_data(args) -> None:
@@ -117,22 +129,16 @@ def cmd_finetune_data(args) -> None:
 
 
 def cmd_finetune(args) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from .train import CompletionBatches
 
-    from .train import CompletionBatches, train
+    def batches(tok, cfg, log):
+        found = CompletionBatches(args.work / "finetune" / "examples.jsonl", tok, args.max_len,
+                                  cfg.batch_tokens, cfg.seed)
+        log(json.dumps({"examples": len(found.examples), "dropped_too_long": found.dropped,
+                        "batches_per_epoch": found.batches_per_epoch()}))
+        return found
 
-    out = args.work / "finetune"
-    log = _log_to(out / "train.log")
-    start = args.init or args.work / "pretrain" / "model"
-    tok = AutoTokenizer.from_pretrained(start)
-    model = AutoModelForCausalLM.from_pretrained(start, dtype="float32")
-    cfg = _train_config(args, out, steps=3000, lr=8e-4, warmup=50, batch_tokens=6144)
-    batches = CompletionBatches(out / "examples.jsonl", tok, args.max_len, cfg.batch_tokens, cfg.seed)
-    log(json.dumps({"examples": len(batches.examples), "dropped_too_long": batches.dropped,
-                    "batches_per_epoch": batches.batches_per_epoch()}))
-    train(model, batches, cfg, resume=args.resume, log=log)
-    model.save_pretrained(out / "model")
-    tok.save_pretrained(out / "model")
+    _train_on(args, "finetune", batches, steps=3000, lr=8e-4, warmup=50, batch_tokens=6144)
 
 
 def cmd_export(args) -> None:
