@@ -194,3 +194,27 @@ def test_the_wheel_carries_the_default_model():
     shipped = {f"jupyter_cursor/models/default/{f.name}" for f in shipped_model_path().iterdir()}
     assert {"jupyter_cursor/models/default/config.json", "jupyter_cursor/models/default/model.safetensors"} <= shipped
     assert shipped <= files
+
+
+def test_finetuning_reads_every_epoch_whole_however_many_batches_it_packs(tmp_path):
+    """Examples of mixed lengths pack into a different number of batches in each epoch's order;
+    every step has a batch, and each epoch gives every example exactly once."""
+    from models.recipe.train import CompletionBatches
+
+    tokenizer = AutoTokenizer.from_pretrained(shipped_model_path())
+    path = tmp_path / "examples.jsonl"
+    with open(path, "w") as handle:
+        for i in range(90):
+            handle.write(json.dumps({"prompt": "x = 1\n" * (1 + i % 13), "completion": f"y = {i}<|end|>"}) + "\n")
+    batches = CompletionBatches(path, tokenizer, max_len=512, batch_tokens=96, seed=0)
+    lengths = [len(batches._epoch(epoch)) for epoch in range(6)]
+    assert len(set(lengths)) > 1, lengths  # the case that broke a fixed batches-per-epoch
+    step = 0
+    for epoch, length in enumerate(lengths):
+        packed = sorted(i for batch in batches._epoch(epoch) for i in batch)
+        assert packed == list(range(len(batches.examples)))
+        for index in range(length):
+            assert batches.locate(step) == (epoch, index)
+            inputs, _, _ = batches(step)
+            assert len(inputs) == len(batches._epoch(epoch)[index])
+            step += 1

@@ -106,7 +106,8 @@ class CompletionBatches:
                 continue
             self.examples.append((p, c))
         assert self.examples, "no example fits max_len"
-        self._epochs: dict[int, list[list[int]]] = {}
+        self._epochs: dict[int, list[list[int]]] = {}  # the last epoch built
+        self._lengths: dict[int, int] = {}  # batches per epoch: packing makes it vary a little
 
     def _epoch(self, epoch: int) -> list[list[int]]:
         if epoch not in self._epochs:
@@ -126,14 +127,27 @@ class CompletionBatches:
                 batches.append(current)
             rng.shuffle(batches)
             self._epochs = {epoch: batches}
+            self._lengths[epoch] = len(batches)
         return self._epochs[epoch]
 
+    def _length(self, epoch: int) -> int:
+        return self._lengths[epoch] if epoch in self._lengths else len(self._epoch(epoch))
+
     def batches_per_epoch(self) -> int:
-        return len(self._epoch(0))
+        """Of the first epoch (the others differ by a few)."""
+        return self._length(0)
+
+    def locate(self, step: int) -> tuple[int, int]:
+        """(epoch, batch in it) of a step: every epoch is read whole, however many batches it packs."""
+        epoch = 0
+        while step >= self._length(epoch):
+            step -= self._length(epoch)
+            epoch += 1
+        return epoch, step
 
     def __call__(self, step: int):
-        per_epoch = self.batches_per_epoch()
-        batch = self._epoch(step // per_epoch)[step % per_epoch]
+        epoch, index = self.locate(step)
+        batch = self._epoch(epoch)[index]
         return completion_batch([self.examples[i] for i in batch], self.pad)
 
 
