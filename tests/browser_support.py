@@ -47,3 +47,10 @@ def open_lab(page, server, path: str = "lab") -> None:
     url = server.lab_url(path)
     page.goto(url + "&reset" if path.startswith("lab") else url)
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+
+
+def wait_connected(page, timeout: float = 30_000) -> None:
+    """The extension's websocket is up once the status item has heard from the server."""
+    page.wait_for_function(
+        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
+        " !== 'offline'", timeout=timeout)

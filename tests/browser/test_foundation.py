@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from browser_support import open_lab, screenshot
+from browser_support import open_lab, screenshot, wait_connected
 from lab_server import start_lab_server
 
 pytestmark = pytest.mark.browser
@@ -21,9 +21,7 @@ def test_status_bar_shows_the_server_state(page, lab_server):
     item = status_item(page)
     status = lab_server.api("jupyter-cursor/status")
     states = {s["state"] for s in status["services"].values()}
-    page.wait_for_function(
-        "() => document.querySelector('.jp-CursorStatus').dataset.state !== 'offline'"
-    )
+    wait_connected(page)
     assert item.get_attribute("data-state") in states
     assert item.inner_text().startswith("Cursor: ")
     title = item.get_attribute("title")
@@ -81,9 +79,7 @@ def test_status_follows_a_server_restart(page, tmp_path):
     try:
         open_lab(page, server)
         item = status_item(page)
-        page.wait_for_function(
-            "() => document.querySelector('.jp-CursorStatus').dataset.state !== 'offline'"
-        )
+        wait_connected(page)
         server.stop()
         page.wait_for_function(
             "() => document.querySelector('.jp-CursorStatus').dataset.state === 'offline'",
@@ -92,10 +88,7 @@ def test_status_follows_a_server_restart(page, tmp_path):
         assert item.inner_text() == "Cursor: offline"
         screenshot(page, "status_offline")
         server.start()  # same port, same token: the client reconnects by itself
-        page.wait_for_function(
-            "() => document.querySelector('.jp-CursorStatus').dataset.state !== 'offline'",
-            timeout=30_000,
-        )
+        wait_connected(page)
     finally:
         server.stop()
 

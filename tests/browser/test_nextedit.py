@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browser_support import screenshot
+from browser_support import screenshot, wait_connected
 from lab_server import start_lab_server
 
 pytestmark = pytest.mark.browser
@@ -87,13 +87,6 @@ def open_notebook(page, server, path: str) -> None:
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
     page.locator(".jp-Notebook .jp-Cell").nth(len(CELLS) - 1).wait_for(timeout=60_000)
     wait_connected(page)
-
-
-def wait_connected(page) -> None:
-    """The websocket is up once the status item has heard from the server."""
-    page.wait_for_function(
-        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-        " !== 'offline'", timeout=WAIT)
 
 
 NOTEBOOK_JS = ("[...window.jupyterapp.shell.widgets('main')]"
@@ -410,9 +403,7 @@ def test_suggestions_come_back_after_a_server_restart(lab, page):
         "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'offline'",
         timeout=WAIT)
     lab.start()
-    page.wait_for_function(
-        "() => document.querySelector('.jp-CursorStatus')?.dataset.state !== 'offline'",
-        timeout=60_000)
+    wait_connected(page, timeout=60_000)
     # JupyterLab's own "Server Connection Error" dialog, from its polls while the server was
     # down: once a poll of its own succeeds none comes any more; dismiss what came.
     page.evaluate("() => window.jupyterapp.serviceManager.sessions.refreshRunning()")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from browser_support import open_lab, screenshot
+from browser_support import open_lab, screenshot, wait_connected
 from fake_llm_server import FakeLLMServer
 from lab_server import start_lab_server
 
@@ -285,9 +285,7 @@ def test_refactor_without_a_chat_model_says_so_before_asking_for_an_instruction(
                    body={"type": "notebook", "content": notebook})
     open_lab(page, lab_server, "lab/tree/norefactor.ipynb")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-    page.locator(".jp-CursorStatus").wait_for()
-    page.wait_for_function(
-        "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline') !== 'offline'")
+    wait_connected(page)
     page.evaluate("() => { window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook'); }")
     page.get_by_text("Refactor needs a chat model").wait_for(timeout=15_000)
     assert "c.CursorApp.providers" in page.get_by_text("Refactor needs a chat model").inner_text()
