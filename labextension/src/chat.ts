@@ -14,7 +14,14 @@ import { CursorConnection, RequestCancelled, RequestError } from './connection';
 export const NO_CHAT_MODEL =
   'No chat model is configured. An administrator sets c.CursorApp.providers (see the README).';
 
-export type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
+type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
+
+/** The configured chat providers and the default one, as the server lists them. */
+export function chatProviders(
+  connection: CursorConnection
+): Promise<{ default: string | null; providers: ProviderInfo[] }> {
+  return connection.request<{ default: string | null; providers: ProviderInfo[] }>('chat_providers').result;
+}
 type SentItem = { kind: string; label: string; chars?: number };
 type StoredMessage = { role: string; content: string; status?: string };
 
@@ -61,6 +68,7 @@ export class ChatPanel extends Widget {
     this.setup = document.createElement('div');
     this.setup.className = 'jp-CursorChat-setup';
     this.setup.setAttribute('role', 'status');
+    this.setup.textContent = NO_CHAT_MODEL;
     this.setup.hidden = true;
 
     this.log = document.createElement('div');
@@ -278,9 +286,7 @@ export class ChatPanel extends Widget {
 
   private async _loadProviders(): Promise<void> {
     try {
-      const info = await this.connection.request<{ default: string | null; providers: ProviderInfo[] }>(
-        'chat_providers'
-      ).result;
+      const info = await chatProviders(this.connection);
       this.providerSelect.replaceChildren(
         ...info.providers.map(p => {
           const option = document.createElement('option');
@@ -294,7 +300,6 @@ export class ChatPanel extends Widget {
       );
       const none = info.providers.length === 0;
       this.setup.hidden = !none;
-      this.setup.textContent = none ? NO_CHAT_MODEL : '';
       this.providerSelect.disabled = none;
       this.input.disabled = none;
       this.sendButton.disabled = none;

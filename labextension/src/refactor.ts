@@ -6,7 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { InputDialog, Notification } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
-import { NO_CHAT_MODEL, ProviderInfo } from './chat';
+import { NO_CHAT_MODEL, chatProviders } from './chat';
 import { CursorConnection, RequestCancelled } from './connection';
 import { DiffReview, NotebookDiff } from './review';
 
@@ -44,8 +44,7 @@ export function outputSummaries(panel: NotebookPanel): { [cellId: string]: strin
  * will say what is wrong). */
 async function hasChatModel(connection: CursorConnection): Promise<boolean> {
   try {
-    const { providers } = await connection.request<{ providers: ProviderInfo[] }>('chat_providers').result;
-    return providers.length > 0;
+    return (await chatProviders(connection)).providers.length > 0;
   } catch {
     return true;
   }
