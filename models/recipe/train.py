@@ -201,7 +201,7 @@ class CopyBatches:
         grown = min(1.0, max(0, step - self.settle_steps) / max(1, self.grow_steps))
         shortest_region, longest_region = 16 - int(8 * grown), 64 + int((self.region - 64) * grown)
         longest_around = int(self.around * grown)
-        rows = []
+        rows, width = [], 0
         while True:
             region = self._window(rng, int(rng.integers(shortest_region, longest_region + 1)))
             cut = int(rng.integers(0, len(region) + 1))
@@ -209,10 +209,11 @@ class CopyBatches:
                       + region[:cut] + [m["<|cursor|>"]] + region[cut:] + [m["<|/region|>"]]
                       + self._window(rng, int(rng.integers(0, longest_around + 1))) + [m["<|rewrite|>"]])
             row = (prompt, region + [m["<|end|>"]])
-            width = max(len(p) + len(c) - 1 for p, c in rows + [row])
-            if rows and width * (len(rows) + 1) > self.batch_tokens:
+            wider = max(width, len(row[0]) + len(row[1]) - 1)
+            if rows and wider * (len(rows) + 1) > self.batch_tokens:
                 break
             rows.append(row)
+            width = wider
         return completion_batch(rows, self.pad)
 
 
