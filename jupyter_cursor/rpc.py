@@ -56,6 +56,15 @@ class RpcSession:
             return
         task = asyncio.ensure_future(self._run(req, method))
         self._tasks[req.id] = task
+        task.add_done_callback(lambda done, request_id=req.id: self._finished(request_id, done))
+
+    def _finished(self, request_id: str, task: asyncio.Task) -> None:
+        # A done callback rather than a ``finally`` in ``_run``: a task cancelled before its first
+        # step never enters ``_run``, and its client must still hear "cancelled".
+        if self._tasks.get(request_id) is task:
+            del self._tasks[request_id]
+        if task.cancelled():
+            self._send(protocol.cancelled_reply(request_id))
 
     async def _run(self, req: Any, method) -> None:
         def emit(data: Any) -> None:
@@ -63,9 +72,6 @@ class RpcSession:
 
         try:
             result = await method(req, emit)
-        except asyncio.CancelledError:
-            self._send(protocol.cancelled_reply(req.id))
-            return
         except ProtocolError as err:
             self._send(protocol.error_reply(req.id, err.code, err.message))
         except Exception as err:  # an engine failure must never take the connection down
@@ -73,8 +79,6 @@ class RpcSession:
             self._send(protocol.error_reply(req.id, ErrorCode.INTERNAL, f"{type(err).__name__}: {err}"))
         else:
             self._send(protocol.result_reply(req.id, result))
-        finally:
-            self._tasks.pop(req.id, None)
 
     def _cancel(self, req: protocol.Cancel) -> None:
         task = self._tasks.get(req.target)

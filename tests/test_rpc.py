@@ -58,6 +58,17 @@ async def test_cancel_by_id_stops_only_that_request(session):
     assert ("result", "long") not in by_id
 
 
+async def test_a_cancel_that_arrives_with_its_request_is_still_answered(session):
+    # Both frames can reach the server in one read, so the cancel lands before the request's
+    # task has taken its first step.
+    rpc, sent, _ = session
+    rpc.receive(json.dumps({"type": "test_sleep", "id": "slow", "seconds": 30}))
+    rpc.receive(json.dumps({"type": "cancel", "id": "c", "target": "slow"}))
+    await settle()
+    assert {(m["type"], m["id"]) for m in sent} == {("cancelled", "slow"), ("result", "c")}
+    assert rpc.in_flight == []
+
+
 async def test_errors_leave_the_session_usable(session):
     rpc, sent, _ = session
     rpc.receive("{oops")
