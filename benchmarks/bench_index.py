@@ -4,6 +4,8 @@ Quality: the 76 example notebooks of statsmodels 0.14.4 (real notebooks, fetched
 its sdist), 50 queries written for them with cell-level relevance judgements
 (benchmarks/index_queries/statsmodels_queries.jsonl: each judgement is a notebook and a regex that
 picks its relevant cells). recall@10, MRR@10 and nDCG@10 for bm25, embedding and hybrid in one run.
+The embedding similarity floor is swept: quality on those queries against how many hits questions
+about nothing in the workspace (index_queries/off_topic_queries.txt) still get.
 
 Speed: a ~10k-chunk workspace (those notebooks plus standard-library Python files): cold BM25 index
 time, cold embedding time, query latency p50/p95, a notebook save's delay until BM25 and until
@@ -34,6 +36,10 @@ from jupyter_cursor.index.fusion import reciprocal_rank_fusion
 
 HERE = Path(__file__).parent
 QUERIES = HERE / "index_queries" / "statsmodels_queries.jsonl"
+# Questions about nothing a statistics workspace holds: a good search answers them with nothing.
+OFF_TOPIC = HERE / "index_queries" / "off_topic_queries.txt"
+# Embedding similarity floors compared (the embedder's own floor is the shipped one).
+FLOORS = (0.0, 0.2, 0.25, 0.3, 0.35)
 SDIST = "statsmodels==0.14.4"
 CACHE = Path(tempfile.gettempdir()) / "jupyter_cursor_bench_corpus"
 MODES = ("bm25", "embedding", "hybrid")
@@ -123,6 +129,27 @@ def evaluate(index: WorkspaceIndex, queries: list[dict]) -> dict:
         "modes": {mode: mean_metrics(rows) for mode, rows in table.items()},
         "fusion_variants": {name: mean_metrics(rows) for name, rows in fusion_variants.items()},
     }
+
+
+def sweep_floors(index: WorkspaceIndex, queries: list[dict]) -> dict:
+    """nDCG@10 of embedding and hybrid search, and the hits off-topic questions get, per floor."""
+    off_topic = [line.strip() for line in OFF_TOPIC.read_text().splitlines() if line.strip()]
+    shipped = index.embedder.min_similarity
+    rows = {}
+    try:
+        for floor in FLOORS:
+            index.embedder.min_similarity = floor
+            row = {}
+            for mode in ("embedding", "hybrid"):
+                scores = [metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"]) for q in queries]
+                row[f"{mode} ndcg@10"] = mean_metrics(scores)["ndcg@10"]
+                hits = [len(index.search(q, 10, mode)) for q in off_topic]
+                row[f"{mode} off-topic hits"] = round(statistics.mean(hits), 1)
+                row[f"{mode} off-topic answered with nothing"] = sum(1 for n in hits if n == 0)
+            rows[f"{floor:g}" + (" (shipped)" if floor == shipped else "")] = row
+    finally:
+        index.embedder.min_similarity = shipped
+    return {"off_topic_queries": len(off_topic), "floors": rows}
 
 
 def _key(hit: dict) -> tuple:
@@ -229,6 +256,7 @@ def main() -> None:
     parser.add_argument("--no-scale-embeddings", action="store_true", help="speed run without embeddings")
     parser.add_argument("--compare-max-tokens", type=int, nargs="*", default=[256],
                         help="also measure embedding quality with these input lengths")
+    parser.add_argument("--no-speed", action="store_true", help="quality only")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
 
@@ -242,6 +270,7 @@ def main() -> None:
         index.wait_idle(timeout=3600)
         results["quality_index"] = {"chunks": index.status()["chunks"], "build_s": round(time.perf_counter() - start, 1)}
         results["quality"] = evaluate(index, queries)
+        results["similarity_floor"] = sweep_floors(index, queries)
         index.close()
         for tokens in args.compare_max_tokens:
             index = WorkspaceIndex(notebooks, Path(tmp) / f"t{tokens}", embedder=MiniLMEmbedder(max_tokens=tokens))
@@ -254,7 +283,8 @@ def main() -> None:
                 "embedding": quality["embedding"], "hybrid": quality["hybrid"],
             }
             index.close()
-    results["speed"] = speed(notebooks, queries, args.scale_chunks, not args.no_scale_embeddings)
+    if not args.no_speed:
+        results["speed"] = speed(notebooks, queries, args.scale_chunks, not args.no_scale_embeddings)
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:

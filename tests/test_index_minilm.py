@@ -33,6 +33,9 @@ def test_embeddings_find_a_paraphrase_that_bm25_misses(tmp_path, embedder):
         hits = index.search(query, 1, "embedding")
         assert hits[0]["text"] == "# Draw a histogram of passenger ages"
         assert index.search(query, 1, "hybrid")[0]["cell_index"] in (0, 1)
+        # A question about nothing here finds nothing, in every mode, instead of the nearest cell.
+        for mode in ("embedding", "hybrid", "bm25"):
+            assert index.search("chocolate cake recipe", 5, mode) == [], mode
 
 
 def test_vectors_are_unit_length_and_batched_like_single(embedder):

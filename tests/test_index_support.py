@@ -31,6 +31,7 @@ class FakeEmbedder:
 
     model_id = "fake-bow/1"
     dimension = 64
+    min_similarity = 0.0
 
     def __init__(self):
         self.calls = 0

@@ -241,6 +241,8 @@ class WorkspaceIndex:
 
         ``hybrid`` fuses BM25 and embeddings with reciprocal rank fusion, and is BM25 alone while
         fewer than 90% of chunks have vectors; ``embedding`` searches the chunks that have one.
+        The embedding side leaves out chunks under the embedder's ``min_similarity``, so a query
+        that nothing in the workspace is about finds nothing rather than the nearest stranger.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -262,7 +264,8 @@ class WorkspaceIndex:
 
     def _vector_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         vector = self.embedder.encode([query])[0]
-        return self.vectors.search(vector, limit)
+        floor = self.embedder.min_similarity
+        return [(uid, score) for uid, score in self.vectors.search(vector, limit) if score >= floor]
 
     def _hits(self, ranked: list[tuple[str, float]]) -> list[dict]:
         rows = self.catalog.hits(uid for uid, _ in ranked)
