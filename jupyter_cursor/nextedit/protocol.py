@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
@@ -49,7 +50,7 @@ def nextedit_methods(service: NextEditService) -> dict[str, Callable]:
     async def nextedit_outcome(req: NextEditOutcome, emit: Callable[[Any], None]) -> dict:
         if service.log is None:
             return {"logged": False}
-        service.log.outcome(req.request_id, req.outcome, req.cell_id)
+        await asyncio.to_thread(service.log.outcome, req.request_id, req.outcome, req.cell_id)
         return {"logged": True}
 
     return {NextEditRequest.TYPE: nextedit, NextEditOutcome.TYPE: nextedit_outcome}

@@ -42,7 +42,9 @@ class NextEditService:
             result = await self._ask_model(request, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if self.log is not None and request_id is not None and result["edits"]:
-            self.log.shown(request_id, request, result)
+            # A file write (the log may live on a slow home folder) stays off the event loop; it
+            # is awaited so the entry is written before the client can report an outcome.
+            await asyncio.to_thread(self.log.shown, request_id, request, result)
         return result
 
     async def _ask_model(self, request: dict, emit: Emit | None) -> dict:
