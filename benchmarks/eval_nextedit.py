@@ -94,8 +94,8 @@ def rules_name(order) -> str:
 
 
 # Each deterministic predictor alone and in both orders; the shipped order is always among them.
-RULE_ORDERS = [("rename",), ("repeat",), ("repeat-earlier",), ("rename", "repeat"), ("repeat", "rename"),
-               ("repeat-earlier", "repeat")]
+RULE_ORDERS = [("rename",), ("repeat",), ("repeat-earlier",), ("import",), ("rename", "repeat"),
+               ("repeat", "rename"), ("repeat-earlier", "repeat"), ("repeat", "repeat-earlier")]
 PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     "baseline: no-edit": no_edit,
     "baseline: repeat-last-edit": repeat_last_edit,

@@ -101,3 +101,66 @@ def test_an_earlier_edit_is_repeated_when_the_last_one_is_not_repeatable():
     result = predict(cells, "a", events, len("total = compute(data)\n# check\n"))
     assert result["predictor"] == "repeat-earlier"
     assert result["edits"] == [{"cell_id": "a", "source": "total = compute(data)\n# check\nprint(compute(data))\n"}]
+
+
+def typed(cells, cell_id, before, offset=None):
+    """predict() right after the user turned ``before`` into the cell's current source, the
+    cursor at ``offset`` (default: the end)."""
+    after = next(cell["source"] for cell in cells if cell["id"] == cell_id)
+    event = {"cell_id": cell_id, "before": before, "after": after}
+    return predict(cells, cell_id, [event], len(after) if offset is None else offset)
+
+
+def test_a_conventional_name_used_before_its_import_gets_the_import_in_the_imports_cell():
+    cells = [code("title", "# Sales", "markdown"), code("imports", "import numpy as np\nimport os\n"),
+             code("work", "df = pd.read_csv('sales.csv')")]
+    result = typed(cells, "work", "df = ")
+    assert result["predictor"] == "import"
+    assert result["edits"] == [{"cell_id": "imports", "source": "import numpy as np\nimport os\nimport pandas as pd\n"}]
+
+
+def test_a_name_imported_from_a_module_joins_that_modules_from_import():
+    cells = [code("a", "from collections import Counter  # tallies\n"), code("b", "seen = defaultdict(list)")]
+    assert typed(cells, "b", "seen = ")["edits"] == [
+        {"cell_id": "a", "source": "from collections import Counter, defaultdict  # tallies\n"}]
+
+
+def test_without_any_import_it_goes_at_the_top_of_the_first_code_cell_after_its_docstring():
+    cells = [code("file", '"""Tools."""\n\n\ndef here():\n    return Path.cwd()\n')]
+    result = typed(cells, "file", '"""Tools."""\n\n\ndef here():\n    return None\n')
+    assert result["edits"][0]["source"] == '"""Tools."""\nfrom pathlib import Path\n\n\ndef here():\n    return Path.cwd()\n'
+
+
+@pytest.mark.parametrize(
+    "cells, before",
+    [
+        # defined elsewhere in the notebook, in every way Python has
+        ([code("a", "import pandas as pd"), code("b", "df = pd.DataFrame()")], "df = "),
+        ([code("a", "pd = load_module()"), code("b", "df = pd.DataFrame()")], "df = "),
+        ([code("a", "def f(pd):\n    return pd.DataFrame()")], "def f(pd):\n    return None"),
+        ([code("a", "for os in systems:\n    print(os.name)")], "for os in systems:\n    print()"),
+        # names that might come from somewhere the parser cannot see
+        ([code("a", "from helpers import *"), code("b", "df = pd.DataFrame()")], "df = "),
+        ([code("a", "%run setup.py"), code("b", "df = pd.DataFrame()")], "df = "),
+        ([code("a", "%pylab inline"), code("b", "x = np.zeros(3)")], "x = "),
+        ([code("a", "%%time\nimport numpy as np"), code("b", "x = np.zeros(3)")], "x = "),
+        # the cell being typed does not parse yet, and imports the name itself
+        ([code("a", "import numpy as np\nx = np.")], "import numpy as np\nx = "),
+        # not uses: an attribute of something else, a string, a comment, a bare mention
+        ([code("a", "y = self.np.zeros(3)")], "y = "),
+        ([code("a", "print('np.zeros')  # np.ones")], "print()"),
+        ([code("a", "print(pd)")], "print()"),
+        # a use that was there before the edit: the user has not just started to use it
+        ([code("a", "x = np.zeros(3)")], "x = np.zeros(2)"),
+    ],
+)
+def test_no_import_is_proposed_when_the_name_may_be_defined_or_is_not_newly_used(cells, before):
+    assert typed(cells, cells[-1]["id"], before)["edits"] == []
+
+
+def test_a_repeatable_edit_still_comes_before_an_import():
+    # numpy -> np is both a new use of np and a change to carry to the next line: the next line first
+    cells = [code("a", "x = np.zeros(3)\ny = numpy.zeros(3)")]
+    result = typed(cells, "a", "x = numpy.zeros(3)\ny = numpy.zeros(3)", offset=len("x = np"))
+    assert result["predictor"] == "repeat"
+    assert result["edits"] == [{"cell_id": "a", "source": "x = np.zeros(3)\ny = np.zeros(3)"}]

@@ -3,7 +3,8 @@
 Each predictor looks at the edit events in cells that still exist and proposes edits or nothing: a
 rename carried to every place that still uses the old name (``rename``), the last change (a rename
 among them) repeated at its next place (``repeat``), an earlier change repeated
-(``repeat-earlier``). The first in
+(``repeat-earlier``), the import of a conventional name the last edit started to use
+(``import``, imports.py). The first in
 ``SHIPPED`` that answers is the suggestion; with none, nothing is shown (an empty ``edits``): a wrong
 suggestion costs the user more than none. benchmarks/eval_nextedit.py measures each predictor and
 orders of them; the model answers after these (service.py).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from .imports import missing_import
 from .rename import carry, detect_rename
 from .repeat import repeat_next
 
@@ -41,14 +43,22 @@ def repeat_earlier(cells, cursor_cell, events, offset) -> list[dict]:
     return []
 
 
+def add_import(cells, cursor_cell, events, offset) -> list[dict]:
+    return missing_import(cells, events[-1])
+
+
 PREDICTORS: dict[str, Predictor] = {
     "rename": rename_everywhere,
     "repeat": repeat,
     "repeat-earlier": repeat_earlier,
+    "import": add_import,
 }
 # Measured on nes_dev and nes_train: ``repeat`` (which carries a rename to its next place) is right
 # more often than ``rename`` before it, and never less; ``repeat-earlier`` after it adds a little.
-SHIPPED = ("repeat", "repeat-earlier")
+# ``import`` comes last: the data's next edits run top to bottom, so an import (above its use)
+# is almost never one of them; it is there for the notebook user who writes ``pd.read_csv``
+# before ``import pandas as pd``.
+SHIPPED = ("repeat", "repeat-earlier", "import")
 
 
 def predict(cells: Sequence[dict], cursor_cell: str, events: Sequence[dict], cursor_offset: int = 0,

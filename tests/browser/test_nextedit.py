@@ -250,6 +250,23 @@ def test_a_new_name_that_shares_letters_with_the_old_one_replaces_the_whole_word
     assert page.console.errors == []
 
 
+def test_a_conventional_name_used_before_its_import_is_imported_in_the_imports_cell(lab, page):
+    open_notebook(page, lab, make_notebook(lab, "imports", [
+        ("imports", "code", "import numpy as np"),
+        ("work", "code", ""),
+        ("notes", "markdown", "about sales"),
+    ]))
+    cell(page, 1).locator(".cm-content").click()
+    page.keyboard.type('df = pd.read_csv("sales.csv")', delay=20)
+    cell(page, 0).locator(".jp-CursorNextEdit-insert", has_text="import pandas as pd").wait_for(timeout=WAIT)
+    assert sources(page)[0] == "import numpy as np"  # shown, not applied
+    screenshot(page, "nextedit_import_suggested")
+    page.keyboard.press("Tab")  # to the imports cell
+    page.keyboard.press("Tab")  # accept
+    wait_sources(page, ["import numpy as np\nimport pandas as pd", 'df = pd.read_csv("sales.csv")', "about sales"])
+    assert page.console.errors == []
+
+
 def test_typing_that_disagrees_drops_the_suggestion(lab, page):
     frames = Frames(page)
     open_notebook(page, lab, make_notebook(lab, "disagree"))
