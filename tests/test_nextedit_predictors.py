@@ -164,3 +164,10 @@ def test_a_repeatable_edit_still_comes_before_an_import():
     result = typed(cells, "a", "x = numpy.zeros(3)\ny = numpy.zeros(3)", offset=len("x = np"))
     assert result["predictor"] == "repeat"
     assert result["edits"] == [{"cell_id": "a", "source": "x = np.zeros(3)\ny = np.zeros(3)"}]
+
+
+def test_the_import_joins_the_files_import_block_not_a_later_import():
+    source = "import os\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"
+    cells = [code("file", source)]
+    result = typed(cells, "file", "import os\n\nx = 1\nimport json\n\ny = None\n")
+    assert result["edits"][0]["source"] == "import os\nimport re\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"

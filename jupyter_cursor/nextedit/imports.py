@@ -177,13 +177,20 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
 
 
 def _top_imports(tree: ast.Module) -> list[ast.stmt]:
-    return [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    """The first run of module-level import statements (a file's import block), in order."""
+    run: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            run.append(node)
+        elif run:
+            break
+    return run
 
 
 def _add_import(source: str, name: str) -> str:
     """``source`` with ``name``'s import: into a one-line ``from module import …`` of the same
-    module, else after the last top-level import, else at the top (after a docstring and
-    ``from __future__`` imports)."""
+    module in its import block, else at the end of that block, else at the top (after a module
+    docstring)."""
     module, imported = CONVENTIONAL[name]
     lines = source.split("\n")
     tree = _parse(source)
