@@ -16,7 +16,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { Token } from '@lumino/coreutils';
 
 import { CursorConnection } from './connection';
-import { keysToCommands, suggestionField } from './nextedit/decorations';
+import { jumpHintField, keysToCommands, suggestionField } from './nextedit/decorations';
 import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/manager';
 import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
@@ -135,6 +135,7 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
       factory: () =>
         EditorExtensionRegistry.createImmutableExtension([
           suggestionField,
+          jumpHintField,
           keysToCommands(app.commands)
         ])
     });

@@ -251,19 +251,35 @@ def test_a_new_name_that_shares_letters_with_the_old_one_replaces_the_whole_word
 
 
 def test_a_conventional_name_used_before_its_import_is_imported_in_the_imports_cell(lab, page):
+    """`pd.read_csv(...)` typed with no pandas import: the import is suggested in the imports cell,
+    a hint at the cursor says so and where, Tab goes there, Tab accepts, and the cursor comes back
+    to the line that needed it."""
     open_notebook(page, lab, make_notebook(lab, "imports", [
         ("imports", "code", "import numpy as np"),
         ("work", "code", ""),
         ("notes", "markdown", "about sales"),
     ]))
+    typed = 'df = pd.read_csv("sales.csv")'
     cell(page, 1).locator(".cm-content").click()
-    page.keyboard.type('df = pd.read_csv("sales.csv")', delay=20)
+    page.keyboard.type(typed, delay=20)
     cell(page, 0).locator(".jp-CursorNextEdit-insert", has_text="import pandas as pd").wait_for(timeout=WAIT)
+    hint = cell(page, 1).locator(".jp-CursorNextEdit-jumpHint")
+    hint.wait_for(timeout=WAIT)
+    assert hint.inner_text() == "Tab ⇥ ↑ import pandas as pd"
     assert sources(page)[0] == "import numpy as np"  # shown, not applied
     screenshot(page, "nextedit_import_suggested")
     page.keyboard.press("Tab")  # to the imports cell
-    page.keyboard.press("Tab")  # accept
-    wait_sources(page, ["import numpy as np\nimport pandas as pd", 'df = pd.read_csv("sales.csv")', "about sales"])
+    page.wait_for_function(
+        "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
+        ".content.activeCellIndex === 0", timeout=WAIT)
+    assert hint.count() == 0
+    page.keyboard.press("Tab")  # accept, and back
+    wait_sources(page, ["import numpy as np\nimport pandas as pd", typed, "about sales"])
+    page.wait_for_function(
+        "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
+        ".content.activeCellIndex === 1", timeout=WAIT)
+    assert cursor_of(page) == {"cell": 1, "offset": len(typed), "focused": True}
+    assert page.locator(".jp-CursorNextEdit-jumpHint, .jp-CursorNextEdit-insert").count() == 0
     assert page.console.errors == []
 
 

@@ -4,7 +4,15 @@
  * so that it moves with the document; typing that agrees with it consumes it, anything else in
  * the same editor drops it.
  */
-import { EditorState, Extension, Prec, StateEffect, StateField } from '@codemirror/state';
+import {
+  EditorState,
+  Extension,
+  Prec,
+  StateEffect,
+  StateEffectType,
+  StateField,
+  Transaction
+} from '@codemirror/state';
 import { Decoration, DecorationSet, EditorView, WidgetType } from '@codemirror/view';
 
 import { Change, consumeTyping } from './diff';
@@ -16,18 +24,22 @@ export type ShownSuggestion = { hunks: Change[]; style: DiffStyle };
 
 export const setSuggestion = StateEffect.define<ShownSuggestion | null>();
 
-class GhostText extends WidgetType {
-  constructor(readonly text: string) {
+/** Text drawn into the editor that is not in the document: ghost text, the jump hint. */
+class TextWidget extends WidgetType {
+  constructor(
+    readonly text: string,
+    readonly className: string
+  ) {
     super();
   }
 
-  eq(other: GhostText): boolean {
-    return other.text === this.text;
+  eq(other: TextWidget): boolean {
+    return other.text === this.text && other.className === this.className;
   }
 
   toDOM(): HTMLElement {
     const span = document.createElement('span');
-    span.className = 'jp-CursorNextEdit-insert';
+    span.className = this.className;
     span.textContent = this.text;
     return span;
   }
@@ -60,7 +72,8 @@ function decorate(shown: ShownSuggestion | null, state: EditorState): Decoration
       ranges.push(Decoration.mark({ class: 'jp-CursorNextEdit-delete' }).range(hunk.from, hunk.to));
     }
     if (hunk.insert) {
-      ranges.push(Decoration.widget({ widget: new GhostText(hunk.insert), side: 1 }).range(hunk.to));
+      const ghost = new TextWidget(hunk.insert, 'jp-CursorNextEdit-insert');
+      ranges.push(Decoration.widget({ widget: ghost, side: 1 }).range(hunk.to));
     }
   }
   for (const from of lines) {
@@ -69,13 +82,23 @@ function decorate(shown: ShownSuggestion | null, state: EditorState): Decoration
   return Decoration.set(ranges, true);
 }
 
+/** What the transaction sets with `type`: the last such effect's value, or undefined. */
+function setBy<T>(tr: Transaction, type: StateEffectType<T>): T | undefined {
+  let value: T | undefined;
+  for (const effect of tr.effects) {
+    if (effect.is(type)) {
+      value = effect.value;
+    }
+  }
+  return value;
+}
+
 export const suggestionField = StateField.define<ShownSuggestion | null>({
   create: () => null,
   update(value, tr) {
-    for (const effect of tr.effects) {
-      if (effect.is(setSuggestion)) {
-        return effect.value;
-      }
+    const set = setBy(tr, setSuggestion);
+    if (set !== undefined) {
+      return set;
     }
     if (!value || !tr.docChanged) {
       return value;
@@ -94,6 +117,30 @@ export const suggestionField = StateField.define<ShownSuggestion | null>({
   },
   provide: field =>
     EditorView.decorations.compute([field, 'doc'], state => decorate(state.field(field), state))
+});
+
+/**
+ * A note at the end of the cursor's line while the suggestion is in another cell ("Tab ⇥ ↑
+ * import pandas as pd"): that cell may be out of view, and Tab goes there. Typing drops it.
+ */
+export const setJumpHint = StateEffect.define<string | null>();
+
+export const jumpHintField = StateField.define<string | null>({
+  create: () => null,
+  update(value, tr) {
+    const set = setBy(tr, setJumpHint);
+    return set !== undefined ? set : tr.docChanged ? null : value;
+  },
+  provide: field =>
+    EditorView.decorations.compute([field, 'selection'], state => {
+      const text = state.field(field);
+      if (!text) {
+        return Decoration.none;
+      }
+      const line = state.doc.lineAt(state.selection.main.head);
+      const widget = new TextWidget(text, 'jp-CursorNextEdit-jumpHint');
+      return Decoration.set([Decoration.widget({ widget, side: 1 }).range(line.to)]);
+    })
 });
 
 export function shownSuggestion(view: EditorView): ShownSuggestion | null {

@@ -15,7 +15,7 @@ import { Text } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled } from '../connection';
-import { DiffStyle, setSuggestion, shownSuggestion } from './decorations';
+import { DiffStyle, setJumpHint, setSuggestion, shownSuggestion } from './decorations';
 import { Change, applyHunks, consumeTyping, hunks, isInsertionAt } from './diff';
 import { EditHistory } from './events';
 import { IEditTarget, WireCell } from './targets';
@@ -43,8 +43,23 @@ export type InlineUpdate = { text: string | null; final: boolean };
 /** How a shown suggestion ended, as the server's opt-in outcome log wants it. */
 export type Outcome = 'accepted' | 'rejected' | 'ignored';
 
-/** A suggestion shown in one cell: its hunks, in order, in `source` (the cell's text). */
-type Pending = { cellId: string; hunks: Change[]; source: string; requestId: string };
+/**
+ * A suggestion shown in one cell: its hunks, in order, in `source` (the cell's text).
+ * `returnAfter`: once Tab has taken the user there and accepted it, the cursor goes back to where
+ * they were (an import is made in the imports cell, for the line that needed it).
+ */
+type Pending = {
+  cellId: string;
+  hunks: Change[];
+  source: string;
+  requestId: string;
+  returnAfter: boolean;
+};
+
+/** The server's predictors whose suggestion sends the user back once accepted. */
+const RETURNING_PREDICTORS = new Set(['import']);
+/** The longest suggested text a jump hint quotes. */
+const HINT_CHARS = 40;
 
 const MOD_CLASS = 'jp-mod-cursorNextEdit';
 const TARGET_CLASS = 'jp-mod-cursorNextEdit-target';
@@ -117,6 +132,10 @@ class DocumentState {
   applying = false;
   /** The last accepted edit, to recognise its undo (which must not predict the reverse). */
   accepted: { cellId: string; before: string; after: string } | null = null;
+  /** Where the user was when Tab took them to a suggestion that sends them back. */
+  origin: { cellId: string; offset: number } | null = null;
+  /** The cell whose editor shows the jump hint. */
+  hintCell: string | null = null;
 }
 
 export class NextEditManager {
@@ -212,11 +231,16 @@ export class NextEditManager {
       return true;
     }
     const next = doc.pending[0];
+    doc.origin =
+      next.returnAfter && activeId && editor
+        ? { cellId: activeId, offset: editor.editor.state.selection.main.head }
+        : null;
     const revealed = await doc.target.reveal(next.cellId);
     if (revealed) {
       this._draw(doc, next);
       revealed.editor.dispatch({ selection: { anchor: next.hunks[0].from }, scrollIntoView: true });
     }
+    this._updateMarkers(doc);
     return true;
   }
 
@@ -301,7 +325,7 @@ export class NextEditManager {
       // The user typed the whole suggestion themselves.
       this._report(pending, 'accepted');
       doc.pending.splice(index, 1);
-      this._updateMarkers(doc);
+      this._updateMarkers(doc, cellId);
       return true;
     }
     return false;
@@ -424,7 +448,13 @@ export class NextEditManager {
       }
       const found = hunks(before, edit.source);
       if (found.length > 0) {
-        changes.push({ cellId: edit.cell_id, hunks: found, source: before, requestId: prediction.id! });
+        changes.push({
+          cellId: edit.cell_id,
+          hunks: found,
+          source: before,
+          requestId: prediction.id!,
+          returnAfter: RETURNING_PREDICTORS.has(String(data.predictor))
+        });
       }
     }
     const atCursor = prediction.inline
@@ -483,9 +513,26 @@ export class NextEditManager {
     editor?.editor.dispatch({ selection: { anchor: last.to + after.length - before.length } });
     this._report(pending, 'accepted');
     this._updateMarkers(doc);
+    const origin = pending.returnAfter ? doc.origin : null;
+    doc.origin = null;
+    if (origin) {
+      void this._returnTo(doc, origin);
+      return;
+    }
     // Tab, Tab, Tab: with nothing left to show, ask where the same edit goes next.
     if (doc.pending.length === 0 && this.settings.enabled && this.settings.trigger === 'typing') {
       this._schedule(doc, pending.cellId, this.settings.debounceMs);
+    }
+  }
+
+  private async _returnTo(
+    doc: DocumentState,
+    origin: { cellId: string; offset: number }
+  ): Promise<void> {
+    const editor = await doc.target.reveal(origin.cellId);
+    if (editor) {
+      const anchor = Math.min(origin.offset, editor.editor.state.doc.length);
+      editor.editor.dispatch({ selection: { anchor }, scrollIntoView: true });
     }
   }
 
@@ -506,7 +553,8 @@ export class NextEditManager {
     }
     doc.pending = [];
     doc.inline = null;
-    this._updateMarkers(doc);
+    doc.origin = null;
+    this._updateMarkers(doc, editing);
   }
 
   /**
@@ -530,7 +578,9 @@ export class NextEditManager {
       .result.catch(() => undefined);
   }
 
-  private _updateMarkers(doc: DocumentState): void {
+  /** The cell markers and the jump hint; `editing`: as for `_clear`. */
+  private _updateMarkers(doc: DocumentState, editing?: string): void {
+    this._updateHint(doc, editing);
     const targets = new Set(doc.pending.map(p => p.cellId));
     doc.target.modNode.classList.toggle(MOD_CLASS, targets.size > 0);
     for (const cell of doc.target.cells()) {
@@ -544,6 +594,34 @@ export class NextEditManager {
         }
       }
     }
+  }
+
+  /** The jump hint at the cursor: shown while every suggestion is in another cell. */
+  private _updateHint(doc: DocumentState, editing?: string): void {
+    const active = doc.target.activeCellId();
+    const next = doc.pending[0];
+    let hint: string | null = null;
+    if (active && next && !doc.pending.some(p => p.cellId === active)) {
+      const ids = doc.target.cells().map(cell => cell.id);
+      const arrow = ids.indexOf(next.cellId) < ids.indexOf(active) ? '↑' : '↓';
+      const text =
+        next.hunks
+          .map(h => h.insert)
+          .join('\n')
+          .split('\n')
+          .map(line => line.trim())
+          .find(line => line) ?? '';
+      const quoted = text.length > HINT_CHARS ? `${text.slice(0, HINT_CHARS - 1)}…` : text;
+      hint = `${MARKER_TEXT} ${arrow} ${quoted}`.trimEnd();
+    }
+    const hintCell = hint ? active : null;
+    if (doc.hintCell && doc.hintCell !== hintCell && doc.hintCell !== editing) {
+      doc.target.editor(doc.hintCell)?.editor.dispatch({ effects: setJumpHint.of(null) });
+    }
+    if (hint && hintCell && hintCell !== editing) {
+      doc.target.editor(hintCell)?.editor.dispatch({ effects: setJumpHint.of(hint) });
+    }
+    doc.hintCell = hintCell;
   }
 
   /** The outcomes reported so far (newest last), for tests. */
