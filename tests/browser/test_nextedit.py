@@ -517,6 +517,33 @@ def test_a_rename_in_the_file_editor(lab, page):
     assert page.console.errors == []
 
 
+def test_an_import_in_the_file_editor_goes_to_the_import_block_and_the_cursor_comes_back(lab, page):
+    (lab.root / "tool.py").write_text("import os\n\n\ndef main():\n    pass\n")
+    page.goto(lab.lab_url("lab/tree/tool.py") + "&reset")
+    page.locator(".jp-FileEditor .cm-content").wait_for(timeout=60_000)
+    wait_connected(page)
+    page.locator(".jp-FileEditor .cm-line").nth(4).click()
+    page.keyboard.press("End")
+    page.keyboard.press("Shift+Home")
+    typed = "return Path.cwd()"
+    page.keyboard.type(typed, delay=20)
+    page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="from pathlib import Path").wait_for(timeout=WAIT)
+    page.keyboard.press("Tab")  # up to the import block
+    page.keyboard.press("Tab")  # accept, and back
+    expected = "import os\nfrom pathlib import Path\n\n\ndef main():\n    return Path.cwd()\n"
+    page.wait_for_function(
+        """expected => {
+          const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
+          return editor.content.model.sharedModel.getSource() === expected;
+        }""", arg=expected, timeout=WAIT)
+    page.wait_for_function(
+        """offset => {
+          const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
+          return editor.content.editor.editor.state.selection.main.head === offset;
+        }""", arg=expected.index(typed) + len(typed), timeout=WAIT)
+    assert page.console.errors == []
+
+
 @pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
 def test_the_suggestion_reads_in_light_and_dark_themes(lab, page, theme):
     open_notebook(page, lab, make_notebook(lab, f"theme {theme}"))

@@ -225,6 +225,7 @@ export class NextEditManager {
       if (cursor >= first.from && cursor <= last.to) {
         this._accept(doc, here);
       } else {
+        doc.origin = here.returnAfter ? { cellId: activeId!, offset: cursor } : null;
         editor.editor.dispatch({ selection: { anchor: first.from }, scrollIntoView: true });
         editor.focus();
       }
@@ -516,7 +517,7 @@ export class NextEditManager {
     const origin = pending.returnAfter ? doc.origin : null;
     doc.origin = null;
     if (origin) {
-      void this._returnTo(doc, origin);
+      void this._returnTo(doc, origin, pending, after.length - before.length);
       return;
     }
     // Tab, Tab, Tab: with nothing left to show, ask where the same edit goes next.
@@ -525,13 +526,18 @@ export class NextEditManager {
     }
   }
 
+  /** Back where the user was; in the accepted cell itself, past the text it inserted above. */
   private async _returnTo(
     doc: DocumentState,
-    origin: { cellId: string; offset: number }
+    origin: { cellId: string; offset: number },
+    accepted: Pending,
+    grew: number
   ): Promise<void> {
     const editor = await doc.target.reveal(origin.cellId);
     if (editor) {
-      const anchor = Math.min(origin.offset, editor.editor.state.doc.length);
+      const above = origin.cellId === accepted.cellId && accepted.hunks[0].from <= origin.offset;
+      const offset = origin.offset + (above ? grew : 0);
+      const anchor = Math.min(offset, editor.editor.state.doc.length);
       editor.editor.dispatch({ selection: { anchor }, scrollIntoView: true });
     }
   }
