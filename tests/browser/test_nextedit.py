@@ -51,6 +51,19 @@ class Frames:
     def nextedit_requests(self) -> list[dict]:
         return [m for d, m in self.log if d == "out" and m.get("type") == "nextedit"]
 
+    def wait_last_reply(self, page, after: int = 0) -> dict:
+        """The reply to the last next-edit request, once more than ``after`` were sent and the
+        last has its reply."""
+        for _ in range(WAIT // 100):
+            requests = self.nextedit_requests()
+            if len(requests) > after:
+                last = requests[-1]["id"]
+                for direction, message in self.log:
+                    if direction == "in" and message.get("id") == last and message.get("type") != "partial":
+                        return message
+            page.wait_for_timeout(100)
+        raise AssertionError("no reply to the last next-edit request")
+
     def most_in_flight(self) -> int:
         """The most next-edit requests ever in flight at once: a request ends with its reply
         or with the client's cancel."""
@@ -239,6 +252,30 @@ def test_escape_dismisses_every_suggestion(lab, page):
     # With nothing shown, Escape is JupyterLab's again: command mode.
     page.keyboard.press("Escape")
     page.wait_for_selector(".jp-Notebook.jp-mod-commandMode", timeout=WAIT)
+
+
+def test_a_dismissed_suggestion_is_not_shown_again(lab, page):
+    """Escape means no: when a later request proposes the same change to the same unchanged cell
+    (the rename's earlier event, repeated), it is not shown again."""
+    frames = Frames(page)
+    open_notebook(page, lab, make_notebook(lab, "dismissed", [
+        ("a", "code", "df = load()"), ("b", "code", "print(df.head())"), ("notes", "markdown", "about df"),
+    ]))
+    type_rename(page)
+    cell(page, 1).locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(1200)  # what follows is an edit event of its own
+    sent = len(frames.nextedit_requests())
+    page.keyboard.press("End")
+    page.keyboard.type("  # loaded", delay=20)
+    reply = frames.wait_last_reply(page, after=sent)
+    # The server proposed it again (repeat-earlier), and the page does not show it.
+    assert {"cell_id": "b", "source": "print(sales.head())"} in reply["result"]["edits"]
+    page.wait_for_timeout(300)
+    assert cell(page, 1).locator(".jp-CursorNextEdit-insert").count() == 0
+    assert page.locator(".jp-CursorNextEdit-jumpHint").count() == 0
+    assert sources(page) == ["sales = load()  # loaded", "print(df.head())", "about df"]
+    assert page.console.errors == []
 
 
 def test_a_new_name_that_shares_letters_with_the_old_one_replaces_the_whole_word(lab, page):

@@ -136,6 +136,18 @@ class DocumentState {
   origin: { cellId: string; offset: number } | null = null;
   /** The cell whose editor shows the jump hint. */
   hintCell: string | null = null;
+  /**
+   * Suggestions the user dismissed with Escape, as cell id and the text it would have made: the
+   * same suggestion is not shown again (it comes back, for instance, when the typing that follows
+   * is merged into the same edit event). Oldest first, at most REJECTED_KEPT.
+   */
+  rejected: string[] = [];
+}
+
+const REJECTED_KEPT = 50;
+
+function suggestionKey(cellId: string, result: string): string {
+  return `${cellId}\u0000${result}`;
 }
 
 export class NextEditManager {
@@ -251,6 +263,10 @@ export class NextEditManager {
     if (!doc || doc.pending.length === 0) {
       return false;
     }
+    for (const pending of doc.pending) {
+      doc.rejected.push(suggestionKey(pending.cellId, applyHunks(pending.source, pending.hunks)));
+    }
+    doc.rejected.splice(0, doc.rejected.length - REJECTED_KEPT);
     this._clear(doc, 'rejected');
     return true;
   }
@@ -443,8 +459,13 @@ export class NextEditManager {
     const changes: Pending[] = [];
     for (const edit of data.edits ?? []) {
       const before = prediction.snapshot.get(edit.cell_id);
-      // An edit for a cell that has changed since the request (or is gone) is stale.
-      if (before === undefined || current.get(edit.cell_id) !== before) {
+      // An edit for a cell that has changed since the request (or is gone) is stale; one the
+      // user has dismissed stays dismissed.
+      if (
+        before === undefined ||
+        current.get(edit.cell_id) !== before ||
+        doc.rejected.includes(suggestionKey(edit.cell_id, edit.source))
+      ) {
         continue;
       }
       const found = hunks(before, edit.source);
