@@ -90,6 +90,14 @@ async def test_websocket_without_a_model_answers_with_the_rules(jp_ws_fetch):
     assert logged["result"] == {"logged": False}  # the log is opt-in
     _, error = await ask(ws, "bad", {**REQUEST, "cursor": {"cell_id": "gone", "offset": 0}})
     assert error["type"] == "error" and error["error"]["code"] == "bad_message"
+    # The client says the language: a Python-only rule (the missing import) keeps to Python.
+    use = {"path": "a.ipynb", "cells": [{"id": "u", "cell_type": "code", "source": "x = np.ones(3)"}],
+           "cursor": {"cell_id": "u", "offset": 14},
+           "events": [{"cell_id": "u", "before": "x = ", "after": "x = np.ones(3)"}]}
+    _, python = await ask(ws, "py", {**use, "language": "python"})
+    assert python["result"]["predictor"] == "import"
+    _, other = await ask(ws, "r", {**use, "language": "R"})
+    assert other["result"]["edits"] == []
     ws.close()
 
 

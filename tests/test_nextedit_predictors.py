@@ -171,3 +171,12 @@ def test_the_import_joins_the_files_import_block_not_a_later_import():
     cells = [code("file", source)]
     result = typed(cells, "file", "import os\n\nx = 1\nimport json\n\ny = None\n")
     assert result["edits"][0]["source"] == "import os\nimport re\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"
+
+
+@pytest.mark.parametrize("language, fires", [("python", True), ("Python", True), ("", True), ("R", False),
+                                             ("text/x-julia", False)])
+def test_the_import_rule_keeps_to_python(language, fires):
+    cells = [code("a", "x = 1"), code("b", "df = pd.read_csv('s.csv')")]
+    after = cells[1]["source"]
+    result = predict(cells, "b", [{"cell_id": "b", "before": "", "after": after}], len(after), language=language)
+    assert (result["predictor"] == "import") is fires

@@ -59,11 +59,15 @@ PREDICTORS: dict[str, Predictor] = {
 # is almost never one of them; it is there for the notebook user who writes ``pd.read_csv``
 # before ``import pandas as pd``.
 SHIPPED = ("repeat", "repeat-earlier", "import")
+# Predictors that know one language, and the languages they know ("" is a client that cannot
+# tell, served as before the field existed).
+LANGUAGES = {"import": ("", "python")}
 
 
 def predict(cells: Sequence[dict], cursor_cell: str, events: Sequence[dict], cursor_offset: int = 0,
-            order: Sequence[str] = SHIPPED) -> dict:
-    """{"edits": [{"cell_id", "source"}], "predictor", "timings"} for the next edit."""
+            order: Sequence[str] = SHIPPED, language: str = "") -> dict:
+    """{"edits": [{"cell_id", "source"}], "predictor", "timings"} for the next edit; ``language``
+    (the kernel's or the file's) leaves out the predictors of other languages."""
     started = time.perf_counter()
     edits: list[dict] = []
     predictor = None
@@ -72,6 +76,9 @@ def predict(cells: Sequence[dict], cursor_cell: str, events: Sequence[dict], cur
     events = [e for e in events if e["cell_id"] in live]
     if events:
         for name in order:
+            known = LANGUAGES.get(name)
+            if known is not None and language.lower() not in known:
+                continue
             edits = PREDICTORS[name](cells, cursor_cell, events, cursor_offset)
             if edits:
                 predictor = name

@@ -26,6 +26,7 @@ class NextEditRequest:
     cells: list[protocol.Cell]
     cursor: protocol.Cursor
     events: list[protocol.EditEvent] = dataclasses.field(default_factory=list)
+    language: str = ""  # the kernel's (a notebook) or the file's; "" when the client cannot tell
 
 
 @protocol.request("nextedit_outcome")

@@ -37,7 +37,8 @@ class NextEditService:
         started = time.perf_counter()
         check_request(request)
         cursor = request["cursor"]
-        result = predict(request["cells"], cursor["cell_id"], request.get("events") or [], cursor["offset"])
+        result = predict(request["cells"], cursor["cell_id"], request.get("events") or [], cursor["offset"],
+                         language=request.get("language") or "")
         if not result["edits"] and self.model is not None and self.model.available():
             result = await self._ask_model(request, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)

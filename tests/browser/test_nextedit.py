@@ -185,6 +185,7 @@ def test_typing_a_rename_shows_it_at_the_next_place(lab, page):
     assert requests, "no next-edit request was sent"
     last = requests[-1]
     assert last["path"].endswith("shows.ipynb")
+    assert last["language"] == "python"  # the kernel's, from the notebook's metadata
     assert last["cursor"] == {"cell_id": "load", "offset": len("sales")}
     assert [c["id"] for c in last["cells"]] == ["load", "use", "notes"]
     assert last["events"][-1] == {"cell_id": "load", "before": "df = load()\ndf.describe()",
@@ -556,6 +557,7 @@ def test_a_rename_in_the_file_editor(lab, page):
 
 def test_an_import_in_the_file_editor_goes_to_the_import_block_and_the_cursor_comes_back(lab, page):
     (lab.root / "tool.py").write_text("import os\n\n\ndef main():\n    pass\n")
+    frames = Frames(page)
     page.goto(lab.lab_url("lab/tree/tool.py") + "&reset")
     page.locator(".jp-FileEditor .cm-content").wait_for(timeout=60_000)
     wait_connected(page)
@@ -565,6 +567,7 @@ def test_an_import_in_the_file_editor_goes_to_the_import_block_and_the_cursor_co
     typed = "return Path.cwd()"
     page.keyboard.type(typed, delay=20)
     page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="from pathlib import Path").wait_for(timeout=WAIT)
+    assert frames.nextedit_requests()[-1]["language"] == "python"  # a .py file
     page.keyboard.press("Tab")  # up to the import block
     page.keyboard.press("Tab")  # accept, and back
     expected = "import os\nfrom pathlib import Path\n\n\ndef main():\n    return Path.cwd()\n"

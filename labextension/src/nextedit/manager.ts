@@ -404,6 +404,7 @@ export class NextEditManager {
       'nextedit',
       {
         path: doc.target.path,
+        language: doc.target.language(),
         cells: cells as WireCell[],
         cursor: {
           cell_id: prediction.cellId,

@@ -26,6 +26,8 @@ export interface IEditTarget {
   readonly modNode: HTMLElement;
   readonly sourceChanged: ISignal<IEditTarget, SourceChange>;
   cells(): WireCell[];
+  /** The code's language: the kernel's for a notebook, 'python' for a Python file ('' unknown). */
+  language(): string;
   activeCellId(): string | null;
   cellType(cellId: string): string | null;
   /** The editor of a cell, or null while the cell is not rendered (windowed notebooks). */
@@ -65,6 +67,13 @@ export class NotebookTarget implements IEditTarget {
 
   get path(): string {
     return this.panel.context.path;
+  }
+
+  language(): string {
+    // language_info comes once a kernel has answered; the kernelspec is there from the start.
+    const model = this.panel.content.model;
+    const spec = model?.getMetadata('kernelspec') as { language?: string } | undefined;
+    return model?.defaultKernelLanguage || spec?.language || '';
   }
 
   get modNode(): HTMLElement {
@@ -171,6 +180,11 @@ export class FileTarget implements IEditTarget {
 
   get path(): string {
     return this.document.context.path;
+  }
+
+  language(): string {
+    const mimeType = this.document.content.model.mimeType;
+    return /python/.test(mimeType) ? 'python' : mimeType;
   }
 
   get modNode(): HTMLElement {
