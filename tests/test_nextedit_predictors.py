@@ -180,3 +180,11 @@ def test_the_import_rule_keeps_to_python(language, fires):
     after = cells[1]["source"]
     result = predict(cells, "b", [{"cell_id": "b", "before": "", "after": after}], len(after), language=language)
     assert (result["predictor"] == "import") is fires
+
+
+def test_while_the_imports_cell_is_being_typed_in_the_import_waits_for_it():
+    cells = [code("a", "import numpy as np\ndf = pd.read_csv("), code("b", "x = 1")]
+    assert typed(cells, "a", "import numpy as np\n")["edits"] == []  # not into cell b meanwhile
+    cells[0]["source"] = "import numpy as np\ndf = pd.read_csv('s.csv')"
+    assert typed(cells, "a", "import numpy as np\n")["edits"] == [
+        {"cell_id": "a", "source": "import numpy as np\nimport pandas as pd\ndf = pd.read_csv('s.csv')"}]

@@ -64,6 +64,7 @@ for _module in (
 _DEFINING_MAGIC = re.compile(r"^\s*%(run|pylab|load|store)\b", re.M)
 _STAR_IMPORT = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.M)
 _IMPORT_LINE = re.compile(r"^[ \t]*(import|from)[ \t][^\n]*", re.M)
+_TOP_IMPORT = re.compile(r"^(import|from)[ \t]", re.M)
 
 
 def import_line(name: str) -> str:
@@ -147,7 +148,10 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
     code_cells = [cell for cell in cells if cell.get("cell_type", "code") == "code"]
     defined: set[str] = set()
     trees: dict[str, ast.Module] = {}
-    for cell in code_cells:
+    # The first cell that has imports but does not parse (the user is typing in it): the import
+    # may belong there, so nothing is proposed for a cell after it.
+    unparsed_imports: int | None = None
+    for position, cell in enumerate(code_cells):
         source = cell["source"]
         if _DEFINING_MAGIC.search(source) or _STAR_IMPORT.search(source):
             return []
@@ -155,6 +159,8 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
         if tree is None:
             # Not Python as it stands (the line being typed, a %%time cell): any mention of a
             # name that is not a use (``import numpy as np``, ``np = ...``) defines it.
+            if unparsed_imports is None and _TOP_IMPORT.search(source):
+                unparsed_imports = position
             mentions, uses = _without_literals(source), _uses(_code_only(source))
             defined |= {name for name in new_names
                         if len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", mentions)) > uses[name]}
@@ -168,7 +174,7 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
                   None)
     if target is None:
         target = next((cell for cell in code_cells if cell["id"] in trees), None)
-    if target is None:
+    if target is None or (unparsed_imports is not None and code_cells.index(target) > unparsed_imports):
         return []
     source = target["source"]
     for name in missing:
