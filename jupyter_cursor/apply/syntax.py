@@ -20,15 +20,32 @@ def python_source(source: str) -> str | None:
     return "\n".join("" if _IPYTHON_LINE.match(line) else line for line in source.split("\n"))
 
 
+def parse_python(code: str) -> ast.Module:
+    """``ast.parse``, quiet about the SyntaxWarnings user code draws ("invalid escape sequence"
+    and kin); SyntaxError (or ValueError for a NUL byte) as it raises them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(code)
+
+
+def python_tree(source: str) -> ast.Module | None:
+    """The cell's syntax tree, or None for a cell magic cell or a cell that does not parse."""
+    code = python_source(source)
+    if code is None:
+        return None
+    try:
+        return parse_python(code)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def syntax_error(source: str) -> tuple[str, int | None] | None:
     """(message, line) of the cell's first syntax error, or None."""
     code = python_source(source)
     if code is None:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)  # "invalid escape sequence" and kin
-            ast.parse(code)
+        parse_python(code)
     except SyntaxError as err:
         return err.msg, err.lineno
     return None

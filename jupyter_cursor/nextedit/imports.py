@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ..apply.syntax import python_source
+from ..apply.syntax import python_tree
 
 # Names whose import is a convention. Bare names count only as ``Name(``, ``@Name`` or
 # ``Name.``; a name that is common as a variable in its own right (``F``, ``nn``, ``datetime``,
@@ -126,16 +126,6 @@ def _defined(tree: ast.AST) -> set[str]:
     return names
 
 
-def _parse(source: str) -> ast.Module | None:
-    code = python_source(source)
-    if code is None:
-        return None
-    try:
-        return ast.parse(code)
-    except (SyntaxError, ValueError):
-        return None
-
-
 def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
     """The import of each conventional name the last edit started to use and nothing defines, as
     an edit of the cell that holds the imports ([] when there is none to add)."""
@@ -155,7 +145,7 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
         source = cell["source"]
         if _DEFINING_MAGIC.search(source) or _STAR_IMPORT.search(source):
             return []
-        tree = _parse(source)
+        tree = python_tree(source)
         if tree is None:
             # Not Python as it stands (the line being typed, a %%time cell): any mention of a
             # name that is not a use (``import numpy as np``, ``np = ...``) defines it.
@@ -199,7 +189,7 @@ def _add_import(source: str, name: str) -> str:
     docstring)."""
     module, imported = CONVENTIONAL[name]
     lines = source.split("\n")
-    tree = _parse(source)
+    tree = python_tree(source)
     imports = _top_imports(tree) if tree is not None else []
     if imported is not None:
         for node in imports:

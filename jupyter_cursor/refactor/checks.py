@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pyflakes import checker, messages
 
-from ..apply.syntax import python_source, syntax_error
+from ..apply.syntax import parse_python, python_source, syntax_error
 
 # Names IPython defines in every kernel's namespace.
 IPYTHON_BUILTINS = ("display", "get_ipython", "In", "Out", "exit", "quit")
@@ -54,7 +54,7 @@ def undefined_names(cells: Sequence[dict]) -> dict[tuple[str, str], int]:
     parsed = []
     for cell_id, code in _code_cells(cells):
         try:
-            parsed.append((cell_id, code, ast.parse(code)))
+            parsed.append((cell_id, code, parse_python(code)))
         except SyntaxError:
             continue  # reported by syntax_errors; its names would be noise here
     joined = ast.Module(body=[], type_ignores=[])
