@@ -230,24 +230,23 @@ export class NextEditManager {
     const activeId = doc.target.activeCellId();
     const here = doc.pending.find(p => p.cellId === activeId);
     const editor = activeId ? doc.target.editor(activeId) : null;
-    if (here && editor) {
-      const cursor = editor.editor.state.selection.main.head;
+    // Where the user is: the place a `returnAfter` suggestion sends them back to.
+    const origin =
+      activeId && editor ? { cellId: activeId, offset: editor.editor.state.selection.main.head } : null;
+    if (here && editor && origin) {
       const first = here.hunks[0];
       const last = here.hunks[here.hunks.length - 1];
-      if (cursor >= first.from && cursor <= last.to) {
+      if (origin.offset >= first.from && origin.offset <= last.to) {
         this._accept(doc, here);
       } else {
-        doc.origin = here.returnAfter ? { cellId: activeId!, offset: cursor } : null;
+        doc.origin = here.returnAfter ? origin : null;
         editor.editor.dispatch({ selection: { anchor: first.from }, scrollIntoView: true });
         editor.focus();
       }
       return true;
     }
     const next = doc.pending[0];
-    doc.origin =
-      next.returnAfter && activeId && editor
-        ? { cellId: activeId, offset: editor.editor.state.selection.main.head }
-        : null;
+    doc.origin = next.returnAfter ? origin : null;
     const revealed = await doc.target.reveal(next.cellId);
     if (revealed) {
       this._draw(doc, next);
