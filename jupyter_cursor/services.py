@@ -14,6 +14,7 @@ from typing import Any
 
 from . import protocol
 from ._version import __version__
+from .redaction import redact_value
 
 # States a service can be in; the status bar shows the worst of them.
 NOT_CONFIGURED = "not_configured"
@@ -58,7 +59,9 @@ class Services:
         return self._states[name]
 
     def status(self) -> dict:
-        return {
+        """What REST ``/status`` and the websocket status events show: scrubbed of secrets, as
+        messages and details quote servers' errors and configured URLs."""
+        return redact_value({
             "version": __version__,
             "protocol": protocol.PROTOCOL_VERSION,
             "uptime_s": round(time.time() - self.started, 1),
@@ -66,7 +69,7 @@ class Services:
                 name: {"state": s.state, "message": s.message, **s.detail}
                 for name, s in self._states.items()
             },
-        }
+        })
 
     def add_listener(self, listener: Callable[[dict], None]) -> None:
         self._listeners.append(listener)

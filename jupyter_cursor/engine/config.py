@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..redaction import redact
+
 
 class Priority(enum.IntEnum):
     """Lower runs first: a keystroke's prediction must not wait behind a chat answer."""
@@ -79,8 +81,9 @@ class GenerationChunk:
 
 
 class EngineError(Exception):
-    """A request the runtime could not serve; ``code`` is stable, the message is for people."""
+    """A request the runtime could not serve; ``code`` is stable, the message is for people (and
+    shown to them: it is scrubbed of secrets, as a model server may quote the key back)."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
+        super().__init__(redact(message))
         self.code = code

@@ -13,6 +13,7 @@ import time
 
 import httpx
 
+from ..redaction import redact, register_secret, register_url, safe_url
 from .config import EngineConfig, EngineError, GenerationChunk
 from .jobs import Job
 from .runtime import Runtime, StatusCallback
@@ -46,6 +47,10 @@ class RemoteRuntime(Runtime):
         self._warning: str | None = None
         self._tasks: set[asyncio.Task] = set()
         self._client: httpx.AsyncClient | None = None
+        # Whatever leaves this runtime (status, EngineErrors, logs) is scrubbed of the key and of
+        # the URL's password, also where the server or httpx quotes them back.
+        register_secret(config.remote_api_key)
+        register_url(config.remote_url)
 
     def _headers(self) -> dict:
         key = self.config.remote_api_key
@@ -59,11 +64,12 @@ class RemoteRuntime(Runtime):
         return self._client
 
     def _state(self) -> dict:
-        return {"state": self._state_name, "url": self.config.remote_url, "device": "remote",
+        return {"state": self._state_name, "url": safe_url(self.config.remote_url), "device": "remote",
                 "queue_length": len(self._tasks), "last_error": self._last_error,
                 "warning": self._warning}
 
     def _set_state(self, name: str, error: str | None = None) -> None:
+        error = redact(error) if error else error
         changed = (name, error) != (self._state_name, self._last_error)
         self._state_name, self._last_error = name, error
         if changed:
@@ -87,7 +93,7 @@ class RemoteRuntime(Runtime):
         try:
             response = await self._http().get("/models")
         except httpx.HTTPError as e:
-            self._set_state("error", f"cannot reach {self.config.remote_url}: {e!r}")
+            self._set_state("error", f"cannot reach {safe_url(self.config.remote_url)}: {e!r}")
             return
         if response.status_code != 200:
             self._set_state("error", str(_http_error(response.status_code, response.text)))
@@ -98,7 +104,7 @@ class RemoteRuntime(Runtime):
             served = []
         # llama.cpp answers for any model name, so an unlisted one is a warning, not an error.
         model = self.config.remote_model
-        self._warning = (f"model {model!r} is not among those served: {served}"
+        self._warning = (redact(f"model {model!r} is not among those served: {served}")
                          if model and served and model not in served else None)
         self._set_state("ready")
 
@@ -153,7 +159,8 @@ class RemoteRuntime(Runtime):
             job.finish_cancelled()
             raise
         except httpx.HTTPError as e:
-            error = EngineError("unreachable", f"the model server {self.config.remote_url} failed: {e!r}")
+            where = safe_url(self.config.remote_url)
+            error = EngineError("unreachable", f"the model server {where} failed: {e!r}")
             self._set_state("error", str(error))
             job.emit(error)
             return

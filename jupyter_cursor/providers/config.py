@@ -19,8 +19,12 @@ import dataclasses
 import re
 from typing import Any
 
+from ..redaction import register_secret, register_url
+
 KINDS = ("openai", "azure", "anthropic", "local")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Headers whose values are credentials (Azure's api-key, a gateway's X-Auth-Token, ...).
+_SECRET_HEADER = re.compile(r"(?i)auth|key|token|secret|password|cookie")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,7 +105,15 @@ def parse_spec(raw: Any, where: str = "provider") -> ProviderSpec:
         raise ValueError(
             f"{where}: Azure needs 'base_url' (the resource endpoint) and 'api_version'"
         )
-    return ProviderSpec(**values)
+    spec = ProviderSpec(**values)
+    # The secrets written in the configuration are known to the scrubber from the start; keys
+    # from a file or the environment are registered as they are read (keys.resolve_key).
+    register_secret(spec.api_key)
+    register_url(spec.base_url)
+    for header, value in spec.headers.items():
+        if _SECRET_HEADER.search(header):
+            register_secret(value)
+    return spec
 
 
 def _check(key: str, value: Any, where: str) -> Any:

@@ -1,13 +1,14 @@
 """The one error type providers raise, with codes the UI can act on.
 
 Every failure of a provider, whatever its SDK, becomes a :class:`ProviderError` whose ``message``
-tells the user what to do, and which never contains a key: messages built from a server's reply
-go through :func:`redact` with the secrets the provider knows.
+tells the user what to do, and which never contains a key: every message goes through
+:func:`jupyter_cursor.redaction.redact` (messages built from a server's reply also with the secrets
+the provider sends, such as its headers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from ..redaction import redact
 
 # The codes, stable: the browser switches on them.
 MISSING_KEY = "missing_key"  # no key configured where one is needed
@@ -37,6 +38,7 @@ class ProviderError(Exception):
         retryable: bool = False,
         retry_after: float | None = None,
     ):
+        message = redact(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -48,15 +50,6 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"ProviderError({self.code!r}, {self.message!r})"
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret replaced: servers echo keys back in error bodies ("Incorrect API
-    key provided: ..."), and proxies in front of them echo whole requests."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 def shorten(text: str, limit: int = 300) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..redaction import register_secret
 from .config import ProviderSpec
 from .errors import MISSING_KEY, ProviderError
 
@@ -53,7 +54,18 @@ def key_source(spec: ProviderSpec) -> str:
 
 
 def resolve_key(spec: ProviderSpec, environ: Mapping[str, str] | None = None) -> str | None:
-    """The key to send, ``None`` for the local runtime; raises ``missing_key`` with what to set."""
+    """The key to send, ``None`` for the local runtime; raises ``missing_key`` with what to set.
+
+    The key is registered with the scrubber as it is read (rotated keys included), so that no
+    status, error reply or log line can show it.
+    """
+    key = _read_key(spec, environ)
+    if key != PLACEHOLDER_KEY:
+        register_secret(key)
+    return key
+
+
+def _read_key(spec: ProviderSpec, environ: Mapping[str, str] | None = None) -> str | None:
     if spec.kind == "local":
         return None
     if spec.api_key:

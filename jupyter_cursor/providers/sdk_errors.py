@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlsplit
 
+from ..redaction import redact, safe_url
 from . import errors as E
 from .config import ProviderSpec
-from .errors import ProviderError, redact, shorten
+from .errors import ProviderError, shorten
 from .keys import key_source
 
 # Anthropic names its errors by type, also inside a stream that already answered 200.
@@ -35,10 +35,7 @@ def describe_endpoint(spec: ProviderSpec) -> str:
     """The endpoint in words, without userinfo or query string (either may hold a secret)."""
     if not spec.base_url:
         return {"anthropic": "the Anthropic API"}.get(spec.kind, "the OpenAI API")
-    parts = urlsplit(spec.base_url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    return safe_url(spec.base_url)
 
 
 def import_sdk(name: str) -> ModuleType:
