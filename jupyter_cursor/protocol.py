@@ -18,17 +18,49 @@ message against them, so handlers and engines only ever see well-typed objects.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
+
+from .redaction import redact
 
 PROTOCOL_VERSION = 1
-MAX_ID_LENGTH = 128
+
+# -- limits ------------------------------------------------------------------------------------------
+# Every field of every request is bounded, and the bounds live here, with the schemas, so the
+# websocket, the REST handlers and the CLI's batch lines (which all validate with from_dict) refuse
+# the same things. A string field without a bound of its own gets MAX_SHORT_CHARS.
+MAX_ID_LENGTH = 128  # a message id, a cell id, a session id
+MAX_SHORT_CHARS = 4096  # names, languages, paths
+MAX_QUERY_CHARS = 2000  # a search query
+MAX_SOURCE_CHARS = 400_000  # one cell's source, one edit event's text
+MAX_TEXT_CHARS = 100_000  # what a person types: a chat message, a refactor instruction
+MAX_SUGGESTION_CHARS = 1_000_000  # a model's answer handed to apply
+MAX_CELLS = 20_000  # cells in one request
+MAX_EVENTS = 1000  # edit events in one next-edit request
+MAX_INT = 2**53 - 1  # JSON's safe integers: what a browser can send exactly
+MAX_DEPTH = 64  # JSON nesting: a request is a few levels deep
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxLen:
+    """``Annotated[str, MaxLen(n)]`` (or a list or dict): at most ``n`` characters (items)."""
+
+    limit: int
+
+
+ShortText = Annotated[str, MaxLen(MAX_SHORT_CHARS)]
+Identifier = Annotated[str, MaxLen(MAX_ID_LENGTH)]
+Source = Annotated[str, MaxLen(MAX_SOURCE_CHARS)]
+Text = Annotated[str, MaxLen(MAX_TEXT_CHARS)]
 
 
 class ErrorCode:
     BAD_JSON = "bad_json"
+    BUSY = "busy"
     BAD_MESSAGE = "bad_message"
     UNKNOWN_TYPE = "unknown_type"
     TOO_LARGE = "too_large"
@@ -54,22 +86,25 @@ CellType = Literal["code", "markdown", "raw"]
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
-    id: str
+    id: Identifier
     cell_type: CellType
-    source: str
+    source: Source
+
+
+Cells = Annotated[list[Cell], MaxLen(MAX_CELLS)]
 
 
 @dataclasses.dataclass(frozen=True)
 class Cursor:
-    cell_id: str
+    cell_id: Identifier
     offset: int
 
 
 @dataclasses.dataclass(frozen=True)
 class EditEvent:
-    cell_id: str
-    before: str
-    after: str
+    cell_id: Identifier
+    before: Source
+    after: Source
 
 
 # -- requests ----------------------------------------------------------------------------------------
@@ -77,12 +112,17 @@ class EditEvent:
 REQUEST_TYPES: dict[str, type] = {}
 
 
-def request(type_name: str):
-    """Register a dataclass as the schema of the client message ``type_name``."""
+DEFAULT_MAX_IN_FLIGHT = 4
+
+
+def request(type_name: str, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT):
+    """Register a dataclass as the schema of the client message ``type_name``; one connection may
+    have at most ``max_in_flight`` of them running at once (more are answered ``busy``)."""
 
     def register(cls):
         cls = dataclasses.dataclass(frozen=True)(cls)
         cls.TYPE = type_name
+        cls.MAX_IN_FLIGHT = max_in_flight
         REQUEST_TYPES[type_name] = cls
         return cls
 
@@ -111,79 +151,172 @@ class Cancel:
 # -- parsing -------------------------------------------------------------------------------------------
 
 
+# A validator takes (value, where) and returns the value as the schema wants it (nested
+# dataclasses built), or raises ValueError naming ``where``. One is built per annotation, once: a
+# 3,000-cell message is validated on the event loop, and dispatching on the annotation for each
+# cell's each field took most of the time.
+Validator = Callable[[Any, str], Any]
+
+
 def _check(value: Any, annotation: Any, where: str) -> Any:
     """Validate ``value`` against a type annotation, building nested dataclasses."""
+    return _validator(annotation)(value, where)
+
+
+@functools.cache
+def _validator(annotation: Any) -> Validator:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner, *extras = typing.get_args(annotation)
+        limit = next((e.limit for e in extras if isinstance(e, MaxLen)), None)
+        return _build(inner, limit)
+    return _build(annotation, None)
+
+
+def _build(annotation: Any, limit: int | None) -> Validator:  # noqa: C901 (one case a kind)
     origin = typing.get_origin(annotation)
     if annotation is Any:
-        return value
+        return lambda value, where: value
     if origin is Literal:
-        if value not in typing.get_args(annotation):
-            allowed = ", ".join(repr(a) for a in typing.get_args(annotation))
-            raise ValueError(f"{where} must be one of {allowed}")
-        return value
+        allowed = typing.get_args(annotation)
+        shown = ", ".join(repr(a) for a in allowed)
+
+        def literal(value, where):
+            if value not in allowed:
+                raise ValueError(f"{where} must be one of {shown}")
+            return value
+
+        return literal
     if origin in (typing.Union, types.UnionType):
-        errors = []
-        for option in typing.get_args(annotation):
-            try:
-                return _check(value, option, where)
-            except ValueError as err:
-                errors.append(str(err))
-        raise ValueError(errors[0] if errors else f"{where} has the wrong type")
+        options = [_validator(option) for option in typing.get_args(annotation)]
+
+        def union(value, where):
+            errors = []
+            for option in options:
+                try:
+                    return option(value, where)
+                except ValueError as err:
+                    errors.append(str(err))
+            # The error of the option that matched the value's kind (not null's "must be null").
+            errors = [e for e in errors if not e.endswith("must be null")] or errors
+            raise ValueError(errors[0] if errors else f"{where} has the wrong type")
+
+        return union
     if annotation is type(None):
-        if value is not None:
-            raise ValueError(f"{where} must be null")
-        return None
+        def null(value, where):
+            if value is not None:
+                raise ValueError(f"{where} must be null")
+            return None
+
+        return null
     if origin is list:
-        if not isinstance(value, list):
-            raise ValueError(f"{where} must be a list")
-        (item,) = typing.get_args(annotation)
-        return [_check(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+        (item_annotation,) = typing.get_args(annotation)
+        item = _validator(item_annotation)
+
+        def a_list(value, where):
+            if not isinstance(value, list):
+                raise ValueError(f"{where} must be a list")
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"{where} has more than {limit} items")
+            return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+        return a_list
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{where} must be an object")
-        _, item = typing.get_args(annotation)
-        return {str(k): _check(v, item, f"{where}.{k}") for k, v in value.items()}
+        key_annotation, item_annotation = typing.get_args(annotation)
+        key, item = _validator(key_annotation), _validator(item_annotation)
+
+        def a_dict(value, where):
+            if not isinstance(value, dict):
+                raise ValueError(f"{where} must be an object")
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"{where} has more than {limit} entries")
+            return {key(k, f"{where} key"): item(v, f"{where}.{k}") for k, v in value.items()}
+
+        return a_dict
     if dataclasses.is_dataclass(annotation):
-        return from_dict(annotation, value, where)
+        return lambda value, where: from_dict(annotation, value, where)
     if annotation is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{where} must be a boolean")
-        return value
+        def a_bool(value, where):
+            if not isinstance(value, bool):
+                raise ValueError(f"{where} must be a boolean")
+            return value
+
+        return a_bool
     if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{where} must be an integer")
-        return value
+        def an_int(value, where):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{where} must be an integer")
+            if not -MAX_INT <= value <= MAX_INT:
+                raise ValueError(f"{where} is out of range (at most {MAX_INT} in size)")
+            return value
+
+        return an_int
     if annotation is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{where} must be a number")
-        return float(value)
+        def a_float(value, where):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{where} must be a number")
+            if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+                raise ValueError(f"{where} is out of range (at most {MAX_INT} in size)")
+            return float(value)
+
+        return a_float
     if annotation is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{where} must be a string")
-        return value
-    raise TypeError(f"unsupported annotation {annotation!r} at {where}")
+        most = MAX_SHORT_CHARS if limit is None else limit
+
+        def a_str(value, where):
+            if not isinstance(value, str):
+                raise ValueError(f"{where} must be a string")
+            if len(value) > most:
+                raise ValueError(f"{where} is longer than {most} characters")
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate: JSON can carry it, nothing else can
+                    raise ValueError(f"{where} is not valid Unicode (a lone surrogate)") from None
+            return value
+
+        return a_str
+    raise TypeError(f"unsupported annotation {annotation!r}")
+
+
+@functools.cache
+def _schema(cls: type) -> tuple[tuple[str, Validator, bool], ...]:
+    """(name, validator, required) of each field: type hints are costly to resolve per cell."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return tuple(
+        (
+            field.name,
+            _validator(hints[field.name]),
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
+        )
+        for field in dataclasses.fields(cls)
+    )
 
 
 def from_dict(cls: type, data: Any, where: str = "message") -> Any:
     """Build the dataclass ``cls`` from JSON data; unknown keys are ignored, missing ones refused."""
     if not isinstance(data, dict):
         raise ValueError(f"{where} must be an object")
-    hints = typing.get_type_hints(cls)
     kwargs = {}
-    for field in dataclasses.fields(cls):
-        if field.name in data:
-            kwargs[field.name] = _check(data[field.name], hints[field.name], f"{where}.{field.name}")
-        elif (
-            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        ):
-            raise ValueError(f"{where}.{field.name} is required")
+    for name, validate, required in _schema(cls):
+        if name in data:
+            kwargs[name] = validate(data[name], f"{where}.{name}")
+        elif required:
+            raise ValueError(f"{where}.{name} is required")
     return cls(**kwargs)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def to_dict(obj: Any) -> Any:
     """JSON-ready form of a protocol dataclass (or of plain JSON data)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: to_dict(getattr(obj, name)) for name in _field_names(type(obj))}
+    if isinstance(obj, str):
+        return obj
     if isinstance(obj, (list, tuple)):
         return [to_dict(v) for v in obj]
     if isinstance(obj, dict):
@@ -191,30 +324,79 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-def parse_request(raw: str | bytes, max_bytes: int) -> Any:
-    """Validate one raw client message; raise :class:`ProtocolError` when it cannot be served."""
-    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
-    if size > max_bytes:
-        raise ProtocolError(
-            ErrorCode.TOO_LARGE, f"message of {size} bytes is over the limit of {max_bytes} bytes"
-        )
+def loads(raw: str | bytes) -> Any:
+    """JSON text to data, or a ``bad_json`` ProtocolError, also for nesting deeper than MAX_DEPTH
+    (JSON a thousand levels deep would otherwise end in a RecursionError)."""
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         raise ProtocolError(ErrorCode.BAD_JSON, f"message is not valid JSON: {err}") from None
+    except RecursionError:
+        data = None
+        depth = MAX_DEPTH + 1
+    else:
+        depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"message is nested more than {MAX_DEPTH} levels deep")
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deep ``data`` nests, counting iteratively (a recursive count would overflow too)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def parse_body(cls: type, raw: str | bytes, max_bytes: int) -> Any:
+    """A REST body (a request without the websocket's envelope) as the dataclass ``cls``, with the
+    websocket's limits: ProtocolError when it cannot be served."""
+    _check_size(raw, max_bytes)
+    try:
+        return from_dict(cls, loads(raw), "request")
+    except ValueError as err:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err)) from None
+
+
+def _check_size(raw: str | bytes, max_bytes: int) -> None:
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    if size > max_bytes:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"message of {size} bytes is over the limit of {max_bytes} bytes"
+        )
+
+
+def parse_request(raw: str | bytes, max_bytes: int) -> Any:
+    """Validate one raw client message; raise :class:`ProtocolError` when it cannot be served."""
+    _check_size(raw, max_bytes)
+    data = loads(raw)
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "message must be a JSON object")
     request_id = data.get("id")
-    if not isinstance(request_id, str) or not 0 < len(request_id) <= MAX_ID_LENGTH:
+    try:
+        if request_id == "":
+            raise ValueError
+        _check(request_id, Identifier, "message.id")
+    except ValueError:
         raise ProtocolError(
             ErrorCode.BAD_MESSAGE, f"message.id must be a string of 1 to {MAX_ID_LENGTH} characters"
-        )
+        ) from None
     type_name = data.get("type")
     cls = REQUEST_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         known = ", ".join(sorted(REQUEST_TYPES))
+        shown = repr(type_name) if len(repr(type_name)) <= 80 else repr(type_name)[:77] + "..."
         raise ProtocolError(
-            ErrorCode.UNKNOWN_TYPE, f"unknown message type {type_name!r} (known: {known})", request_id
+            ErrorCode.UNKNOWN_TYPE, f"unknown message type {shown} (known: {known})", request_id
         )
     try:
         return from_dict(cls, data)
@@ -234,7 +416,8 @@ def partial_reply(request_id: str, data: Any) -> dict:
 
 
 def error_reply(request_id: str | None, code: str, message: str) -> dict:
-    return {"type": "error", "id": request_id, "error": {"code": code, "message": message}}
+    # An engine's message can quote what a server said, and servers quote keys back.
+    return {"type": "error", "id": request_id, "error": {"code": code, "message": redact(message)}}
 
 
 def cancelled_reply(request_id: str) -> dict:

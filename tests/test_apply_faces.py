@@ -60,15 +60,22 @@ def test_cli_apply_batch(tmp_path):
         {"id": "one", "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
          "suggestion": SUGGESTION, "style": "ignored"},
         {"id": "two", "cells": "not a list", "suggestion": ""},
+        {"id": "three", "cells": [], "suggestion": "```python\nx = 1\n```"},
+        {"id": "four", "cells": [], "suggestion": "s" * 1_000_001},
+        {"id": "five", "cells": [{"id": "a", "cell_type": "code", "source": "\ud800"}], "suggestion": ""},
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(line) for line in lines))
     out = tmp_path / "out.jsonl"
     assert main(["apply", "--batch", str(src), "--out", str(out)]) == 0
-    first, second = [json.loads(line) for line in out.read_text().splitlines()]
+    first, second, third, fourth, fifth = [json.loads(line) for line in out.read_text().splitlines()]
     assert first["id"] == "one" and set(first) == {"id", "cells", "ops", "warnings"}
     assert first["cells"][0]["source"] == "total = 2"
     assert second["id"] == "two" and "error" in second
+    assert third["id"] == "three" and [c["source"] for c in third["cells"]] == ["x = 1"]
+    # the websocket's and REST's limits, field by field; the batch goes on after each
+    assert "line.suggestion is longer than 1000000 characters" in fourth["error"]
+    assert "line.cells[0].source is not valid Unicode" in fifth["error"]
 
 
 def test_cli_apply_bad_input(tmp_path, capsys):
@@ -91,11 +98,14 @@ async def test_rest_apply(jp_fetch):
         ({"suggestion": "x"}, "cells is required"),
         ({"cells": [{"id": "a", "cell_type": "sql", "source": ""}], "suggestion": ""}, "cell_type"),
         ({"cells": [{"id": "a", "cell_type": "code", "source": ""}] * 2, "suggestion": ""}, "unique"),
+        ({"cells": [{"id": "a", "cell_type": "code", "source": "\udfff"}], "suggestion": ""}, "not valid Unicode"),
+        ("[" * 100_000 + "]" * 100_000, "nested more than"),
     ],
 )
 async def test_rest_apply_rejects_bad_bodies(jp_fetch, body, message):
     with pytest.raises(tornado.httpclient.HTTPClientError) as info:
-        await jp_fetch("jupyter-cursor", "apply", method="POST", body=json.dumps(body))
+        await jp_fetch("jupyter-cursor", "apply", method="POST",
+                       body=body if isinstance(body, str) else json.dumps(body))
     assert info.value.code == 400
     assert message in json.loads(info.value.response.body)["message"]
 
@@ -218,3 +228,13 @@ async def test_rest_apply_with_the_fallback_on_and_no_model(fallback_server_conf
     diff = json.loads(response.body)
     assert diff["cells"] == FALLBACK_CELLS
     assert "nor did the model fallback" in diff["warnings"][0]["message"]
+
+
+def test_a_notebook_with_no_cell_gets_the_block_as_its_first_cell():
+    from jupyter_cursor.apply.protocol import run_apply
+
+    diff = run_apply([], "Here:\n\n```python\nimport pandas as pd\n```\n")
+    assert [(c["cell_type"], c["source"]) for c in diff["cells"]] == [("code", "import pandas as pd")]
+    assert [op["op"] for op in diff["ops"]] == ["insert"]
+    lazy = run_apply([], "```python\n# ... existing code ...\nx = 1\n```")
+    assert lazy["cells"] == [] and [w["code"] for w in lazy["warnings"]] == ["not_found"]

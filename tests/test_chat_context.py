@@ -45,6 +45,7 @@ def root(tmp_path):
     (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
     (root / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     (root / "big.txt").write_text("x" * 5000)
+    (root / "broken.ipynb").write_text('{"cells": {"not": "a list"}, "nbformat": 4}')
     (tmp_path / "outside.txt").write_text("secret outside the root")
     os.symlink(tmp_path / "outside.txt", root / "link.txt")
     nb = {
@@ -82,6 +83,9 @@ def test_a_workspace_file_is_read(root):
         ("big.txt", "too large"),
         ("missing.py", "no such file"),
         ("src", "no such file"),
+        ("x.py\x00y", "NUL"),
+        ("d" * 300 + ".py", "cannot be read"),
+        ("broken.ipynb", "not a valid notebook"),
     ],
 )
 def test_files_outside_hidden_binary_or_big_are_refused(root, rel, reason):

@@ -66,6 +66,9 @@ def test_search_batch(workspace, tmp_path):
         (["search", "q", "--root", "{missing}"], None),
         (["search", "--batch", "{batch}", "--root", "{root}"], '{"id": 1, "query": ""}'),
         (["search", "--batch", "{batch}", "--root", "{root}"], "not json"),
+        # the websocket's and REST's limits: a query of at most 2,000 characters, valid Unicode
+        (["search", "q" * 2001, "--root", "{root}"], None),
+        (["search", "--batch", "{batch}", "--root", "{root}"], '{"id": 1, "query": "\\ud800"}'),
         (["index", "{missing}"], None),
     ],
 )
@@ -75,7 +78,7 @@ def test_usage_errors(workspace, tmp_path, argv, batch_line):
         batch.write_text(batch_line + "\n")
     values = {"root": workspace, "missing": tmp_path / "nope", "batch": batch}
     with pytest.raises(UsageError):
-        cli(*[a.format(**values) for a in argv], "--data-dir", tmp_path / "data", "--quiet")
+        cli(*[a.format(**values) if "{" in a else a for a in argv], "--data-dir", tmp_path / "data", "--quiet")
 
 
 def test_search_request_schema():

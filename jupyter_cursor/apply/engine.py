@@ -282,6 +282,13 @@ class _Apply:
 
     def snippet(self, lines: list[str], language: str, target: str | None) -> None:
         lazy = edits.has_markers(lines)
+        if target is None and not self.cells:
+            # A notebook with no cell: a block of code can only be its first cell.
+            if lazy:
+                self.warn("not_found", "Not applied: a block with '... existing code ...' in a notebook with no cell.")
+            else:
+                self.insert(Directive("insert", where="end"), "\n".join(lines), language)
+            return
         if target is None:
             target = self._find_target(lines, language, lazy)
             if target is None:

@@ -22,10 +22,16 @@ def python_source(source: str) -> str | None:
 
 def parse_python(code: str) -> ast.Module:
     """``ast.parse``, quiet about the SyntaxWarnings user code draws ("invalid escape sequence"
-    and kin); SyntaxError (or ValueError for a NUL byte) as it raises them."""
+    and kin); SyntaxError for anything it cannot parse: also a NUL byte (a ValueError) and code
+    nested too deeply for the parser's recursion (``1+1+…`` 100,000 times: a RecursionError)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
-        return ast.parse(code)
+        try:
+            return ast.parse(code)
+        except (RecursionError, MemoryError):
+            raise SyntaxError("the code is nested too deeply to parse") from None
+        except ValueError as err:
+            raise SyntaxError(str(err)) from None
 
 
 def python_tree(source: str) -> ast.Module | None:
@@ -35,7 +41,7 @@ def python_tree(source: str) -> ast.Module | None:
         return None
     try:
         return parse_python(code)
-    except (SyntaxError, ValueError):
+    except SyntaxError:
         return None
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import protocol
 from . import prompts
 from .files import FileRefused, read_workspace_file
 from .mentions import parse_mentions
@@ -32,10 +33,10 @@ class Selection:
     """The user's selection: in cell ``cell_id``, either the range [start, end) of its source,
     or ``text`` as the browser saw it."""
 
-    cell_id: str
+    cell_id: protocol.Identifier
     start: int | None = None
     end: int | None = None
-    text: str | None = None
+    text: protocol.Source | None = None
 
 
 class ContextError(Exception):

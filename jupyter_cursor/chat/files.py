@@ -20,6 +20,8 @@ def read_workspace_file(
     root: str | Path, rel: str, *, max_bytes: int, allow_hidden: bool = False
 ) -> str:
     """The text of ``rel`` (a path relative to ``root``, with ``/``), notebooks as their cells."""
+    if "\0" in rel:
+        raise FileRefused("a path cannot hold a NUL character")
     pure = PurePosixPath(rel.replace("\\", "/"))
     if pure.is_absolute() or rel.startswith("~") or (pure.parts and ":" in pure.parts[0]):
         raise FileRefused("only paths relative to the server root can be mentioned")
@@ -31,12 +33,15 @@ def read_workspace_file(
     full = (base / pure).resolve()  # follows symlinks: one pointing out of the root is caught
     if full != base and base not in full.parents:
         raise FileRefused("the path leads outside the server root")
-    if not full.is_file():
-        raise FileRefused("no such file")
-    size = full.stat().st_size
-    if size > max_bytes:
-        raise FileRefused(f"too large ({size} bytes; the limit is {max_bytes})")
-    data = full.read_bytes()
+    try:
+        if not full.is_file():
+            raise FileRefused("no such file")
+        size = full.stat().st_size
+        if size > max_bytes:
+            raise FileRefused(f"too large ({size} bytes; the limit is {max_bytes})")
+        data = full.read_bytes()
+    except OSError as err:  # a name too long, a file unreadable
+        raise FileRefused(f"cannot be read ({err.strerror or type(err).__name__})") from None
     if b"\0" in data[:8192]:
         raise FileRefused("binary file")
     try:
@@ -53,10 +58,11 @@ def notebook_as_text(raw: str) -> str:
     from .prompts import render_cell
 
     try:
-        nb = json.loads(raw)
-        cells = nb["cells"]
-    except (ValueError, KeyError, TypeError):
+        cells = json.loads(raw)["cells"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise FileRefused("not a valid notebook") from None
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise FileRefused("not a valid notebook: its cells are not a list of cells")
     rendered = []
     for i, cell in enumerate(cells):
         source = cell.get("source", "")

@@ -22,14 +22,15 @@ from .context import Selection
 from .service import ChatService
 
 
-@protocol.request("chat")
+# Each chat message is a paid call to a provider: two at once per connection is plenty.
+@protocol.request("chat", max_in_flight=2)
 class ChatRequest:
     TYPE: ClassVar[str]
     id: str
     path: str
-    message: str
-    cells: list[protocol.Cell]
-    session_id: str | None = None  # None starts a new session for `path`
+    message: protocol.Text
+    cells: protocol.Cells
+    session_id: protocol.Identifier | None = None  # None starts a new session for `path`
     selection: Selection | None = None
     provider: str | None = None  # a configured provider's name; None: the default
 
@@ -45,14 +46,14 @@ class ChatSessionsRequest:
 class ChatHistoryRequest:
     TYPE: ClassVar[str]
     id: str
-    session_id: str
+    session_id: protocol.Identifier
 
 
 @protocol.request("chat_delete")
 class ChatDeleteRequest:
     TYPE: ClassVar[str]
     id: str
-    session_id: str
+    session_id: protocol.Identifier
 
 
 @protocol.request("chat_providers")

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import sys
 
+from .. import protocol
+from ..apply.protocol import ApplyBody
+
 from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_error, write_jsonl_line
 from .notebooks import read_notebook, wire_cells, write_cells
 
@@ -82,11 +85,10 @@ def _batch(args, run_apply) -> int:
         for number, line in read_jsonl(args.batch):
             request_id = line.get("id", number)
             try:
-                cells, suggestion = line["cells"], line["suggestion"]
-                if not isinstance(cells, list) or not isinstance(suggestion, str):
-                    raise ValueError("cells must be a list and suggestion a string")
-                diff = run_apply(cells, suggestion)
-            except (KeyError, TypeError, ValueError) as err:
+                # The websocket's and REST's schema and limits.
+                body = protocol.from_dict(ApplyBody, line, "line")
+                diff = run_apply(body.cells, body.suggestion)
+            except ValueError as err:
                 write_jsonl_error(out, request_id, err)
                 continue
             write_jsonl_line(out, {"id": request_id, **diff})

@@ -115,12 +115,18 @@ def run_index(args) -> int:
 
 
 def _check_request(query, k, mode, where: str) -> None:
-    if not isinstance(query, str) or not query.strip():
+    """The websocket's and REST's checks (protocol limits), and the index's own (k, mode)."""
+    from .. import protocol
+    from ..index.protocol import SearchBody
+
+    try:
+        protocol.from_dict(SearchBody, {"query": query, "k": k, "mode": mode}, "search")
+    except ValueError as err:
+        raise UsageError(f"{where}: {err}") from None
+    if not query.strip():
         raise UsageError(f"{where}: query must be a non-empty string")
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 100:
+    if not 1 <= k <= 100:
         raise UsageError(f"{where}: k must be an integer from 1 to 100")
-    if mode not in MODES:
-        raise UsageError(f"{where}: mode must be one of {', '.join(MODES)}")
 
 
 def run_search(args) -> int:

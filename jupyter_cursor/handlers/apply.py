@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -17,12 +15,11 @@ class ApplyHandler(CursorAPIHandler):
     @authorized
     async def post(self) -> None:
         limit = self.cursor_config.max_message_bytes
-        if len(self.request.body) > limit:
-            raise web.HTTPError(413, f"the request is over the limit of {limit} bytes")
         try:
-            body = protocol.from_dict(ApplyBody, json.loads(self.request.body or b"null"), "request")
-        except ValueError as err:
-            raise web.HTTPError(400, str(err)) from None
+            body = protocol.parse_body(ApplyBody, self.request.body or b"null", limit)
+        except protocol.ProtocolError as err:
+            raise web.HTTPError(413 if err.code == protocol.ErrorCode.TOO_LARGE else 400,
+                                err.message) from None
         fallback = self.settings["jupyter_cursor_app"].apply_fallback
         try:
             result = await run_apply_async(body.cells, body.suggestion, fallback)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from .. import protocol
+from ..index.protocol import SearchBody
 from .base import CursorAPIHandler
-
-MAX_QUERY_CHARS = 2000
 
 
 class SearchHandler(CursorAPIHandler):
@@ -14,16 +14,15 @@ class SearchHandler(CursorAPIHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        query = self.get_query_argument("q", "")
-        mode = self.get_query_argument("mode", "hybrid")
         try:
             k = int(self.get_query_argument("k", "10"))
         except ValueError:
             raise web.HTTPError(400, "k must be an integer") from None
-        if len(query) > MAX_QUERY_CHARS:
-            raise web.HTTPError(400, f"the query is longer than {MAX_QUERY_CHARS} characters")
+        query = {"query": self.get_query_argument("q", ""), "k": k,
+                 "mode": self.get_query_argument("mode", "hybrid")}
         try:
-            hits = await self.settings["jupyter_cursor_app"].search(query, k, mode)
+            body = protocol.from_dict(SearchBody, query, "request")
+            hits = await self.settings["jupyter_cursor_app"].search(body.query, body.k, body.mode)
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
         except LookupError as err:

@@ -121,7 +121,7 @@ def chunk_python(path: str, text: str) -> list[Chunk]:
     lines = text.splitlines()
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting: RecursionError
         return chunk_text(path, text)
     chunks: list[Chunk] = []
     covered = 0  # lines[0:covered] are in chunks already

@@ -11,31 +11,33 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from .. import protocol
 from ..protocol import ErrorCode, ProtocolError
 from .service import NextEditService
 
 
-@protocol.request("nextedit")
+@protocol.request("nextedit", max_in_flight=4)
 class NextEditRequest:
     TYPE: ClassVar[str]
     id: str
     path: str
-    cells: list[protocol.Cell]
+    cells: protocol.Cells
     cursor: protocol.Cursor
-    events: list[protocol.EditEvent] = dataclasses.field(default_factory=list)
+    events: Annotated[list[protocol.EditEvent], protocol.MaxLen(protocol.MAX_EVENTS)] = dataclasses.field(
+        default_factory=list
+    )
     language: str = ""  # the kernel's (a notebook) or the file's; "" when the client cannot tell
 
 
-@protocol.request("nextedit_outcome")
+@protocol.request("nextedit_outcome", max_in_flight=8)
 class NextEditOutcome:
     TYPE: ClassVar[str]
     id: str
-    request_id: str  # the id of the ``nextedit`` request whose suggestion was shown
+    request_id: protocol.Identifier  # the id of the ``nextedit`` request whose suggestion was shown
     outcome: Literal["accepted", "rejected", "ignored"]
-    cell_id: str | None = None  # the edit of one cell of the suggestion; None: all of them
+    cell_id: protocol.Identifier | None = None  # the edit of one cell of the suggestion; None: all of them
 
 
 def nextedit_methods(service: NextEditService) -> dict[str, Callable]:

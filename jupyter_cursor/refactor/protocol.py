@@ -4,7 +4,7 @@ the result is its final "diff" event (see service.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from .. import protocol
 from ..protocol import ProtocolError
@@ -12,14 +12,15 @@ from ..providers import ProviderError
 from .service import RefactorService
 
 
-@protocol.request("refactor")
+# A refactor is a paid provider call over a whole notebook: one at a time per connection.
+@protocol.request("refactor", max_in_flight=1)
 class RefactorRequest:
     TYPE: ClassVar[str]
     id: str
     path: str
-    cells: list[protocol.Cell]
-    instruction: str
-    outputs: dict[str, str] | None = None  # cell id -> summarised output text
+    cells: protocol.Cells
+    instruction: protocol.Text
+    outputs: Annotated[dict[str, protocol.Source], protocol.MaxLen(protocol.MAX_CELLS)] | None = None  # cell id -> summarised output text
     provider: str | None = None
 
 
