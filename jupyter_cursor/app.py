@@ -12,11 +12,9 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from . import services as svc
 from ._version import __version__
 from .handlers import handler_routes
+from .handlers.ws import WS_MESSAGE_CEILING
+from .redaction import install_log_filter
 from .services import Services
-
-# Tornado closes a websocket whose message exceeds its own limit; ours must stay below it so that an
-# oversized message gets an error reply on a connection that stays open.
-TORNADO_WS_LIMIT = 10 * 1024 * 1024
 
 # What of the index's status the browser sees (its skip list can be long; paths stay server-side).
 INDEX_STATUS_KEYS = (
@@ -187,9 +185,12 @@ class CursorApp(ExtensionApp):
     _rescan = None
 
     def initialize_settings(self) -> None:
-        if not 0 < self.max_message_bytes < TORNADO_WS_LIMIT:
+        install_log_filter(self.log, self.serverapp.log)  # no key or URL password in the log
+        # Tornado drops a websocket whose message is over the ceiling; ours must stay below it so
+        # that an oversized message gets an error reply on a connection that stays open.
+        if not 0 < self.max_message_bytes < WS_MESSAGE_CEILING:
             raise ValueError(
-                f"CursorApp.max_message_bytes must be between 1 and {TORNADO_WS_LIMIT - 1}"
+                f"CursorApp.max_message_bytes must be between 1 and {WS_MESSAGE_CEILING - 1}"
             )
         self.services = Services()
         self.settings.update(
@@ -197,7 +198,6 @@ class CursorApp(ExtensionApp):
                 "jupyter_cursor_services": self.services,
                 "jupyter_cursor_config": self,
                 "jupyter_cursor_app": self,
-                "websocket_max_message_size": TORNADO_WS_LIMIT,
             }
         )
 
@@ -214,6 +214,9 @@ class CursorApp(ExtensionApp):
         self._start_chat(self.serverapp)
 
     async def stop_extension(self) -> None:
+        from . import workers
+
+        workers.shutdown()
         if self.runtime is not None:
             self.runtime.close()
         if self.chat is not None:
@@ -366,6 +369,7 @@ class CursorApp(ExtensionApp):
 
             local = text_stream(self.runtime) if self.runtime is not None else None
             registry = ProviderRegistry.from_config(self.providers, local_generate=local)
+            registry.preload()  # the SDKs' imports, now rather than on the loop at the first chat
         except ValueError as err:
             # A typo in the configuration must say where it is, not take the server down.
             self.log.error("jupyter_cursor: c.CursorApp.providers is invalid: %s", err)

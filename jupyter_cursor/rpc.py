@@ -17,6 +17,10 @@ from .services import Services
 
 log = logging.getLogger(__name__)
 
+# Requests one connection may have in flight, all types together; each type has its own, lower
+# bound too (protocol.request's max_in_flight).
+MAX_IN_FLIGHT = 16
+
 
 class RpcSession:
     def __init__(self, services: Services, send: Callable[[dict], None], max_message_bytes: int):
@@ -24,6 +28,7 @@ class RpcSession:
         self._send = send
         self._max_bytes = max_message_bytes
         self._tasks: dict[str, asyncio.Task] = {}
+        self._types: dict[str, str] = {}  # request id -> type, of the tasks in flight
 
     @property
     def in_flight(self) -> list[str]:
@@ -46,6 +51,10 @@ class RpcSession:
                 )
             )
             return
+        busy = self._busy(req)
+        if busy:
+            self._send(protocol.error_reply(req.id, ErrorCode.BUSY, busy))
+            return
         method = self._services.method(req.TYPE)
         if method is None:
             self._send(
@@ -56,13 +65,27 @@ class RpcSession:
             return
         task = asyncio.ensure_future(self._run(req, method))
         self._tasks[req.id] = task
+        self._types[req.id] = req.TYPE
         task.add_done_callback(lambda done, request_id=req.id: self._finished(request_id, done))
+
+    def _busy(self, req: Any) -> str:
+        """Why ``req`` may not start now ("" when it may): a connection has a bounded number of
+        requests in flight, of each type and in all, so no client can queue unbounded work (or
+        a hundred paid provider calls) by sending faster than the server answers."""
+        if len(self._tasks) >= MAX_IN_FLIGHT:
+            return f"{MAX_IN_FLIGHT} requests are in flight on this connection; wait for one to end"
+        running = sum(1 for name in self._types.values() if name == req.TYPE)
+        if running >= req.MAX_IN_FLIGHT:
+            return (f"{running} {req.TYPE!r} requests are in flight on this connection (the most "
+                    f"at once); wait for one to end or cancel it")
+        return ""
 
     def _finished(self, request_id: str, task: asyncio.Task) -> None:
         # A done callback rather than a ``finally`` in ``_run``: a task cancelled before its first
         # step never enters ``_run``, and its client must still hear "cancelled".
         if self._tasks.get(request_id) is task:
             del self._tasks[request_id]
+            del self._types[request_id]
         if task.cancelled():
             self._send(protocol.cancelled_reply(request_id))
 
@@ -96,3 +119,4 @@ class RpcSession:
         for task in self._tasks.values():
             task.cancel()
         self._tasks.clear()
+        self._types.clear()

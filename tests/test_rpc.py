@@ -119,3 +119,42 @@ def test_listeners_hear_state_changes_once():
 def test_only_protocol_types_can_be_served():
     with pytest.raises(ValueError):
         Services().register_method("not_a_type", None)
+
+
+async def test_a_connection_has_a_bounded_number_of_requests_in_flight(session):
+    rpc, sent, _ = session
+    limit = SleepRequest.MAX_IN_FLIGHT
+    for n in range(limit + 1):
+        rpc.receive(json.dumps({"type": "test_sleep", "id": f"s{n}", "seconds": 0.05}))
+    busy = [m for m in sent if m["type"] == "error"]
+    assert [(m["id"], m["error"]["code"]) for m in busy] == [(f"s{limit}", "busy")]
+    assert len(rpc.in_flight) == limit
+    rpc.receive(json.dumps({"type": "ping", "id": "p"}))  # another type has room of its own
+    await asyncio.sleep(0.2)
+    assert not rpc.in_flight
+    # once they have ended there is room again
+    rpc.receive(json.dumps({"type": "test_sleep", "id": "again", "seconds": 0}))
+    await asyncio.sleep(0.05)
+    assert any(m["type"] == "result" and m["id"] == "again" for m in sent)
+    assert any(m["type"] == "result" and m["id"] == "p" for m in sent)
+
+
+async def test_all_types_together_are_bounded_per_connection(session):
+    from jupyter_cursor.rpc import MAX_IN_FLIGHT
+
+    rpc, sent, services = session
+
+    @protocol.request("test_sleep_wide", max_in_flight=100)
+    class Wide:
+        id: str
+
+    async def forever(req, emit):
+        await asyncio.sleep(10)
+
+    services.register_method("test_sleep_wide", forever)
+    for n in range(MAX_IN_FLIGHT + 3):
+        rpc.receive(json.dumps({"type": "test_sleep_wide", "id": f"w{n}"}))
+    assert len(rpc.in_flight) == MAX_IN_FLIGHT
+    assert [m["error"]["code"] for m in sent if m["type"] == "error"] == ["busy"] * 3
+    rpc.close()
+    protocol.REQUEST_TYPES.pop("test_sleep_wide")

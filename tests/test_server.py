@@ -65,6 +65,9 @@ async def test_bad_messages_get_errors_and_the_connection_stays_usable(jp_ws_fet
     assert (error["id"], error["error"]["code"]) == ("u", "unknown_type")
     ws.write_message(json.dumps({"type": "ping", "id": "big", "pad": "x" * limit}))
     assert (await next_message(ws, "error"))["error"]["code"] == "too_large"
+    # past tornado's default limit (10 MiB), which used to reset the connection
+    ws.write_message(json.dumps({"type": "ping", "id": "huge", "pad": "x" * (20 * 2**20)}))
+    assert (await next_message(ws, "error", timeout=30))["error"]["code"] == "too_large"
     ws.write_message(json.dumps({"type": "ping", "id": "still-here"}))
     assert (await next_message(ws, "result"))["id"] == "still-here"
     ws.close()

@@ -13,11 +13,22 @@ from ..rpc import RpcSession
 from .base import AUTH_RESOURCE
 
 
+# Tornado closes a connection (1009, "message too big") whose message is over this, without
+# reading it. Our own limit (CursorApp.max_message_bytes) is lower, so that a message over it is read,
+# answered 'too_large', and the connection stays open. Set on this handler alone: the server's
+# websocket_max_message_size setting is the kernels' too.
+WS_MESSAGE_CEILING = 64 * 1024 * 1024
+
+
 class CursorWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     """The one websocket: typed JSON requests in, replies matched by id out (see protocol.py)."""
 
     auth_resource = AUTH_RESOURCE
     session: RpcSession | None = None
+
+    @property
+    def max_message_size(self) -> int:
+        return WS_MESSAGE_CEILING
 
     @ws_authenticated
     async def get(self, *args, **kwargs):

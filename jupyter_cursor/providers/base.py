@@ -112,6 +112,10 @@ class Provider(abc.ABC):
     ) -> AsyncIterator[str]:
         """One attempt: an async generator of text deltas that closes its stream when closed."""
 
+    def preload(self) -> None:
+        """Import now what the first request would (an SDK takes a second to import, which on
+        the event loop would stall every socket): called once when the server starts."""
+
     def available(self) -> tuple[bool, str]:
         """Whether a request could be tried now, and if not, why (shown in the browser)."""
         if key_status(self.spec) == "missing":

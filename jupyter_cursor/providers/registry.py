@@ -69,6 +69,10 @@ class ProviderRegistry:
             )
         return provider
 
+    def preload(self) -> None:
+        for provider in self._providers.values():
+            provider.preload()
+
     def __contains__(self, name: str) -> bool:
         return name in self._providers
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from .base import Provider
+from .errors import ProviderError
 from .keys import resolve_key
 from .sdk_errors import import_sdk, translate, transport_errors
 
@@ -20,6 +21,12 @@ class SdkProvider(Provider):
         super().__init__(spec)
         self._client: Any = None
         self._client_key: str | None = None
+
+    def preload(self) -> None:
+        try:
+            import_sdk(self.SDK)
+        except ProviderError:
+            pass  # not installed: each request says so
 
     @abc.abstractmethod
     def _new_client(self, sdk: Any, key: str) -> Any:
