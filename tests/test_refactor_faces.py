@@ -97,3 +97,31 @@ def test_refactor_cli_needs_a_provider(tmp_path):
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )
     assert done.returncode == 2 and "no such notebook" in done.stderr
+
+
+async def test_the_server_answers_while_a_large_refactor_is_checked(jp_ws_fetch, llm):
+    """3,000 cells that each read a name defined nowhere: merging and checking them takes seconds
+    of CPU, which used to hold the event loop (a status request waited for all of it)."""
+    cells = [{"id": f"c{i}", "cell_type": "code", "source": f"v{i} = undefined_{i} + 1\nprint(v{i})"}
+             for i in range(3000)]
+    llm.script({"text": "```python\n# cell: c0\nv0 = defined_nowhere + 2\nprint(v0)\n```"})
+    ws = await jp_ws_fetch("jupyter-cursor", "ws")
+    ws.write_message(json.dumps({"type": "refactor", "id": "big", "path": "nb.ipynb", "cells": cells,
+                                 "instruction": "use defined_nowhere in the first cell"}))
+    order, diff, asked = [], None, False
+    while diff is None:
+        reply = json.loads(await ws.read_message())
+        if reply.get("id") == "big" and reply["type"] == "partial" and not asked:
+            # the answer streams; the merge and the checks come next: ask for the status now
+            ws.write_message(json.dumps({"type": "status", "id": "st"}))
+            asked = True
+        if reply.get("id") in ("big", "st") and reply["type"] != "partial":
+            order.append(reply["id"])
+            if reply["id"] == "big":
+                assert reply["type"] == "result", reply
+                diff = reply["result"]
+    assert order == ["st", "big"]
+    assert diff["cells"][0]["source"] == "v0 = defined_nowhere + 2\nprint(v0)"
+    assert [(w["code"], w["cell_id"], w["message"]) for w in diff["warnings"]] == [
+        ("undefined_name", "c0", "'defined_nowhere' is used here but no longer defined above it")]
+    ws.close()

@@ -5,31 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from .. import protocol
+from ..workers import run_cpu, text_size
 from .engine import Rewrite, apply_suggestion
 
 if TYPE_CHECKING:  # the fallback imports the model runtime's request types
     from .fallback import ModelFallback
 
-MAX_SUGGESTION_CHARS = 1_000_000
+MAX_SUGGESTION_CHARS = protocol.MAX_SUGGESTION_CHARS
+Suggestion = Annotated[str, protocol.MaxLen(MAX_SUGGESTION_CHARS)]
 
 
 @protocol.request("apply")
 class ApplyRequest:
     TYPE: ClassVar[str]
     id: str
-    cells: list[protocol.Cell]
-    suggestion: str
+    cells: protocol.Cells
+    suggestion: Suggestion
 
 
 @dataclasses.dataclass(frozen=True)
 class ApplyBody:
     """The REST body: the request without the websocket's envelope."""
 
-    cells: list[protocol.Cell]
-    suggestion: str
+    cells: protocol.Cells
+    suggestion: Suggestion
 
 
 def run_apply(cells: list, suggestion: str, rewrite: Rewrite | None = None) -> dict:
@@ -43,8 +45,9 @@ def run_apply(cells: list, suggestion: str, rewrite: Rewrite | None = None) -> d
 
 
 async def run_apply_async(cells: list, suggestion: str, fallback: ModelFallback | None) -> dict:
-    """`run_apply` off the event loop (a large notebook takes milliseconds), the model fallback,
-    when configured, generating on the loop while the merge waits for it in its thread."""
+    """`run_apply` off the event loop (workers.py: a large notebook in a worker process), or, with
+    the model fallback, in a thread while the fallback generates on the loop."""
+    if fallback is None:
+        return await run_cpu(text_size(cells, suggestion), run_apply, cells, suggestion)
     loop = asyncio.get_running_loop()
-    rewrite = fallback.rewrite_on(loop) if fallback is not None else None
-    return await loop.run_in_executor(None, run_apply, cells, suggestion, rewrite)
+    return await loop.run_in_executor(None, run_apply, cells, suggestion, fallback.rewrite_on(loop))

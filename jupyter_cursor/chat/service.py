@@ -13,6 +13,7 @@ was cancelled) or failed, it is stored with that status, so the history shows wh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
@@ -85,7 +86,9 @@ class ChatService:
             if m["content"] and m["status"] != "error"
         ]
         try:
-            built = self.context.build(
+            # Retrieval (an embedding), file reads and the assembly itself stay off the loop.
+            built = await asyncio.to_thread(
+                self.context.build,
                 message,
                 cells=notebook_cells,
                 path=path,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from ..engine import EngineError
+from ..workers import run_cpu, text_size
 from .context import check_request
 from .feedback import SuggestionLog
 from .model import ModelAnswer, ModelPredictor
@@ -37,8 +38,9 @@ class NextEditService:
         started = time.perf_counter()
         check_request(request)
         cursor = request["cursor"]
-        result = predict(request["cells"], cursor["cell_id"], request.get("events") or [], cursor["offset"],
-                         language=request.get("language") or "")
+        size = text_size(request["cells"])
+        result = await run_cpu(size, predict, request["cells"], cursor["cell_id"], request.get("events") or [],
+                               cursor["offset"], language=request.get("language") or "")
         if not result["edits"] and self.model is not None and self.model.available():
             result = await self._ask_model(request, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)

@@ -7,6 +7,7 @@ already broken is not the refactor's fault.
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,11 +66,18 @@ def undefined_names(cells: Sequence[dict]) -> dict[tuple[str, str], int]:
         joined.body.extend(tree.body)
         owners.append((offset, cell_id))
         offset += code.count("\n") + 1
+    starts = [start for start, _ in owners]
+    try:
+        reports = checker.Checker(joined, builtins=IPYTHON_BUILTINS).messages
+    except RecursionError:  # a tree that parsed but is too deep for pyflakes' own recursion
+        return {}
     found = {}
-    for message in checker.Checker(joined, builtins=IPYTHON_BUILTINS).messages:
+    for message in reports:
         if isinstance(message, messages.UndefinedName):
-            start, cell_id = max((o for o in owners if o[0] < message.lineno), default=(0, ""))
-            if cell_id:
+            # The cell that holds the line: the last one that starts above it.
+            at = bisect.bisect_left(starts, message.lineno) - 1
+            if at >= 0:
+                start, cell_id = owners[at]
                 found.setdefault((cell_id, message.message_args[0]), message.lineno - start)
     return found
 

@@ -10,10 +10,12 @@ Errors raise :class:`ProviderError` (from the provider) or ``ValueError`` (bad i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from ..providers import ProviderError, ProviderRegistry
+from ..workers import run_cpu, text_size
 from .checks import check_change
 from .prompt import build_messages
 
@@ -35,15 +37,13 @@ class RefactorService:
         outputs: dict[str, str] | None = None,
         provider_name: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        from ..apply import apply_suggestion
-
         if not instruction.strip():
             raise ValueError("the instruction is empty")
         provider = self.providers.get(provider_name)
         ok, why = provider.available()
         if not ok:
             raise ProviderError("not_configured", f"Provider '{provider.name}' cannot be used: {why}.")
-        snippets = self.retrieve(instruction, RETRIEVE_K) if self.retrieve else []
+        snippets = await asyncio.to_thread(self.retrieve, instruction, RETRIEVE_K) if self.retrieve else []
         # Retrieved cells of this very notebook are already in the prompt.
         snippets = [hit for hit in snippets if hit.get("path") != path]
         messages = build_messages(path, cells, instruction, outputs, snippets)
@@ -52,8 +52,15 @@ class RefactorService:
             answer.append(delta)
             yield {"type": "delta", "text": delta}
         text = "".join(answer)
-        diff = apply_suggestion(list(cells), text).to_json()
-        diff["warnings"] = list(diff["warnings"]) + [
-            w.to_json() for w in check_change(cells, diff["cells"])
-        ]
+        diff = await run_cpu(text_size(cells, text), review, list(cells), text)
         yield {"type": "diff", **diff, "answer": text}
+
+
+def review(cells: list[dict], answer: str) -> dict:
+    """The NotebookDiff of ``answer``, with the warnings of the checks on its result (in a
+    worker process for a large notebook: both are linear in it, and it can be 10,000 cells)."""
+    from ..apply import apply_suggestion
+
+    diff = apply_suggestion(cells, answer).to_json()
+    diff["warnings"] = list(diff["warnings"]) + [w.to_json() for w in check_change(cells, diff["cells"])]
+    return diff
