@@ -191,6 +191,34 @@ def test_corrupt_notebooks_are_skipped_and_listed(root, tmp_path, caplog):
         assert paths(index.search("repaired_now", 5, "bm25")) == ["bad.ipynb"]
 
 
+def test_a_corrupt_notebook_is_warned_about_once_per_version(root, tmp_path, caplog):
+    caplog.set_level("WARNING", logger="jupyter_cursor.index")
+    (root / "bad.ipynb").write_text("{ this is not json")
+    write_notebook(root / "good.ipynb", ["fine = 1"])
+
+    def warnings():
+        return [r for r in caplog.records if r.levelname == "WARNING" and "bad.ipynb" in r.getMessage()]
+
+    with open_index(root, tmp_path) as index:
+        assert len(warnings()) == 1
+        for _ in range(4):  # the server rescans every two minutes: unchanged, no new warning
+            index.rescan()
+            assert index.wait_idle(10)
+        os.utime(root / "bad.ipynb", ns=(1, 1))  # touched, same bytes: the same version
+        index.notify_saved("bad.ipynb")
+        assert index.wait_idle(10)
+        assert len(warnings()) == 1
+        assert [c["path"] for c in index.status()["corrupt"]] == ["bad.ipynb"]
+
+        (root / "bad.ipynb").write_text("{ still not json, but another version")
+        for _ in range(3):
+            index.rescan()
+            assert index.wait_idle(10)
+        assert len(warnings()) == 2
+        assert [c["path"] for c in index.status()["corrupt"]] == ["bad.ipynb"]
+        assert paths(index.search("fine", 5, "bm25")) == ["good.ipynb"]
+
+
 def test_notebook_versions_and_unicode(root, tmp_path):
     write_notebook(root / "new.ipynb", ["température_moyenne = 21  # 平均"], with_ids=True)
     write_notebook(root / "old.ipynb", ["température_max = 30"], with_ids=False)

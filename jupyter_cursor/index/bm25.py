@@ -50,6 +50,11 @@ class Bm25Store:
         with self._lock:
             return self._searcher.doc_count()
 
+    def uids(self) -> list[str]:
+        """The uid of every committed, undeleted document (for a repair against the catalog)."""
+        with self._lock:
+            return [fields["uid"] for _, fields in self._searcher.reader().iter_docs()]
+
     # -- writing (writer thread only) -------------------------------------------------------------
 
     def _open_writer(self):

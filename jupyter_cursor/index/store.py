@@ -27,6 +27,10 @@ SCHEMA_VERSION = 1
 
 log = logging.getLogger("jupyter_cursor.index")
 
+# Catalog meta key, "1" while the catalog holds changes BM25 has not committed (see
+# WorkspaceIndex._mark_bm25_behind): found at start, BM25 is rebuilt from the catalog.
+BM25_BEHIND = "bm25_behind"
+
 
 class IndexLocked(RuntimeError):
     """Another process (a server, ``jupyter cursor index``) is writing this index."""
@@ -106,14 +110,35 @@ def _open(directory: Path, ident: str):
         catalog.close()
         raise
     chunks = catalog.all_chunks()
-    if bm25.doc_count() != len(chunks):
-        # An interrupted commit leaves the two out of step; the catalog is the truth.
-        bm25.clear()
-        for uid, path, text, heading in chunks:
-            bm25.add(uid, path, text, context_text(path, heading))
-        bm25.commit()
-        note = note or "BM25 index out of step with the catalog: rebuilt from it"
+    if bm25.doc_count() != len(chunks) or catalog.get_meta(BM25_BEHIND) == "1":
+        # An interrupted commit (kill -9 mid-scan, a power cut) leaves the two out of step; the
+        # catalog is the truth.
+        note = note or _repair_bm25(bm25, chunks)
+        catalog.set_meta(BM25_BEHIND, "0")
     return catalog, bm25, note
+
+
+def _repair_bm25(bm25: Bm25Store, chunks: list[tuple]) -> str:
+    """Make BM25 hold exactly the catalog's chunks. A uid names the path, the content hash (text
+    and heading) and the occurrence, so a document whose uid the catalog has is that chunk's
+    document: only the difference is written, not the whole index (after a kill mid-scan, BM25
+    has every chunk up to its last commit)."""
+    have = bm25.uids()
+    unique = set(have)
+    if len(unique) != len(have):  # a document twice: no telling which to keep, start afresh
+        bm25.clear()
+        unique = set()
+    wanted = {uid: (path, text, heading) for uid, path, text, heading in chunks}
+    stale = unique - wanted.keys()
+    missing = [uid for uid in wanted if uid not in unique]
+    for uid in stale:
+        bm25.delete(uid)
+    for uid in missing:
+        path, text, heading = wanted[uid]
+        bm25.add(uid, path, text, context_text(path, heading))
+    bm25.commit()
+    return (f"BM25 index out of step with the catalog: repaired from it "
+            f"({len(missing)} chunks added, {len(stale)} removed)")
 
 
 def context_text(path: str, heading: str) -> str:

@@ -26,7 +26,7 @@ from .chunking import CorruptFile, chunk_file
 from .embedder import Embedder, MiniLMEmbedder
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_NOTEBOOK_BYTES, Skip, WorkspaceFiles
 from .fusion import reciprocal_rank_fusion
-from .store import IndexLock, context_text, identity, index_dir_for, open_stores
+from .store import BM25_BEHIND, IndexLock, context_text, identity, index_dir_for, open_stores
 from .vectors import VectorStore
 
 log = logging.getLogger("jupyter_cursor.index")
@@ -87,10 +87,14 @@ class WorkspaceIndex:
         self._note: str | None = None
         self._skipped: dict[str, str] = {}
         self._corrupt: dict[str, str] = {}
+        # path -> sha of the corrupt version already warned about: one warning per version,
+        # not one per rescan.
+        self._warned: dict[str, str] = {}
         self._closed = False
         self._last_status_push = 0.0
         self._threads: list[threading.Thread] = []
         self._lock_file: IndexLock | None = None
+        self._bm25_behind = False  # the catalog holds changes that BM25 has not committed yet
         self.catalog = self.bm25 = None
         self.vectors = VectorStore(self.embedder.dimension if self.embedder else 1)
 
@@ -327,7 +331,7 @@ class WorkspaceIndex:
             try:
                 for path in batch:
                     self._sync_path(path, recent=True)
-                self.bm25.commit()
+                self._commit_bm25()
             finally:
                 with self._cond:
                     self._busy = False
@@ -353,13 +357,13 @@ class WorkspaceIndex:
             if cold:
                 self._serve_pending_saves()
             if time.monotonic() - last_commit > SCAN_COMMIT_SECONDS:
-                self.bm25.commit()
+                self._commit_bm25()
                 last_commit = time.monotonic()
                 self._push_status()
         for path in known:
             if path not in seen:
                 self._remove(path)
-        self.bm25.commit()
+        self._commit_bm25()
 
     def _serve_pending_saves(self) -> None:
         """During a long cold scan, saves still become searchable within a second."""
@@ -370,7 +374,7 @@ class WorkspaceIndex:
         if batch:
             for path in batch:
                 self._sync_path(path, recent=True)
-            self.bm25.commit()
+            self._commit_bm25()
 
     def _sync_path(self, path: str, recent: bool) -> None:
         """Make the index agree with ``path`` on disk: a file, a folder, or gone."""
@@ -407,7 +411,9 @@ class WorkspaceIndex:
         if stat is None:
             self._remove(path)
             return
-        if known is not None and tuple(known[:2]) == stat and known[3] is None:
+        if known is not None and tuple(known[:2]) == stat:
+            if known[3] is not None:  # unchanged and still corrupt: the chunker is deterministic
+                self._note_corrupt(path, known[2], known[3])
             return  # unchanged since it was indexed
         try:
             text, stat = self.files.read(path)
@@ -420,19 +426,28 @@ class WorkspaceIndex:
             return
         self._skipped.pop(path, None)
         sha = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-        if known is not None and known[2] == sha and known[3] is None:
+        if known is not None and known[2] == sha:
             self.catalog.touch_file(path, stat)
+            if known[3] is not None:
+                self._note_corrupt(path, sha, known[3])
             return
         try:
             chunks, error = chunk_file(path, text), None
             self._corrupt.pop(path, None)
+            self._warned.pop(path, None)
         except CorruptFile as err:
-            log.warning("jupyter_cursor index: skipping %s: %s", path, err)
             chunks, error = [], str(err)
-            self._corrupt[path] = error
+            self._note_corrupt(path, sha, error)
         self._replace(path, stat, sha, error, chunks)
         if recent:
             self._recent_paths[path] = None
+
+    def _note_corrupt(self, path: str, sha: str, error: str) -> None:
+        """List a corrupt file in status; log it once per version (content hash) of the file."""
+        self._corrupt[path] = error
+        if self._warned.get(path) != sha:
+            self._warned[path] = sha
+            log.warning("jupyter_cursor index: skipping %s: %s", path, error)
 
     def _replace(self, path, stat, sha, error, chunks: list[Chunk]) -> None:
         """Index a file's new chunks: only chunks whose content changed touch BM25 and the
@@ -447,6 +462,8 @@ class WorkspaceIndex:
         new = {uid: chunk for uid, chunk in named}
         removed = [uid for uid in old if uid not in new]
         added = {uid: c.content_hash for uid, c in named if uid not in old}
+        if removed or added:
+            self._mark_bm25_behind()
         for uid in removed:
             self.bm25.delete(uid)
         for uid in added:
@@ -460,12 +477,30 @@ class WorkspaceIndex:
             if known:
                 self.vectors.add_vectors(self.catalog.vectors(known))
 
+    def _mark_bm25_behind(self) -> None:
+        """Before the catalog records a change that BM25 holds only in its open writer: should the
+        process die before the commit (kill -9, power cut), the next start sees the mark and
+        rebuilds BM25 from the catalog. Without it an edit that keeps the number of chunks would
+        stay unsearchable, since the catalog already has the file's new stat."""
+        if not self._bm25_behind:
+            self.catalog.set_meta(BM25_BEHIND, "1")
+            self._bm25_behind = True
+
+    def _commit_bm25(self) -> None:
+        self.bm25.commit()
+        if self._bm25_behind:
+            self.catalog.set_meta(BM25_BEHIND, "0")
+            self._bm25_behind = False
+
     def _remove(self, path: str) -> None:
         self._corrupt.pop(path, None)
+        self._warned.pop(path, None)
         self._recent_paths.pop(path, None)
         old = self.catalog.chunk_hashes(path)
         if not old and self.catalog.file(path) is None:
             return
+        if old:
+            self._mark_bm25_behind()
         for uid in old:
             self.bm25.delete(uid)
         self.catalog.remove_file(path)
