@@ -2,23 +2,24 @@ import shutil
 
 import pytest
 
+from fake_llm_server import FakeLLMServer
 from lab_server import start_lab_server
+from server_support import server_config
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
 @pytest.fixture
 def jp_server_config():
-    # As the extension template does: no handler may run without authentication, and a handler
-    # that lacks the decorators makes the server warn, which pyproject's filterwarnings fails on.
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_cursor": True},
-            "allow_unauthenticated_access": False,
-        },
-        # Server tests index their temporary root with BM25 only: MiniLM is tested on its own.
-        "CursorApp": {"index_embeddings": False, "engine_model": ""},
-    }
+    return server_config()
+
+
+@pytest.fixture(scope="module")
+def llm(request):
+    """A fake OpenAI/Anthropic server (tests/fake_llm_server.py) for the module's tests; it asks
+    for the module's LLM_API_KEY, where the module sets one."""
+    with FakeLLMServer(api_key=getattr(request.module, "LLM_API_KEY", None)) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from jupyter_cursor.apply.protocol import run_apply_async
 from jupyter_cursor.cli import main
 from jupyter_cursor.engine import EngineConfig, GenerationChunk, Priority, create_runtime
 from jupyter_cursor.engine.testing import build_random_model
+from notebook_support import make_notebook
 
 SUGGESTION = (
     "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n\n"
@@ -22,17 +23,8 @@ SUGGESTION = (
 
 @pytest.fixture
 def notebook(tmp_path):
-    nb = nbformat.v4.new_notebook(metadata={"custom": {"keep": True}})
-    first = nbformat.v4.new_code_cell("total = 1", id="first")
-    first.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old\n")]
-    other = nbformat.v4.new_code_cell("untouched = True", id="other")
-    other.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=3)]
-    other.execution_count = 3
-    nb.cells = [first, other]
-    path = tmp_path / "nb.ipynb"
-    nbformat.write(nb, path)
     (tmp_path / "s.md").write_text(SUGGESTION)
-    return path
+    return make_notebook(tmp_path / "nb.ipynb")
 
 
 def test_cli_apply_prints_without_writing(notebook, capsys):

@@ -9,21 +9,9 @@ import pytest
 
 from jupyter_cursor.cli import main
 from jupyter_cursor.cli.notebooks import atomic_write_text, read_notebook, write_cells
+from notebook_support import make_notebook
 
 SUGGESTION = "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n"
-
-
-def make_notebook(path):
-    nb = nbformat.v4.new_notebook(metadata={"custom": {"keep": True}})
-    first = nbformat.v4.new_code_cell("total = 1", id="first")
-    first.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old\n")]
-    other = nbformat.v4.new_code_cell("untouched = True", id="other")
-    other.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=3)]
-    other.execution_count = 3
-    nb.cells = [first, other]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, path)
-    return path
 
 
 def apply_write(path):

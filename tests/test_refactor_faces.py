@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fake_llm_server import FakeLLMServer
+from server_support import provider_config
 
 ANSWER = (
     "```python\n# cell: load\nsales = load()\n```\n\n"
@@ -26,20 +26,9 @@ CELLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def llm():
-    with FakeLLMServer() as server:
-        yield server
-
-
 @pytest.fixture
 def jp_server_config(llm):
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_cursor": True},
-                      "allow_unauthenticated_access": False},
-        "CursorApp": {"index_embeddings": False, "engine_model": "", "providers": [
-            {"name": "fake", "kind": "openai", "model": "m", "base_url": llm.openai_url}]},
-    }
+    return provider_config(llm.openai_url, model="m")
 
 
 async def test_refactor_over_the_websocket(jp_ws_fetch, llm):

@@ -4,34 +4,16 @@ import json
 
 import pytest
 
-from fake_llm_server import FakeLLMServer
+from server_support import provider_config
 
 SECRET = "sk-test-0123456789-must-never-leak"
-
-
-@pytest.fixture(scope="module")
-def llm():
-    with FakeLLMServer(api_key=SECRET) as server:
-        yield server
+LLM_API_KEY = SECRET  # what the fake LLM server (conftest's `llm`) asks for
 
 
 @pytest.fixture
 def jp_server_config(llm, monkeypatch):
     monkeypatch.setenv("FAKE_LLM_KEY", SECRET)
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_cursor": True},
-            "allow_unauthenticated_access": False,
-        },
-        "CursorApp": {
-            "index_embeddings": False,
-            "engine_model": "",
-            "providers": [
-                {"name": "fake", "kind": "openai", "model": "fake-model",
-                 "base_url": llm.openai_url, "api_key_env": "FAKE_LLM_KEY"},
-            ],
-        },
-    }
+    return provider_config(llm.openai_url, api_key_env="FAKE_LLM_KEY")
 
 
 async def exchange(ws, message, until_id):
