@@ -24,6 +24,8 @@ BENCHMARKS = {
     "index": ["bench_index.py"],
     "engine": ["bench_engine.py"],
     "keystroke": ["bench_keystroke.py"],
+    "reliability": ["bench_reliability.py"],
+    "index_recovery": ["bench_index_recovery.py"],
 }
 
 
