@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,51 @@ CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
 CREATE TABLE IF NOT EXISTS vectors (hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
 """
 
-HIT_COLUMNS = "uid, path, cell_id, cell_index, start_line, end_line, kind, text"
+
+class FileRow(NamedTuple):
+    """A file as last indexed: its stat, the hash of its text, why it is not indexed (or None)."""
+
+    size: int
+    mtime_ns: int
+    sha: str
+    error: str | None
+
+
+class ChunkKey(NamedTuple):
+    """A chunk's uid, its file and its content hash."""
+
+    uid: str
+    path: str
+    hash: str
+
+
+class HitRow(NamedTuple):
+    """What a search hit shows of a chunk."""
+
+    uid: str
+    path: str
+    cell_id: str | None
+    cell_index: int | None
+    start_line: int | None
+    end_line: int | None
+    kind: str
+    text: str
+
+
+class ChunkText(NamedTuple):
+    """What BM25 indexes of a chunk."""
+
+    uid: str
+    path: str
+    text: str
+    heading: str
+
+
+class ToEmbed(NamedTuple):
+    """A content without a vector: its hash and the text the embedder gets (heading and text)."""
+
+    hash: str
+    text: str
 
 
 class Catalog:
@@ -71,18 +116,17 @@ class Catalog:
 
     # -- files and chunks ---------------------------------------------------------------------------
 
-    def files(self) -> dict[str, tuple[int, int, str, str | None]]:
-        """path -> (size, mtime_ns, sha, error)"""
+    def files(self) -> dict[str, FileRow]:
         with self._lock:
             rows = self._db.execute("SELECT path, size, mtime_ns, sha, error FROM files").fetchall()
-        return {r[0]: tuple(r[1:]) for r in rows}
+        return {r[0]: FileRow._make(r[1:]) for r in rows}
 
-    def file(self, path: str) -> tuple[int, int, str, str | None] | None:
+    def file(self, path: str) -> FileRow | None:
         with self._lock:
             row = self._db.execute(
                 "SELECT size, mtime_ns, sha, error FROM files WHERE path = ?", (path,)
             ).fetchone()
-        return tuple(row) if row else None
+        return FileRow._make(row) if row else None
 
     def paths_under(self, folder: str) -> list[str]:
         """Files inside ``folder`` (not the folder itself); "" means the whole root."""
@@ -107,10 +151,10 @@ class Catalog:
             rows = self._db.execute("SELECT uid, hash FROM chunks WHERE path = ?", (path,))
             return dict(rows.fetchall())
 
-    def all_chunk_keys(self) -> list[tuple[str, str, str]]:
-        """(uid, path, hash) of every chunk."""
+    def all_chunk_keys(self) -> list[ChunkKey]:
         with self._lock:
-            return self._db.execute("SELECT uid, path, hash FROM chunks").fetchall()
+            rows = self._db.execute("SELECT uid, path, hash FROM chunks").fetchall()
+        return list(map(ChunkKey._make, rows))
 
     def replace_file(
         self, path: str, stat: tuple[int, int], sha: str, error: str | None,
@@ -145,25 +189,27 @@ class Catalog:
             self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
             self._db.execute("DELETE FROM files WHERE path = ?", (path,))
 
-    def hits(self, uids: Iterable[str]) -> dict[str, tuple]:
+    def hits(self, uids: Iterable[str]) -> dict[str, HitRow]:
         uids = list(uids)
         marks = ",".join("?" * len(uids))
+        columns = ", ".join(HitRow._fields)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {HIT_COLUMNS} FROM chunks WHERE uid IN ({marks})", uids
+                f"SELECT {columns} FROM chunks WHERE uid IN ({marks})", uids
             ).fetchall()
-        return {r[0]: r for r in rows}
+        return {row.uid: row for row in map(HitRow._make, rows)}
 
-    def all_chunks(self) -> list[tuple]:
-        """(uid, path, text, heading) of every chunk, for a BM25 rebuild."""
+    def all_chunks(self) -> list[ChunkText]:
+        """Every chunk, for a BM25 rebuild."""
         with self._lock:
-            return self._db.execute("SELECT uid, path, text, heading FROM chunks").fetchall()
+            rows = self._db.execute("SELECT uid, path, text, heading FROM chunks").fetchall()
+        return list(map(ChunkText._make, rows))
 
     # -- embeddings -----------------------------------------------------------------------------------
 
-    def missing_vectors(self, limit: int, first_paths: Iterable[str] = ()) -> list[tuple[str, str]]:
-        """(hash, text to embed) of up to ``limit`` chunks without a vector; chunks of
-        ``first_paths`` (files just saved) come first, so a save is searchable soonest."""
+    def missing_vectors(self, limit: int, first_paths: Iterable[str] = ()) -> list[ToEmbed]:
+        """Up to ``limit`` contents of chunks without a vector; chunks of ``first_paths`` (files
+        just saved) come first, so a save is searchable soonest."""
         query = (
             "SELECT c.hash, CASE WHEN c.heading = '' THEN c.text ELSE c.heading || char(10) || c.text END "
             "FROM chunks c LEFT JOIN vectors v ON v.hash = c.hash WHERE v.hash IS NULL"
@@ -179,7 +225,7 @@ class Catalog:
             if len(rows) < limit:
                 rows += self._db.execute(f"{query} LIMIT ?", (limit,)).fetchall()
         unique = dict(rows)  # one vector per hash, however many chunks share it
-        return list(unique.items())[:limit]
+        return [ToEmbed(h, text) for h, text in list(unique.items())[:limit]]
 
     def put_vectors(self, hashes: list[str], vectors: np.ndarray) -> None:
         # float16 halves the store; cosine ranking does not notice the rounding.

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from .bm25 import Bm25Store
-from .catalog import Catalog
+from .catalog import Catalog, ChunkText
 from .chunk import CHUNKER_VERSION
 
 try:
@@ -28,7 +28,7 @@ SCHEMA_VERSION = 1
 log = logging.getLogger("jupyter_cursor.index")
 
 # Catalog meta key, "1" while the catalog holds changes BM25 has not committed (see
-# WorkspaceIndex._mark_bm25_behind): found at start, BM25 is rebuilt from the catalog.
+# WriterThread._mark_bm25_behind): found at start, BM25 is rebuilt from the catalog.
 BM25_BEHIND = "bm25_behind"
 
 
@@ -118,7 +118,7 @@ def _open(directory: Path, ident: str):
     return catalog, bm25, note
 
 
-def _repair_bm25(bm25: Bm25Store, chunks: list[tuple]) -> str:
+def _repair_bm25(bm25: Bm25Store, chunks: list[ChunkText]) -> str:
     """Make BM25 hold exactly the catalog's chunks. A uid names the path, the content hash (text
     and heading) and the occurrence, so a document whose uid the catalog has is that chunk's
     document: only the difference is written, not the whole index (after a kill mid-scan, BM25
@@ -128,14 +128,14 @@ def _repair_bm25(bm25: Bm25Store, chunks: list[tuple]) -> str:
     if len(unique) != len(have):  # a document twice: no telling which to keep, start afresh
         bm25.clear()
         unique = set()
-    wanted = {uid: (path, text, heading) for uid, path, text, heading in chunks}
+    wanted = {chunk.uid: chunk for chunk in chunks}
     stale = unique - wanted.keys()
     missing = [uid for uid in wanted if uid not in unique]
     for uid in stale:
         bm25.delete(uid)
     for uid in missing:
-        path, text, heading = wanted[uid]
-        bm25.add(uid, path, text, context_text(path, heading))
+        chunk = wanted[uid]
+        bm25.add(uid, chunk.path, chunk.text, context_text(chunk.path, chunk.heading))
     bm25.commit()
     return (f"BM25 index out of step with the catalog: repaired from it "
             f"({len(missing)} chunks added, {len(stale)} removed)")
