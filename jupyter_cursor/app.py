@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop, PeriodicCallback
@@ -11,7 +10,9 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import services as svc
 from ._version import __version__
+from .engine import RuntimeState
 from .handlers import handler_routes
+from .handlers.base import EXTENSION_NAME
 from .handlers.ws import WS_MESSAGE_CEILING
 from .redaction import install_log_filter
 from .services import Services
@@ -23,19 +24,19 @@ INDEX_STATUS_KEYS = (
 )
 
 
-# The runtime's states as the "model" service's. "stopped" is a configured runtime that has not
+# The runtime's states as the "model" service's. STOPPED is a configured runtime that has not
 # started yet (it starts on the loop's first turn): starting, not "no model configured".
 MODEL_STATES = {
-    "not_configured": svc.NOT_CONFIGURED,
-    "stopped": svc.STARTING,
-    "loading": svc.STARTING,
-    "ready": svc.READY,
-    "error": svc.ERROR,
+    RuntimeState.NOT_CONFIGURED: svc.NOT_CONFIGURED,
+    RuntimeState.STOPPED: svc.STARTING,
+    RuntimeState.LOADING: svc.STARTING,
+    RuntimeState.READY: svc.READY,
+    RuntimeState.ERROR: svc.ERROR,
 }
 
 
 def model_service_state(status: dict) -> str:
-    return MODEL_STATES.get(status.get("state", ""), svc.NOT_CONFIGURED)
+    return MODEL_STATES.get(status.get("state"), svc.NOT_CONFIGURED)
 
 
 def describe_model(status: dict) -> str:
@@ -57,7 +58,7 @@ def describe_model(status: dict) -> str:
 
 
 class CursorApp(ExtensionApp):
-    name = "jupyter_cursor"
+    name = EXTENSION_NAME
     version = __version__
     description = "Next-edit predictions, workspace search and exact apply for JupyterLab."
     load_other_extensions = True
@@ -192,14 +193,9 @@ class CursorApp(ExtensionApp):
             raise ValueError(
                 f"CursorApp.max_message_bytes must be between 1 and {WS_MESSAGE_CEILING - 1}"
             )
+        # The handlers reach this app (and its services) as jupyter_server stores it: under its
+        # name in the web app's settings (handlers/base.py).
         self.services = Services()
-        self.settings.update(
-            {
-                "jupyter_cursor_services": self.services,
-                "jupyter_cursor_config": self,
-                "jupyter_cursor_app": self,
-            }
-        )
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handler_routes())
@@ -233,8 +229,8 @@ class CursorApp(ExtensionApp):
 
     def _start_index(self, serverapp) -> None:
         from .index import IndexLocked, WorkspaceIndex
-        from .index import protocol as index_protocol  # noqa: F401 (registers "search")
         from .index.jupyter_hooks import connect
+        from .index.protocol import search_methods
 
         io_loop = IOLoop.current()
 
@@ -260,7 +256,8 @@ class CursorApp(ExtensionApp):
             # A stat per file: cheap, and only changed files are read again.
             self._rescan = PeriodicCallback(index.rescan, self.index_rescan_seconds * 1000)
             self._rescan.start()
-        self.services.register_method("search", self._search_method)
+        for type_name, method in search_methods(index).items():
+            self.services.register_method(type_name, method)
         self._publish_index_status(index.status())
 
     def _publish_index_status(self, status: dict) -> None:
@@ -397,23 +394,6 @@ class CursorApp(ExtensionApp):
             names = ", ".join(p["name"] for p in registry.public_info()["providers"])
             state = svc.READY if len(registry) else svc.NOT_CONFIGURED
             self.services.set_state("chat", state, names or "no provider configured")
-
-    async def search(self, query: str, k: int, mode: str) -> list[dict]:
-        """Search off the event loop; ValueError for a bad query, k or mode."""
-        if self.index is None:
-            raise LookupError("the workspace index is not running (see /jupyter-cursor/status)")
-        if not query.strip():
-            raise ValueError("the query is empty")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, partial(self.index.search, query, k, mode))
-
-    async def _search_method(self, req, emit) -> dict:
-        from .protocol import ErrorCode, ProtocolError
-
-        try:
-            return {"hits": await self.search(req.query, req.k, req.mode)}
-        except ValueError as err:
-            raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
 
 
 main = launch_new_instance = CursorApp.launch_instance

@@ -105,7 +105,7 @@ async def test_websocket_without_a_model_answers_with_the_rules(jp_ws_fetch):
 async def test_websocket_streams_model_partials_then_the_final_edit_and_logs_outcomes(
     jp_ws_fetch, jp_serverapp, tmp_path
 ):
-    services = jp_serverapp.web_app.settings["jupyter_cursor_services"]
+    services = jp_serverapp.web_app.settings["jupyter_cursor"].services
     for _ in range(200):  # the remote backend probes its server first
         if services.state("model").state == "ready":
             break

@@ -284,7 +284,7 @@ async def test_the_extension_scrubs_the_servers_log_and_its_own(jp_serverapp):
             records.append(self.format(record))
 
     keep = Keep()
-    app = jp_serverapp.web_app.settings["jupyter_cursor_app"]
+    app = jp_serverapp.web_app.settings["jupyter_cursor"]
     for logger in (jp_serverapp.log, app.log, logging.getLogger("jupyter_cursor.rpc")):
         logger.addHandler(keep)
         try:

@@ -151,8 +151,8 @@ def jp_server_config(llm, monkeypatch):
 async def test_no_request_gets_internal_or_drops_the_connection(jp_serverapp, jp_root_dir, jp_ws_fetch):
     (jp_root_dir / "notes.ipynb").write_text(json.dumps({"cells": {"not": "a list"}, "nbformat": 4}))
     (jp_root_dir / "analysis.py").write_text("import pandas as pd\n\ndef load():\n    return pd.read_csv('x')\n")
-    services = jp_serverapp.web_app.settings["jupyter_cursor_services"]
-    limit = jp_serverapp.web_app.settings["jupyter_cursor_app"].max_message_bytes
+    services = jp_serverapp.web_app.settings["jupyter_cursor"].services
+    limit = jp_serverapp.web_app.settings["jupyter_cursor"].max_message_bytes
     loop = asyncio.get_running_loop()
     sent: list[dict] = []
     session = RpcSession(services, sent.append, limit)

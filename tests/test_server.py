@@ -55,7 +55,7 @@ async def test_websocket_greets_with_status_and_answers_by_id(jp_ws_fetch):
 
 
 async def test_bad_messages_get_errors_and_the_connection_stays_usable(jp_ws_fetch, jp_serverapp):
-    limit = jp_serverapp.web_app.settings["jupyter_cursor_config"].max_message_bytes
+    limit = jp_serverapp.web_app.settings["jupyter_cursor"].max_message_bytes
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
     await next_message(ws)
     ws.write_message("this is not json")
@@ -74,7 +74,7 @@ async def test_bad_messages_get_errors_and_the_connection_stays_usable(jp_ws_fet
 
 
 async def test_cancel_by_id_through_the_server(jp_ws_fetch, jp_serverapp):
-    services = jp_serverapp.web_app.settings["jupyter_cursor_services"]
+    services = jp_serverapp.web_app.settings["jupyter_cursor"].services
 
     async def wait(req, emit):
         await asyncio.sleep(req.seconds)
@@ -95,7 +95,7 @@ async def test_cancel_by_id_through_the_server(jp_ws_fetch, jp_serverapp):
 
 
 async def test_state_changes_are_pushed_to_open_sockets(jp_ws_fetch, jp_serverapp):
-    services = jp_serverapp.web_app.settings["jupyter_cursor_services"]
+    services = jp_serverapp.web_app.settings["jupyter_cursor"].services
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
     await next_message(ws)
     services.set_state("model", "starting", "loading", progress=0.25)

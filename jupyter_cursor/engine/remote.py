@@ -14,9 +14,9 @@ import time
 import httpx
 
 from ..redaction import redact, register_secret, register_url, safe_url
+from .base import Runtime, RuntimeState, StatusCallback
 from .config import EngineConfig, EngineError, GenerationChunk
 from .jobs import Job
-from .runtime import Runtime, StatusCallback
 from .stopping import OutputTracker
 
 # The OpenAI API takes at most four stop strings; the rest are applied here.
@@ -42,7 +42,7 @@ def _http_error(status: int, body: str) -> EngineError:
 class RemoteRuntime(Runtime):
     def __init__(self, config: EngineConfig, on_status: StatusCallback | None = None):
         super().__init__(config, on_status)
-        self._state_name = "not_configured" if not config.remote_url else "stopped"
+        self._state_name = RuntimeState.NOT_CONFIGURED if not config.remote_url else RuntimeState.STOPPED
         self._last_error: str | None = None
         self._warning: str | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -68,7 +68,7 @@ class RemoteRuntime(Runtime):
                 "queue_length": len(self._tasks), "last_error": self._last_error,
                 "warning": self._warning}
 
-    def _set_state(self, name: str, error: str | None = None) -> None:
+    def _set_state(self, name: RuntimeState, error: str | None = None) -> None:
         error = redact(error) if error else error
         changed = (name, error) != (self._state_name, self._last_error)
         self._state_name, self._last_error = name, error
@@ -80,7 +80,7 @@ class RemoteRuntime(Runtime):
         super().start()
         if not self.config.remote_url or self._loop is None:
             return
-        self._set_state("loading")
+        self._set_state(RuntimeState.LOADING)
         self._spawn(self._probe())
 
     def _spawn(self, coroutine) -> asyncio.Task:
@@ -93,10 +93,10 @@ class RemoteRuntime(Runtime):
         try:
             response = await self._http().get("/models")
         except httpx.HTTPError as e:
-            self._set_state("error", f"cannot reach {safe_url(self.config.remote_url)}: {e!r}")
+            self._set_state(RuntimeState.ERROR, f"cannot reach {safe_url(self.config.remote_url)}: {e!r}")
             return
         if response.status_code != 200:
-            self._set_state("error", str(_http_error(response.status_code, response.text)))
+            self._set_state(RuntimeState.ERROR, str(_http_error(response.status_code, response.text)))
             return
         try:
             served = [m.get("id") for m in response.json().get("data", [])]
@@ -106,7 +106,7 @@ class RemoteRuntime(Runtime):
         model = self.config.remote_model
         self._warning = (redact(f"model {model!r} is not among those served: {served}")
                          if model and served and model not in served else None)
-        self._set_state("ready")
+        self._set_state(RuntimeState.READY)
 
     def _submit(self, job: Job) -> None:
         if not self.config.remote_url:
@@ -161,14 +161,14 @@ class RemoteRuntime(Runtime):
         except httpx.HTTPError as e:
             where = safe_url(self.config.remote_url)
             error = EngineError("unreachable", f"the model server {where} failed: {e!r}")
-            self._set_state("error", str(error))
+            self._set_state(RuntimeState.ERROR, str(error))
             job.emit(error)
             return
         except (ValueError, KeyError, IndexError) as e:
             job.emit(EngineError("bad_response", f"the model server sent something unexpected: {e!r}"))
             return
-        if self._state_name == "error":
-            self._set_state("ready")  # the server is back
+        if self._state_name == RuntimeState.ERROR:
+            self._set_state(RuntimeState.READY)  # the server is back
         text = tracker.update(raw)[0] if reason in ("stop", "rejoined") else tracker.final(raw)
         now = time.perf_counter()
         timings = {"prefill_ms": ((first or now) - job.started) * 1000,

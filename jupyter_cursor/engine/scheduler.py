@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import torch
 
+from .base import RuntimeState
 from .config import EngineConfig, EngineError, GenerationChunk
 from .decoding import Decoder
 from .jobs import Job
@@ -34,7 +35,7 @@ class Scheduler:
         self._pending: list[tuple[tuple[int, int], Job]] = []
         self._active: list[tuple[Job, object]] = []  # started jobs and their step generators
         self._closed = False
-        self.state = "loading"
+        self.state = RuntimeState.LOADING
         self.last_error: str | None = None
         self.loaded: LoadedModel | None = None
         self._decoder: Decoder | None = None
@@ -49,7 +50,7 @@ class Scheduler:
 
     def submit(self, job: Job) -> None:
         with self._cond:
-            if self._closed or self.state == "error":
+            if self._closed or self.state == RuntimeState.ERROR:
                 job.emit(EngineError("not_ready", self.last_error or "the model runtime is closed"))
                 return
             job.on_cancel = self._wake
@@ -74,13 +75,13 @@ class Scheduler:
             self.loaded = self._loader(self.config)
             self._decoder = Decoder(self.loaded.model, self.loaded.tokenizer, self.loaded.plan.device,
                                     self.config.max_new_tokens, self.config.prefix_reuse_min_tokens)
-            self.state = "ready"
+            self.state = RuntimeState.READY
         except Exception as e:
-            self.state = "error"
+            self.state = RuntimeState.ERROR
             self.last_error = str(e)
             log.error("model runtime: %s", e)
         self._on_state()
-        if self.state == "ready":
+        if self.state == RuntimeState.READY:
             while self._serve_one():
                 pass
         self._fail_all(EngineError("not_ready", self.last_error or "the model runtime is closed"))
@@ -160,7 +161,7 @@ class Scheduler:
                 steps.close()
             self._pending.clear()
             self._active.clear()
-            if self.state != "error":
+            if self.state != RuntimeState.ERROR:
                 self.state = "closed"
         for job in jobs:
             job.emit(error)

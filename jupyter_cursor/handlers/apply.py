@@ -14,13 +14,13 @@ class ApplyHandler(CursorAPIHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        limit = self.cursor_config.max_message_bytes
+        limit = self.cursor_app.max_message_bytes
         try:
             body = protocol.parse_body(ApplyBody, self.request.body or b"null", limit)
         except protocol.ProtocolError as err:
             raise web.HTTPError(413 if err.code == protocol.ErrorCode.TOO_LARGE else 400,
                                 err.message) from None
-        fallback = self.settings["jupyter_cursor_app"].apply_fallback
+        fallback = self.cursor_app.apply_fallback
         try:
             result = await run_apply_async(body.cells, body.suggestion, fallback)
         except ValueError as err:

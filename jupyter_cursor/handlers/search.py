@@ -4,7 +4,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import protocol
-from ..index.protocol import SearchBody
+from ..index.protocol import SearchBody, search
 from .base import CursorAPIHandler
 
 
@@ -22,7 +22,7 @@ class SearchHandler(CursorAPIHandler):
                  "mode": self.get_query_argument("mode", "hybrid")}
         try:
             body = protocol.from_dict(SearchBody, query, "request")
-            hits = await self.settings["jupyter_cursor_app"].search(body.query, body.k, body.mode)
+            hits = await search(self.cursor_app.index, body.query, body.k, body.mode)
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
         except LookupError as err:

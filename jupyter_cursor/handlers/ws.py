@@ -10,7 +10,7 @@ from tornado import web, websocket
 
 from .. import protocol
 from ..rpc import RpcSession
-from .base import AUTH_RESOURCE
+from .base import AUTH_RESOURCE, CursorHandlerMixin
 
 
 # Tornado closes a connection (1009, "message too big") whose message is over this, without
@@ -20,7 +20,7 @@ from .base import AUTH_RESOURCE
 WS_MESSAGE_CEILING = 64 * 1024 * 1024
 
 
-class CursorWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
+class CursorWebSocket(CursorHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     """The one websocket: typed JSON requests in, replies matched by id out (see protocol.py)."""
 
     auth_resource = AUTH_RESOURCE
@@ -41,9 +41,8 @@ class CursorWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
 
     def open(self, *args, **kwargs):
         super().open(*args, **kwargs)
-        services = self.settings["jupyter_cursor_services"]
-        limit = self.settings["jupyter_cursor_config"].max_message_bytes
-        self.session = RpcSession(services, self._send, limit)
+        services = self.services
+        self.session = RpcSession(services, self._send, self.cursor_app.max_message_bytes)
         services.add_listener(self._on_status)
         self._send(protocol.event_message("status", services.status()))
 
@@ -52,7 +51,7 @@ class CursorWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
 
     def on_close(self):
         super().on_close()
-        self.settings["jupyter_cursor_services"].remove_listener(self._on_status)
+        self.services.remove_listener(self._on_status)
         if self.session is not None:
             self.session.close()
 

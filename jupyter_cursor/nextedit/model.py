@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from ..engine import GenerationRequest, Priority, Runtime
+from ..engine import GenerationRequest, Priority, Runtime, RuntimeState
 from .context import Budget, NextEditContext, Retriever, TokenCounter, build_context, estimate_tokens
 from .formats import MalformedOutput, PromptFormat
 
@@ -72,7 +72,7 @@ class ModelPredictor:
 
     def available(self) -> bool:
         """Loaded and serving: a prediction must not wait for a model still loading."""
-        return self.runtime.status().get("state") == "ready"
+        return self.runtime.status().get("state") == RuntimeState.READY
 
     def prepare(self, request: dict) -> tuple[NextEditContext, GenerationRequest]:
         """The context and the generation request (CPU work: call it off the event loop)."""

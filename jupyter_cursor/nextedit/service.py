@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..engine import EngineError
+from ..engine import EngineError, RuntimeState
 from ..workers import run_cpu, text_size
 from .context import check_request
 from .feedback import SuggestionLog
@@ -85,10 +85,10 @@ async def load_model_service(config, format_name: str, log: SuggestionLog | None
     fmt = get_format(format_name)  # ValueError before seconds of loading
     runtime = create_runtime(config)
     runtime.start()
-    while runtime.status().get("state") in ("loading", "stopped"):
+    while runtime.status().get("state") in (RuntimeState.LOADING, RuntimeState.STOPPED):
         await asyncio.sleep(poll_s)
     status = runtime.status()
-    if status.get("state") != "ready":
+    if status.get("state") != RuntimeState.READY:
         runtime.close()
         raise RuntimeError(f"the model did not load: {status.get('last_error') or status.get('state')}")
     return NextEditService(ModelPredictor(runtime, fmt, min_confidence=min_confidence), log)
