@@ -9,9 +9,10 @@ import json
 import pytest
 from fake_llm_server import FakeLLMServer
 
-from jupyter_cursor.chat import ChatService, ChatStore, ContextBuilder, Selection
+from jupyter_cursor.chat import ChatService, ChatStore, ContextBuilder, ContextError, Selection
 from jupyter_cursor.chat.protocol import chat_methods
-from jupyter_cursor.providers import ProviderRegistry
+from jupyter_cursor.chat.service import ChatError
+from jupyter_cursor.providers import ProviderError, ProviderRegistry
 from jupyter_cursor.rpc import RpcSession
 from jupyter_cursor.services import Services
 
@@ -61,9 +62,14 @@ def make_service(server, tmp_path, **extra):
 
 
 async def run(service, message, session_id=None, provider=None, selection=None):
-    return [
-        e async for e in service.ask(session_id, message, CELLS, selection, "nb.ipynb", provider)
-    ]
+    """The turn's events; a failure it raises ends the list as {"type": "error", "code"}."""
+    events = []
+    try:
+        async for event in service.ask(session_id, message, CELLS, selection, "nb.ipynb", provider):
+            events.append(event)
+    except (ProviderError, ChatError, ContextError) as err:
+        events.append({"type": "error", "code": err.code, "message": err.message})
+    return events
 
 
 @pytest.mark.parametrize("provider", ["gpt", "claude"])
@@ -127,7 +133,7 @@ async def test_stopping_early_keeps_the_partial_answer_as_cancelled(server, tmp_
     assert answer["content"] == first["text"] + second["text"]
 
 
-async def test_a_provider_error_is_an_event_and_is_stored(server, tmp_path):
+async def test_a_provider_error_is_raised_after_it_is_stored(server, tmp_path):
     service = make_service(server, tmp_path, api_key="sk-wrong-key-123456")
     events = await run(service, "Hello")
     assert [e["type"] for e in events] == ["context", "error"]

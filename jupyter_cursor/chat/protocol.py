@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 
 from .. import protocol
 from ..protocol import ProtocolError
-from .context import Selection
-from .service import ChatService
+from ..providers import ProviderError
+from .context import ContextError, Selection
+from .service import ChatError, ChatService
 
 
 # Each chat message is a paid call to a provider: two at once per connection is plenty.
@@ -69,14 +70,15 @@ def chat_methods(service: ChatService) -> dict[str, Callable]:
     """The request methods, by request type, for ``Services.register_method``."""
 
     async def chat(req: ChatRequest, emit: Emit) -> dict:
-        async for event in service.ask(
-            req.session_id, req.message, req.cells, req.selection, req.path, req.provider
-        ):
-            if event["type"] == "error":
-                raise ProtocolError(event["code"], event["message"], req.id)
-            if event["type"] == "done":
-                return event
-            emit(event)
+        try:
+            async for event in service.ask(
+                req.session_id, req.message, req.cells, req.selection, req.path, req.provider
+            ):
+                if event["type"] == "done":
+                    return event
+                emit(event)
+        except (ProviderError, ChatError, ContextError) as err:
+            raise ProtocolError(err.code, err.message, req.id) from None
         raise ProtocolError(protocol.ErrorCode.INTERNAL, "the chat ended without an answer", req.id)
 
     async def sessions(req: ChatSessionsRequest, emit: Emit) -> dict:

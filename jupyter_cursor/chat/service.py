@@ -4,11 +4,13 @@ Events, in order::
 
     {"type": "context", "session_id", "message_id", "provider", "model", "sent", "dropped", "chars"}
     {"type": "delta", "text"}                             any number
-    {"type": "done", "session_id", "message_id"}          or
-    {"type": "error", "code", "message", "session_id"?, "message_id"?}
+    {"type": "done", "session_id", "message_id"}          last, when the answer is whole
 
-An answer cut short keeps what had arrived: cancelled (the consumer stopped iterating, or its task
-was cancelled) or failed, it is stored with that status, so the history shows what the user saw.
+Failures raise, as the refactor's do: ProviderError (the provider refused or failed), ChatError (no
+such session, an empty message) or ContextError (the message is over the provider's budget), each
+with a ``code`` the browser acts on. An answer cut short keeps what had arrived: cancelled (the
+consumer stopped iterating, or its task was cancelled) or failed, it is stored with that status, so
+the history shows what the user saw.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ from contextlib import aclosing
 from typing import Any
 
 from ..providers import ProviderError, ProviderRegistry
-from .context import ContextBuilder, ContextError, Selection
+from .context import ContextBuilder, Selection
 from .store import ChatStore
 
 log = logging.getLogger("jupyter_cursor.chat")
 
 NO_SESSION = "no_session"
+
+
+class ChatError(Exception):
+    """A chat turn refused before anything is stored; ``code`` is stable, the message for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 class ChatService:
@@ -52,53 +63,32 @@ class ChatService:
         provider_name: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         # Everything that can be refused is refused before anything is stored.
-        try:
-            provider = self.providers.get(provider_name)
-        except ProviderError as err:
-            yield {"type": "error", **err.to_json()}
-            return
-        ok, why = provider.available()
-        if not ok:
-            yield {
-                "type": "error",
-                "code": "not_configured",
-                "message": f"Provider '{provider.name}' cannot be used: {why}.",
-            }
-            return
+        provider = self.providers.require(provider_name)
         if not message.strip():
-            yield {"type": "error", "code": "bad_request", "message": "The message is empty."}
-            return
+            raise ChatError("bad_request", "The message is empty.")
         if session_id is None:
             session = self.store.create_session(path)
         else:
             session = self.store.get_session(session_id)
             if session is None:
-                yield {
-                    "type": "error",
-                    "code": NO_SESSION,
-                    "message": f"No chat session {session_id!r}.",
-                }
-                return
+                raise ChatError(NO_SESSION, f"No chat session {session_id!r}.")
         sid = session["id"]
         earlier = [
             {"role": m["role"], "content": m["content"]}
             for m in self.store.history(sid, limit=self.history_messages)
             if m["content"] and m["status"] != "error"
         ]
-        try:
-            # Retrieval (an embedding), file reads and the assembly itself stay off the loop.
-            built = await asyncio.to_thread(
-                self.context.build,
-                message,
-                cells=notebook_cells,
-                path=path,
-                selection=selection,
-                history=earlier,
-                budget_chars=provider.spec.context_chars,
-            )
-        except ContextError as err:
-            yield {"type": "error", "code": err.code, "message": err.message, "session_id": sid}
-            return
+        # Retrieval (an embedding), file reads and the assembly itself stay off the loop; a
+        # ContextError (over the budget) goes to the caller.
+        built = await asyncio.to_thread(
+            self.context.build,
+            message,
+            cells=notebook_cells,
+            path=path,
+            selection=selection,
+            history=earlier,
+            budget_chars=provider.spec.context_chars,
+        )
 
         model = provider.spec.model
         user_id = self.store.append_message(
@@ -147,6 +137,5 @@ class ChatService:
             if status == "cancelled":
                 log.info("chat %s: answer cancelled after %d characters", sid, sum(map(len, parts)))
         if failure is not None:
-            yield {"type": "error", **failure.to_json(), "session_id": sid, "message_id": answer_id}
-        else:
-            yield {"type": "done", "session_id": sid, "message_id": answer_id}
+            raise failure
+        yield {"type": "done", "session_id": sid, "message_id": answer_id}

@@ -69,6 +69,15 @@ class ProviderRegistry:
             )
         return provider
 
+    def require(self, name: str | None = None) -> Provider:
+        """The provider called ``name`` (or the default one), when it can be used now: else a
+        ``not_configured`` ProviderError that says why (no key, unknown name, none configured)."""
+        provider = self.get(name)
+        ok, why = provider.available()
+        if not ok:
+            raise ProviderError(NOT_CONFIGURED, f"Provider '{provider.name}' cannot be used: {why}.")
+        return provider
+
     def preload(self) -> None:
         for provider in self._providers.values():
             provider.preload()

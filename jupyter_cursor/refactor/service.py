@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from ..providers import ProviderError, ProviderRegistry
+from ..providers import ProviderRegistry
 from ..workers import run_cpu, text_size
 from .checks import check_change
 from .prompt import build_messages
@@ -39,10 +39,7 @@ class RefactorService:
     ) -> AsyncIterator[dict[str, Any]]:
         if not instruction.strip():
             raise ValueError("the instruction is empty")
-        provider = self.providers.get(provider_name)
-        ok, why = provider.available()
-        if not ok:
-            raise ProviderError("not_configured", f"Provider '{provider.name}' cannot be used: {why}.")
+        provider = self.providers.require(provider_name)
         snippets = await asyncio.to_thread(self.retrieve, instruction, RETRIEVE_K) if self.retrieve else []
         # Retrieved cells of this very notebook are already in the prompt.
         snippets = [hit for hit in snippets if hit.get("path") != path]
