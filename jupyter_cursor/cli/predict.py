@@ -3,7 +3,7 @@
     jupyter cursor predict --request R.json [--json] [--model PATH --format NAME]
     jupyter cursor predict --batch IN.jsonl --out OUT.jsonl [--model PATH ...]
 
-A request is DESIGN.md's ``{"path", "cells", "cursor", "events"}`` (a line of nes_*.jsonl: extra
+A request is ARCHITECTURE.md's ``{"path", "cells", "cursor", "events"}`` (a line of nes_*.jsonl: extra
 fields ignored). Each output line is ``{"id", "edits", "predictor", "timings"}`` (plus ``"model"``
 when the model ran), or ``{"id", "error"}``. Without --model only the deterministic predictors
 answer; with it the model is loaded once for the whole batch.

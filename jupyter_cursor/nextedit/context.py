@@ -312,7 +312,7 @@ def check_request(request: dict) -> int:
 
 def build_context(request: dict, *, count_tokens: TokenCounter = estimate_tokens,
                   retrieve: Retriever | None = None, budget: Budget = Budget()) -> NextEditContext:
-    """The context of a next-edit request: a dict shaped like DESIGN.md's request or a line of
+    """The context of a next-edit request: a dict shaped like ARCHITECTURE.md's request or a line of
     nes_*.jsonl (``cells``, ``cursor``, ``events``, ``path``; other keys ignored).
 
     ValueError when the cursor's cell is not among the cells, or a cell is too large.

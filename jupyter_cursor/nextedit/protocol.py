@@ -1,6 +1,6 @@
 """The websocket requests of next-edit prediction, and the methods that answer them (no web code).
 
-``nextedit`` (DESIGN.md's next-edit request) streams partials ``{"edits", "predictor": "model",
+``nextedit`` (ARCHITECTURE.md's next-edit request) streams partials ``{"edits", "predictor": "model",
 "partial": true}`` while the model writes, then the result ``{"edits", "predictor", "timings":
 {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}}`` (plus ``"model"`` when the model ran).
 ``nextedit_outcome`` tells what the user did with a shown suggestion, for the opt-in local log.

@@ -29,8 +29,9 @@ Prompt (Zed's ``zeta1`` module; the editable region and the context end at a lin
     ### Response:
 
 The model writes ``<|editable_region_start|>``, the region rewritten, ``<|editable_region_end|>``
-(the stop). As in Zed, parsing takes what lies between the markers (from the start of the output
-when the start marker is missing) and drops the cursor marker. One region, so no cross-cell edit.
+(the stop). As in Zed, parsing takes what lies between the markers and drops the cursor marker.
+Where the start marker is missing Zed fails; we read from the start of the output instead (our own
+leniency, not Zed's). One region, so no cross-cell edit.
 """
 
 from __future__ import annotations
