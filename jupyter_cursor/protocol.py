@@ -94,6 +94,17 @@ class Cell:
 Cells = Annotated[list[Cell], MaxLen(MAX_CELLS)]
 
 
+def cell_dicts(cells: typing.Iterable[Any]) -> list[dict]:
+    """Cells as new dicts ``{"id", "cell_type", "source"}`` (the id a string), from :class:`Cell`
+    (the websocket's, REST's) or from dicts of that shape (the CLI's, tests')."""
+    return [
+        {"id": str(cell["id"]), "cell_type": cell["cell_type"], "source": cell["source"]}
+        if isinstance(cell, dict)
+        else {"id": str(cell.id), "cell_type": cell.cell_type, "source": cell.source}
+        for cell in cells
+    ]
+
+
 @dataclasses.dataclass(frozen=True)
 class Cursor:
     cell_id: Identifier

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from .. import protocol
 from ..workers import run_cpu, text_size
-from .engine import Rewrite, apply_suggestion
+from .answer import Rewrite, apply_suggestion
 
 if TYPE_CHECKING:  # the fallback imports the model runtime's request types
     from .fallback import ModelFallback
@@ -38,7 +38,8 @@ def run_apply(cells: list, suggestion: str, rewrite: Rewrite | None = None) -> d
     """Validate sizes and ids, then apply: ValueError for bad input."""
     if len(suggestion) > MAX_SUGGESTION_CHARS:
         raise ValueError(f"the suggestion is longer than {MAX_SUGGESTION_CHARS} characters")
-    ids = [cell.id if hasattr(cell, "id") else cell["id"] for cell in cells]
+    cells = protocol.cell_dicts(cells)
+    ids = [cell["id"] for cell in cells]
     if len(set(ids)) != len(ids):
         raise ValueError("cell ids must be unique")
     return apply_suggestion(cells, suggestion, rewrite=rewrite).to_json()

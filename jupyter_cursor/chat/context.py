@@ -102,7 +102,7 @@ class ContextBuilder:
                 "context_too_long",
                 f"The message is {len(message)} characters, over this provider's context budget.",
             )
-        cells = [_cell(c) for c in cells]
+        cells = protocol.cell_dicts(cells)
         sent: list[dict[str, Any]] = []
         dropped: list[dict[str, Any]] = []
         mentions = parse_mentions(message)
@@ -334,13 +334,3 @@ class ContextBuilder:
             else:
                 dropped.append({**item, "reason": "over the budget"})
         return blocks
-
-
-def _cell(cell: Any) -> dict[str, str]:
-    """A cell as a dict, from a dict or from ``protocol.Cell``."""
-    get = cell.get if isinstance(cell, dict) else lambda k, d=None: getattr(cell, k, d)
-    return {
-        "id": str(get("id", "")),
-        "cell_type": str(get("cell_type", "code")),
-        "source": str(get("source", "")),
-    }

@@ -26,7 +26,7 @@ class RefactorRequest:
 
 def refactor_methods(service: RefactorService) -> dict[str, Callable]:
     async def refactor(req: RefactorRequest, emit) -> dict:
-        cells = [protocol.to_dict(cell) for cell in req.cells]
+        cells = protocol.cell_dicts(req.cells)
         try:
             async for event in service.run(
                 req.path, cells, req.instruction, outputs=req.outputs, provider_name=req.provider
