@@ -256,8 +256,7 @@ class CursorApp(ExtensionApp):
             # A stat per file: cheap, and only changed files are read again.
             self._rescan = PeriodicCallback(index.rescan, self.index_rescan_seconds * 1000)
             self._rescan.start()
-        for type_name, method in search_methods(index).items():
-            self.services.register_method(type_name, method)
+        self.services.register_methods(search_methods(index))
         self._publish_index_status(index.status())
 
     def _publish_index_status(self, status: dict) -> None:
@@ -272,20 +271,11 @@ class CursorApp(ExtensionApp):
 
     def _start_apply(self) -> None:
         from .apply.fallback import ModelFallback
-        from .apply.protocol import ApplyRequest, run_apply_async
+        from .apply.protocol import apply_methods
 
-        # The websocket method below and the REST handler both use it.
+        # The websocket method and the REST handler both use it.
         self.apply_fallback = fallback = ModelFallback(self.runtime) if self.apply_model_fallback else None
-
-        async def apply_method(req: ApplyRequest, emit) -> dict:
-            from .protocol import ErrorCode, ProtocolError
-
-            try:
-                return await run_apply_async(req.cells, req.suggestion, fallback)
-            except ValueError as err:
-                raise ProtocolError(ErrorCode.BAD_MESSAGE, str(err), req.id) from None
-
-        self.services.register_method(ApplyRequest.TYPE, apply_method)
+        self.services.register_methods(apply_methods(fallback))
         how = "deterministic merge" + (", model fallback" if fallback else "")
         self.services.set_state("apply", svc.READY, how)
 
@@ -351,8 +341,7 @@ class CursorApp(ExtensionApp):
                                min_confidence=self.nextedit_min_confidence)
         log = SuggestionLog(self.nextedit_log_path or default_log_path()) if self.nextedit_log else None
         service = NextEditService(model, log)
-        for type_name, method in nextedit_protocol.nextedit_methods(service).items():
-            self.services.register_method(type_name, method)
+        self.services.register_methods(nextedit_protocol.nextedit_methods(service))
 
     # -- chat -----------------------------------------------------------------------------------------
 
@@ -383,13 +372,11 @@ class CursorApp(ExtensionApp):
             context,
             history_messages=self.chat_history_messages,
         )
-        for type_name, method in chat_methods(self.chat).items():
-            self.services.register_method(type_name, method)
+        self.services.register_methods(chat_methods(self.chat))
         from .refactor import RefactorService
         from .refactor.protocol import refactor_methods
 
-        for type_name, method in refactor_methods(RefactorService(registry, retrieve)).items():
-            self.services.register_method(type_name, method)
+        self.services.register_methods(refactor_methods(RefactorService(registry, retrieve)))
         if self.services.state("chat").state != svc.ERROR:
             names = ", ".join(p["name"] for p in registry.public_info()["providers"])
             state = svc.READY if len(registry) else svc.NOT_CONFIGURED

@@ -84,6 +84,11 @@ class Services:
             raise ValueError(f"{type_name!r} is not a request type of the protocol")
         self._methods[type_name] = method
 
+    def register_methods(self, methods: dict[str, Method]) -> None:
+        """A feature's methods, as its ``*_methods(service)`` function returns them."""
+        for type_name, method in methods.items():
+            self.register_method(type_name, method)
+
     def method(self, type_name: str) -> Method | None:
         return self._methods.get(type_name)
 

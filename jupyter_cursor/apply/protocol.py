@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
 from .. import protocol
@@ -52,3 +53,15 @@ async def run_apply_async(cells: list, suggestion: str, fallback: ModelFallback 
         return await run_cpu(text_size(cells, suggestion), run_apply, cells, suggestion)
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, run_apply, cells, suggestion, fallback.rewrite_on(loop))
+
+
+def apply_methods(fallback: ModelFallback | None) -> dict[str, Callable]:
+    """The request methods, by request type, for ``Services.register_methods``."""
+
+    async def apply(req: ApplyRequest, emit) -> dict:
+        try:
+            return await run_apply_async(req.cells, req.suggestion, fallback)
+        except ValueError as err:
+            raise protocol.ProtocolError(protocol.ErrorCode.BAD_MESSAGE, str(err), req.id) from None
+
+    return {ApplyRequest.TYPE: apply}

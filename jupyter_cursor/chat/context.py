@@ -54,11 +54,17 @@ class BuiltContext:
     chars: int  # all characters sent, system prompt included
 
 
-class _Budget:
+class _Ledger:
+    """One build's accounts: the characters left of the budget, and what was sent and dropped
+    (with why), for the browser's list of what the model saw."""
+
     def __init__(self, chars: int):
         self.left = chars
+        self.sent: list[dict[str, Any]] = []
+        self.dropped: list[dict[str, Any]] = []
 
     def take(self, n: int) -> bool:
+        """Spend ``n`` characters if they are left."""
         if n > self.left:
             return False
         self.left -= n
@@ -95,33 +101,31 @@ class ContextBuilder:
         history: Sequence[dict[str, str]] = (),
         budget_chars: int | None = None,
     ) -> BuiltContext:
-        budget = _Budget(budget_chars or self.budget_chars)
+        ledger = _Ledger(budget_chars or self.budget_chars)
         system = prompts.system_prompt(path)
-        if not budget.take(len(system) + len(message) + len(prompts.user_turn([""], ""))):
+        if not ledger.take(len(system) + len(message) + len(prompts.user_turn([""], ""))):
             raise ContextError(
                 "context_too_long",
                 f"The message is {len(message)} characters, over this provider's context budget.",
             )
         cells = protocol.cell_dicts(cells)
-        sent: list[dict[str, Any]] = []
-        dropped: list[dict[str, Any]] = []
         mentions = parse_mentions(message)
         mentioned_cells = [m.target for m in mentions if m.kind == "cell"]
         mentioned_files = [m.target for m in mentions if m.kind == "file"]
 
-        selection_block = self._selection(selection, cells, budget, sent, dropped)
+        selection_block = self._selection(selection, cells, ledger)
         file_blocks = [
-            b for p in mentioned_files if (b := self._file(p, budget, sent, dropped)) is not None
+            b for p in mentioned_files if (b := self._file(p, ledger)) is not None
         ]
         active = (
             selection.cell_id if selection else (mentioned_cells[0] if mentioned_cells else None)
         )
         notebook_block, in_prompt = self._notebook(
-            path, cells, mentioned_cells, active, budget, sent, dropped
+            path, cells, mentioned_cells, active, ledger
         )
-        history_messages = self._history(history, budget, sent, dropped)
+        history_messages = self._history(history, ledger)
         snippet_blocks = self._retrieved(
-            message, path, in_prompt, set(mentioned_files), budget, sent, dropped
+            message, path, in_prompt, set(mentioned_files), ledger
         )
 
         # Render order is not priority order: the big picture first, the selection last, next to
@@ -133,10 +137,10 @@ class ContextBuilder:
             *history_messages,
             {"role": "user", "content": user},
         ]
-        return BuiltContext(messages, sent, dropped, sum(len(m["content"]) for m in messages))
+        return BuiltContext(messages, ledger.sent, ledger.dropped, sum(len(m["content"]) for m in messages))
 
     # -- the items, each taking its share of the budget ------------------------------------------
-    def _selection(self, selection, cells, budget, sent, dropped) -> str | None:
+    def _selection(self, selection, cells, ledger) -> str | None:
         if selection is None:
             return None
         label = f"selection in cell {selection.cell_id}"
@@ -144,59 +148,59 @@ class ContextBuilder:
         if text is None:
             cell = next((c for c in cells if c["id"] == selection.cell_id), None)
             if cell is None:
-                dropped.append({"kind": "selection", "label": label, "reason": "no such cell"})
+                ledger.dropped.append({"kind": "selection", "label": label, "reason": "no such cell"})
                 return None
             text = cell["source"][selection.start or 0 : selection.end]
         if not text.strip():
             return None
         block = prompts.render_selection(selection.cell_id, text)
-        if not budget.take(len(block) + BLOCK_SEP):
-            keep = budget.left - BLOCK_SEP - (len(block) - len(text)) - 20
+        if not ledger.take(len(block) + BLOCK_SEP):
+            keep = ledger.left - BLOCK_SEP - (len(block) - len(text)) - 20
             if keep < MIN_TRUNCATED_CHARS:
-                dropped.append({"kind": "selection", "label": label, "reason": "over the budget"})
+                ledger.dropped.append({"kind": "selection", "label": label, "reason": "over the budget"})
                 return None
             block = prompts.render_selection(selection.cell_id, text[:keep] + "\n[… truncated]")
-            budget.take(len(block) + BLOCK_SEP)
-        sent.append(
+            ledger.take(len(block) + BLOCK_SEP)
+        ledger.sent.append(
             {"kind": "selection", "label": label, "cell_id": selection.cell_id, "chars": len(block)}
         )
         return block
 
-    def _file(self, rel: str, budget, sent, dropped) -> str | None:
+    def _file(self, rel: str, ledger) -> str | None:
         item = {"kind": "file", "label": rel, "path": rel}
         try:
             text = read_workspace_file(
                 self.root_dir, rel, max_bytes=self.max_file_bytes, allow_hidden=self.allow_hidden
             )
         except FileRefused as err:
-            dropped.append({**item, "reason": str(err)})
+            ledger.dropped.append({**item, "reason": str(err)})
             return None
         except OSError as err:
-            dropped.append({**item, "reason": f"unreadable ({type(err).__name__})"})
+            ledger.dropped.append({**item, "reason": f"unreadable ({type(err).__name__})"})
             return None
         limit = min(
-            self.max_file_chars, budget.left - BLOCK_SEP - len(prompts.render_file(rel, "", True))
+            self.max_file_chars, ledger.left - BLOCK_SEP - len(prompts.render_file(rel, "", True))
         )
         truncated = len(text) > limit
         if truncated:
             if limit < MIN_TRUNCATED_CHARS:
-                dropped.append({**item, "reason": "over the budget"})
+                ledger.dropped.append({**item, "reason": "over the budget"})
                 return None
             text = text[:limit]
         block = prompts.render_file(rel, text, truncated)
-        budget.take(len(block) + BLOCK_SEP)
-        sent.append({**item, "chars": len(block), **({"truncated": True} if truncated else {})})
+        ledger.take(len(block) + BLOCK_SEP)
+        ledger.sent.append({**item, "chars": len(block), **({"truncated": True} if truncated else {})})
         return block
 
     def _notebook(
-        self, path, cells, mentioned, active, budget, sent, dropped
+        self, path, cells, mentioned, active, ledger
     ) -> tuple[str | None, set[str]]:
         """The notebook's cells in order, as many as fit: mentioned cells first, then by distance
         from the active cell (the last cell when none is active)."""
         index = {c["id"]: i for i, c in enumerate(cells)}
         for cell_id in mentioned:
             if cell_id not in index:
-                dropped.append(
+                ledger.dropped.append(
                     {
                         "kind": "cell",
                         "label": f"cell {cell_id}",
@@ -206,8 +210,8 @@ class ContextBuilder:
                 )
         if not cells:
             return None, set()
-        if not budget.take(len(prompts.render_notebook(path, [], len(cells))) + BLOCK_SEP):
-            dropped.append(
+        if not ledger.take(len(prompts.render_notebook(path, [], len(cells))) + BLOCK_SEP):
+            ledger.dropped.append(
                 {
                     "kind": "notebook",
                     "label": f"{len(cells)} cells of {path}",
@@ -225,10 +229,10 @@ class ContextBuilder:
         for i in [*forced, *rest]:
             cell = cells[i]
             block = prompts.render_cell(cell["id"], cell["cell_type"], cell["source"])
-            if budget.take(len(block) + CELL_SEP):
+            if ledger.take(len(block) + CELL_SEP):
                 rendered[i] = block
                 if i in forced:
-                    sent.append(
+                    ledger.sent.append(
                         {
                             "kind": "cell",
                             "label": f"cell {cell['id']}",
@@ -238,7 +242,7 @@ class ContextBuilder:
                         }
                     )
             elif i in forced:
-                dropped.append(
+                ledger.dropped.append(
                     {
                         "kind": "cell",
                         "label": f"cell {cell['id']}",
@@ -249,7 +253,7 @@ class ContextBuilder:
         omitted = len(cells) - len(rendered)
         others = [i for i in rendered if i not in forced]
         if others:
-            sent.append(
+            ledger.sent.append(
                 {
                     "kind": "notebook",
                     "label": f"{path} ({len(others)} of {len(cells)} cells)",
@@ -258,7 +262,7 @@ class ContextBuilder:
                 }
             )
         if omitted:
-            dropped.append(
+            ledger.dropped.append(
                 {
                     "kind": "notebook",
                     "label": f"{omitted} cells of {path}",
@@ -271,17 +275,17 @@ class ContextBuilder:
         block = prompts.render_notebook(path, [rendered[i] for i in sorted(rendered)], omitted)
         return block, {cells[i]["id"] for i in rendered}
 
-    def _history(self, history, budget, sent, dropped) -> list[dict[str, str]]:
+    def _history(self, history, ledger) -> list[dict[str, str]]:
         """The newest earlier messages that fit; the first that does not ends them (a gap in a
         conversation reads as a different conversation)."""
         kept: list[dict[str, str]] = []
         for m in reversed(history):
-            if not budget.take(len(m["content"])):
+            if not ledger.take(len(m["content"])):
                 break
             kept.append({"role": m["role"], "content": m["content"]})
         kept.reverse()
         if kept:
-            sent.append(
+            ledger.sent.append(
                 {
                     "kind": "history",
                     "label": f"{len(kept)} earlier messages",
@@ -289,7 +293,7 @@ class ContextBuilder:
                 }
             )
         if len(kept) < len(history):
-            dropped.append(
+            ledger.dropped.append(
                 {
                     "kind": "history",
                     "label": f"{len(history) - len(kept)} older messages",
@@ -298,14 +302,14 @@ class ContextBuilder:
             )
         return kept
 
-    def _retrieved(self, message, path, in_prompt, files, budget, sent, dropped) -> list[str]:
+    def _retrieved(self, message, path, in_prompt, files, ledger) -> list[str]:
         if self.retrieve is None or not message.strip():
             return []
         try:
             hits = list(self.retrieve(message, self.retrieve_k))
         except Exception as err:  # the index is an aid: a broken one must not break chat
             log.warning("chat: retrieval failed: %s", err)
-            dropped.append(
+            ledger.dropped.append(
                 {
                     "kind": "retrieved",
                     "label": "workspace search",
@@ -328,9 +332,9 @@ class ContextBuilder:
                 **({"cell_id": cell_id} if cell_id else {}),
             }
             block = prompts.render_snippet(hit)
-            if budget.take(len(block) + BLOCK_SEP):
+            if ledger.take(len(block) + BLOCK_SEP):
                 blocks.append(block)
-                sent.append({**item, "chars": len(block), "score": hit.get("score")})
+                ledger.sent.append({**item, "chars": len(block), "score": hit.get("score")})
             else:
-                dropped.append({**item, "reason": "over the budget"})
+                ledger.dropped.append({**item, "reason": "over the budget"})
         return blocks

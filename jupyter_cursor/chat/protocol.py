@@ -7,8 +7,7 @@ provider's code ("missing_key", "bad_model", "rate_limited", ...). Cancel it wit
 
 The server registers the methods::
 
-    for type_name, method in chat_methods(chat_service).items():
-        services.register_method(type_name, method)
+    services.register_methods(chat_methods(chat_service))
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ Emit = Callable[[Any], None]
 
 
 def chat_methods(service: ChatService) -> dict[str, Callable]:
-    """The request methods, by request type, for ``Services.register_method``."""
+    """The request methods, by request type, for ``Services.register_methods``."""
 
     async def chat(req: ChatRequest, emit: Emit) -> dict:
         try:

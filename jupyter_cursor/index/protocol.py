@@ -49,7 +49,7 @@ async def search(index: WorkspaceIndex | None, query: str, k: int, mode: str) ->
 
 
 def search_methods(index: WorkspaceIndex) -> dict[str, Callable]:
-    """The request methods, by request type, for ``Services.register_method``."""
+    """The request methods, by request type, for ``Services.register_methods``."""
 
     async def search_method(req: SearchRequest, emit) -> dict:
         try:

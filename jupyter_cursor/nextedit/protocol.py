@@ -41,7 +41,7 @@ class NextEditOutcome:
 
 
 def nextedit_methods(service: NextEditService) -> dict[str, Callable]:
-    """The request methods, by request type, for ``Services.register_method``."""
+    """The request methods, by request type, for ``Services.register_methods``."""
 
     async def nextedit(req: NextEditRequest, emit: Callable[[Any], None]) -> dict:
         request = protocol.to_dict(req)
