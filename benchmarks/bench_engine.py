@@ -41,7 +41,9 @@ COPY_LENGTH = 48
 def code_text(n_lines: int, seed: int = 0) -> str:
     """Notebook-like code; ``seed`` changes the first line, so prompts share no cached prefix."""
     lines = [f"# cell {seed}: feature engineering\n"]
-    lines += [f"x{i} = df['col_{i % 13}'].rolling({i % 7 + 2}).mean() * {i % 5}\n" for i in range(n_lines)]
+    lines += [
+        f"x{i} = df['col_{i % 13}'].rolling({i % 7 + 2}).mean() * {i % 5}\n" for i in range(n_lines)
+    ]
     return "".join(lines)
 
 
@@ -70,12 +72,16 @@ def percentile(samples, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
 
 
-async def measure(path: str, device: str, quantization: str, dtype: str, tokens: int, reps: int) -> dict:
+async def measure(
+    path: str, device: str, quantization: str, dtype: str, tokens: int, reps: int
+) -> dict:
     import torch
 
     from jupyter_cursor.engine import EngineConfig, GenerationRequest, create_runtime
 
-    runtime = create_runtime(EngineConfig(model=path, device=device, quantization=quantization, dtype=dtype))
+    runtime = create_runtime(
+        EngineConfig(model=path, device=device, quantization=quantization, dtype=dtype)
+    )
     runtime.start()
     while runtime.status()["state"] == "loading":
         await asyncio.sleep(0.01)
@@ -85,10 +91,8 @@ async def measure(path: str, device: str, quantization: str, dtype: str, tokens:
     tokenizer = runtime._scheduler.loaded.tokenizer
 
     async def final(**kw):
-        chunk = None
-        async for chunk in runtime.generate(GenerationRequest(**kw)):
-            pass
-        return chunk.timings
+        chunks = [chunk async for chunk in runtime.generate(GenerationRequest(**kw))]
+        return chunks[-1].timings
 
     await final(prompt="def f(x):\n", max_new_tokens=2)  # warm-up
     idle = await loop_lag(1.0)
@@ -102,8 +106,13 @@ async def measure(path: str, device: str, quantization: str, dtype: str, tokens:
         reused.append(t["reused_prefix_tokens"])
     per_token, busy = [], []
     for rep in range(reps):
-        task = asyncio.ensure_future(final(prompt=prompt_of(tokenizer, 128, seed=100 + rep),
-                                           max_new_tokens=tokens, prompt_lookup=False))
+        task = asyncio.ensure_future(
+            final(
+                prompt=prompt_of(tokenizer, 128, seed=100 + rep),
+                max_new_tokens=tokens,
+                prompt_lookup=False,
+            )
+        )
         busy += await loop_lag(task)
         t = task.result()
         if t["tokens"] > 1:
@@ -113,7 +122,9 @@ async def measure(path: str, device: str, quantization: str, dtype: str, tokens:
     lookup = await final(prompt=region + "\n# rewritten:\n" + region[:40], max_new_tokens=tokens)
     # The cost of verifying a draft: one forward of 1 + DRAFT tokens against one of 1 token.
     model = runtime._scheduler.loaded.model
-    ids = tokenizer(prompt_of(tokenizer, 512, seed=9), return_tensors="pt")["input_ids"].to(model.device)
+    ids = tokenizer(prompt_of(tokenizer, 512, seed=9), return_tensors="pt")["input_ids"].to(
+        model.device
+    )
     step = {}
     with torch.inference_mode():
         cache = model(input_ids=ids, use_cache=True).past_key_values
@@ -130,19 +141,29 @@ async def measure(path: str, device: str, quantization: str, dtype: str, tokens:
                 cache.crop(-width)  # back to the 512-token prompt
             step[width] = median(times)
     runtime.close()
-    peak = (torch.cuda.max_memory_allocated() if device == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    peak = (
+        torch.cuda.max_memory_allocated()
+        if device == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
     return {
-        "device": status["device"], "dtype": status["dtype"], "quantization": status["quantization"],
-        "load_s": status["load_time_s"], "memory_bytes": status["memory_bytes"], "peak_bytes": peak,
+        "device": status["device"],
+        "dtype": status["dtype"],
+        "quantization": status["quantization"],
+        "load_s": status["load_time_s"],
+        "memory_bytes": status["memory_bytes"],
+        "peak_bytes": peak,
         "prefill_1k_ms": median([t["prefill_ms"] for t in cold]),
         "ttft_1k_cold_ms": median([t["ttft_ms"] for t in cold]),
-        "ttft_1k_warm_ms": median([t["ttft_ms"] for t in warm]), "reused_tokens": median(reused),
+        "ttft_1k_warm_ms": median([t["ttft_ms"] for t in warm]),
+        "reused_tokens": median(reused),
         "ms_per_token": median(per_token),
         "lookup_acceptance": lookup["draft_accepted"] / max(1, lookup["draft_proposed"]),
         "verify_cost_ratio": step[1 + DRAFT] / step[1],
-        "lag_idle_p50_ms": percentile(idle, 0.5), "lag_idle_p99_ms": percentile(idle, 0.99),
-        "lag_busy_p50_ms": percentile(busy, 0.5), "lag_busy_p99_ms": percentile(busy, 0.99),
+        "lag_idle_p50_ms": percentile(idle, 0.5),
+        "lag_idle_p99_ms": percentile(idle, 0.99),
+        "lag_busy_p50_ms": percentile(busy, 0.5),
+        "lag_busy_p99_ms": percentile(busy, 0.99),
     }
 
 
@@ -165,9 +186,18 @@ def train_copier(path: Path, seconds: float) -> dict:
     tokenizer = build_tokenizer(vocab_size=100)  # below the byte alphabet: no merges
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|copy|>"]})
     sep, eos = tokenizer.convert_tokens_to_ids("<|copy|>"), tokenizer.eos_token_id
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=4, tie_word_embeddings=True,
-                         eos_token_id=eos, bos_token_id=eos, pad_token_id=eos)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        tie_word_embeddings=True,
+        eos_token_id=eos,
+        bos_token_id=eos,
+        pad_token_id=eos,
+    )
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
@@ -176,8 +206,12 @@ def train_copier(path: Path, seconds: float) -> dict:
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         # One length: the copy is learnt in a few hundred steps (with varied lengths it was not).
-        source = torch.tensor([copy_source(tokenizer, generator, COPY_LENGTH) for _ in range(batch)])
-        inputs = torch.cat([source, torch.full((batch, 1), sep), source, torch.full((batch, 1), eos)], dim=1)
+        source = torch.tensor(
+            [copy_source(tokenizer, generator, COPY_LENGTH) for _ in range(batch)]
+        )
+        inputs = torch.cat(
+            [source, torch.full((batch, 1), sep), source, torch.full((batch, 1), eos)], dim=1
+        )
         labels = inputs.clone()
         labels[:, : COPY_LENGTH + 1] = -100  # learn the copy, not the random source
         loss = model(input_ids=inputs, labels=labels).loss
@@ -187,7 +221,11 @@ def train_copier(path: Path, seconds: float) -> dict:
         steps += 1
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    return {"train_steps": steps, "train_s": time.perf_counter() - started, "final_loss": float(loss)}
+    return {
+        "train_steps": steps,
+        "train_s": time.perf_counter() - started,
+        "final_loss": float(loss),
+    }
 
 
 async def measure_copier(path: str, reps: int) -> dict:
@@ -195,23 +233,25 @@ async def measure_copier(path: str, reps: int) -> dict:
 
     from jupyter_cursor.engine import EngineConfig, GenerationRequest, create_runtime
 
-    runtime = create_runtime(EngineConfig(model=path, device="cpu", quantization="none", dtype="float32"))
+    runtime = create_runtime(
+        EngineConfig(model=path, device="cpu", quantization="none", dtype="float32")
+    )
     runtime.start()
     while runtime.status()["state"] == "loading":
         await asyncio.sleep(0.01)
     tokenizer = runtime._scheduler.loaded.tokenizer
-    sep = tokenizer.convert_tokens_to_ids("<|copy|>")
     results = {True: [], False: []}
     exact = []
     generator = torch.Generator().manual_seed(1)
-    for rep in range(reps):
+    for _ in range(reps):
         source = copy_source(tokenizer, generator, COPY_LENGTH)
         prompt = tokenizer.decode(source) + "<|copy|>"
         texts = {}
         for lookup in (False, True):
-            chunk = None
-            async for chunk in runtime.generate(GenerationRequest(prompt, max_new_tokens=COPY_LENGTH + 8, prompt_lookup=lookup)):
-                pass
+            request = GenerationRequest(
+                prompt, max_new_tokens=COPY_LENGTH + 8, prompt_lookup=lookup
+            )
+            chunk = [c async for c in runtime.generate(request)][-1]
             results[lookup].append(chunk.timings)
             texts[lookup] = chunk.text
         assert texts[True] == texts[False], "prompt lookup changed greedy output"
@@ -222,9 +262,14 @@ async def measure_copier(path: str, reps: int) -> dict:
     steps = [t["tokens"] - 1 - t["draft_accepted"] for t in results[True]]
     return {
         "copy_exact": sum(exact) / len(exact),
-        "decode_ms_plain": plain, "decode_ms_lookup": fast, "speedup": plain / fast,
-        "acceptance": sum(t["draft_accepted"] for t in results[True]) / max(1, sum(t["draft_proposed"] for t in results[True])),
-        "tokens_per_step": median([(t["tokens"] - 1) / max(1, s) for t, s in zip(results[True], steps)]),
+        "decode_ms_plain": plain,
+        "decode_ms_lookup": fast,
+        "speedup": plain / fast,
+        "acceptance": sum(t["draft_accepted"] for t in results[True])
+        / max(1, sum(t["draft_proposed"] for t in results[True])),
+        "tokens_per_step": median(
+            [(t["tokens"] - 1) / max(1, s) for t, s in zip(results[True], steps)]
+        ),
     }
 
 
@@ -242,15 +287,23 @@ def child(args) -> None:
         path = MODELS / args.one
         if not (path / "config.json").exists():
             # bf16 on disk halves the 1.5B file; fp32 runs upcast it on load.
-            build_random_model(path, args.one, save_dtype="float32" if args.one == "tiny" else "bfloat16")
-        result = asyncio.run(measure(str(path), args.device, args.quantization, args.dtype, args.tokens, args.reps))
+            build_random_model(
+                path, args.one, save_dtype="float32" if args.one == "tiny" else "bfloat16"
+            )
+        result = asyncio.run(
+            measure(str(path), args.device, args.quantization, args.dtype, args.tokens, args.reps)
+        )
     print("RESULT " + json.dumps(result))
 
 
 PLANS = {
     # shape: (precisions, generated tokens, repetitions); the 1.5B run is bounded for 2 CPU cores.
     "tiny": ([("none", "float32"), ("none", "bfloat16"), ("4bit", "bfloat16")], 64, 5),
-    "qwen2.5-coder-0.5b": ([("none", "float32"), ("none", "bfloat16"), ("4bit", "bfloat16")], 16, 3),
+    "qwen2.5-coder-0.5b": (
+        [("none", "float32"), ("none", "bfloat16"), ("4bit", "bfloat16")],
+        16,
+        3,
+    ),
     "qwen2.5-coder-1.5b": ([("none", "float32"), ("4bit", "bfloat16")], 8, 1),
 }
 
@@ -282,31 +335,48 @@ def table(rows, copier) -> str:
         if "error" in r:
             lines.append(f"| {shape} | | {weights} | error: {r['error']} |" + " |" * 11)
             continue
-        projected = copier.get("tokens_per_step", 0) / r["verify_cost_ratio"] if copier.get("tokens_per_step") else None
+        projected = (
+            copier.get("tokens_per_step", 0) / r["verify_cost_ratio"]
+            if copier.get("tokens_per_step")
+            else None
+        )
         lines.append(
             f"| {shape} | {r['device']} | {weights} | {fmt(r['load_s'], 2)} | {fmt(r['memory_bytes'] / 2**20, 0)} | "
             f"{fmt(r['peak_bytes'] / 2**20, 0)} | {fmt(r['prefill_1k_ms'])} | {fmt(r['ttft_1k_cold_ms'])} | "
             f"{fmt(r['ttft_1k_warm_ms'])} ({int(r['reused_tokens'])} reused) | {fmt(r['ms_per_token'])} | "
             f"{r['lookup_acceptance']:.0%} | {fmt(r['verify_cost_ratio'], 2)}× | {fmt(projected, 2)}× | "
             f"{fmt(r['lag_idle_p50_ms'], 2)} / {fmt(r['lag_idle_p99_ms'], 2)} | "
-            f"{fmt(r['lag_busy_p50_ms'], 2)} / {fmt(r['lag_busy_p99_ms'], 2)} |")
+            f"{fmt(r['lag_busy_p50_ms'], 2)} / {fmt(r['lag_busy_p99_ms'], 2)} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--quantization", default="none", help=argparse.SUPPRESS)
     parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     parser.add_argument("--tokens", type=int, default=16, help=argparse.SUPPRESS)
     parser.add_argument("--reps", type=int, default=3, help=argparse.SUPPRESS)
     parser.add_argument("--train-seconds", type=float, default=90.0)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="PyTorch CPU threads (1: on a shared 2-core machine two threads run ~30x slower)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when there is one)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="PyTorch CPU threads (1: on a shared 2-core machine two threads run ~30x slower)",
+    )
+    parser.add_argument(
+        "--device", default=None, help="cpu or cuda (default: cuda when there is one)"
+    )
     parser.add_argument("--shapes", default=",".join(PLANS))
-    parser.add_argument("--quick", action="store_true", help="the tiny shape only, short copier training")
-    parser.add_argument("--append", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--quick", action="store_true", help="the tiny shape only, short copier training"
+    )
+    parser.add_argument(
+        "--append", action="store_true", help="append the table to benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
     if args.one:
         return child(args)
@@ -322,12 +392,41 @@ def main() -> None:
             precisions, tokens, reps = [("4bit", "bfloat16"), ("none", "bfloat16")], 64, 5
         for quantization, dtype in precisions:
             started = time.perf_counter()
-            result = run_child(["--one", shape, "--device", device, "--threads", str(args.threads), "--quantization", quantization,
-                                "--dtype", dtype, "--tokens", str(tokens), "--reps", str(reps)])
-            print(f"{shape} {quantization}/{dtype}: {time.perf_counter() - started:.0f} s {result}", flush=True)
+            result = run_child(
+                [
+                    "--one",
+                    shape,
+                    "--device",
+                    device,
+                    "--threads",
+                    str(args.threads),
+                    "--quantization",
+                    quantization,
+                    "--dtype",
+                    dtype,
+                    "--tokens",
+                    str(tokens),
+                    "--reps",
+                    str(reps),
+                ]
+            )
+            print(
+                f"{shape} {quantization}/{dtype}: {time.perf_counter() - started:.0f} s {result}",
+                flush=True,
+            )
             rows.append(((shape, quantization, dtype), result))
-    copier = run_child(["--one", "copier", "--reps", "5", "--threads", str(args.threads),
-                        "--train-seconds", str(20.0 if args.quick else args.train_seconds)])
+    copier = run_child(
+        [
+            "--one",
+            "copier",
+            "--reps",
+            "5",
+            "--threads",
+            str(args.threads),
+            "--train-seconds",
+            str(20.0 if args.quick else args.train_seconds),
+        ]
+    )
     print(f"copier: {copier}", flush=True)
     report = "\n\n".join([table(rows, copier), copier_line(copier)])
     print(report)
@@ -338,20 +437,24 @@ def main() -> None:
 def copier_line(c: dict) -> str:
     if "error" in c:
         return f"Copier: error {c['error']}"
-    return (f"Prompt lookup on a model that copies (tiny Qwen2, 2 layers × 128, trained here for "
-            f"{c['train_steps']} steps / {c['train_s']:.0f} s to repeat {COPY_LENGTH} random characters; exact copies "
-            f"{c['copy_exact']:.0%}, output identical with and without lookup): decode "
-            f"{c['decode_ms_plain']:.1f} ms → {c['decode_ms_lookup']:.1f} ms, **{c['speedup']:.2f}× faster**, "
-            f"{c['acceptance']:.0%} of drafted tokens accepted, {c['tokens_per_step']:.1f} tokens per forward pass. "
-            "The projected column divides those tokens per pass by each shape's measured cost of a "
-            f"1+{DRAFT}-token verification pass.")
+    return (
+        f"Prompt lookup on a model that copies (tiny Qwen2, 2 layers × 128, trained here for "
+        f"{c['train_steps']} steps / {c['train_s']:.0f} s to repeat {COPY_LENGTH} random characters; exact copies "
+        f"{c['copy_exact']:.0%}, output identical with and without lookup): decode "
+        f"{c['decode_ms_plain']:.1f} ms → {c['decode_ms_lookup']:.1f} ms, **{c['speedup']:.2f}× faster**, "
+        f"{c['acceptance']:.0%} of drafted tokens accepted, {c['tokens_per_step']:.1f} tokens per forward pass. "
+        "The projected column divides those tokens per pass by each shape's measured cost of a "
+        f"1+{DRAFT}-token verification pass."
+    )
 
 
 def append_results(report: str, device: str, command: str) -> None:
     results = ROOT / "benchmarks" / "RESULTS.md"
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(
+            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     section = (
@@ -364,7 +467,8 @@ def append_results(report: str, device: str, command: str) -> None:
         "Medians. TTFT warm = the same 1k-token prompt plus one new line, its prefix reused from the KV "
         "cache. Lookup accept (random) is what a random model's output lets prompt lookup draft on a "
         "copy-heavy prompt (it does not copy, so ~0); loop lag is the lateness of a 1 ms asyncio sleep "
-        "while idle and while the worker generates.\n\n" + report + "\n")
+        "while idle and while the worker generates.\n\n" + report + "\n"
+    )
     # Others append their sections too: read right before writing, and only append.
     with open(results, "a", encoding="utf-8") as f:
         f.write(section)

@@ -53,9 +53,20 @@ def fetch_corpus() -> Path:
     download = CACHE / "sdist"
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "statsmodels",
-         SDIST, "-d", str(download)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            "statsmodels",
+            SDIST,
+            "-d",
+            str(download),
+        ],
+        check=True,
+        capture_output=True,
     )
     (archive,) = download.glob("statsmodels-*.tar.gz")
     target.mkdir(parents=True, exist_ok=True)
@@ -80,7 +91,9 @@ def load_judgements(root: Path) -> list[dict]:
         relevant = set()
         for name, pattern in query["relevant"]:
             cells = notebook_cells((root / name).read_text(encoding="utf-8"))
-            relevant |= {(name, i) for i, (_, _, src) in enumerate(cells) if re.search(pattern, src)}
+            relevant |= {
+                (name, i) for i, (_, _, src) in enumerate(cells) if re.search(pattern, src)
+            }
         if relevant:
             queries.append({"id": query["id"], "query": query["query"], "relevant": relevant})
     return queries
@@ -90,7 +103,13 @@ def cells_of(hits: list[dict], k: int = 10) -> list[tuple]:
     """First k distinct cells (a huge cell's windows count once)."""
     seen: dict[tuple, None] = {}
     for hit in hits:
-        seen.setdefault((hit["path"], hit["cell_index"] if hit["cell_index"] is not None else hit["start_line"]), None)
+        seen.setdefault(
+            (
+                hit["path"],
+                hit["cell_index"] if hit["cell_index"] is not None else hit["start_line"],
+            ),
+            None,
+        )
     return list(seen)[:k]
 
 
@@ -112,15 +131,22 @@ def mean_metrics(rows: list[dict]) -> dict:
 
 def evaluate(index: WorkspaceIndex, queries: list[dict]) -> dict:
     table = {mode: [] for mode in MODES}
-    fusion_variants = {"rrf k=60 (shipped)": [], "rrf k=10": [], "rrf k=60, bm25 x2": [], "rrf k=60, emb x2": []}
+    fusion_variants = {
+        "rrf k=60 (shipped)": [],
+        "rrf k=10": [],
+        "rrf k=60, bm25 x2": [],
+        "rrf k=60, emb x2": [],
+    }
     for q in queries:
         for mode in MODES:
             table[mode].append(metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"]))
         lexical = [_key(h) for h in index.search(q["query"], 50, "bm25")]
         semantic = [_key(h) for h in index.search(q["query"], 50, "embedding")]
         for name, (k, weights) in {
-            "rrf k=60 (shipped)": (60, [1, 1]), "rrf k=10": (10, [1, 1]),
-            "rrf k=60, bm25 x2": (60, [2, 1]), "rrf k=60, emb x2": (60, [1, 2]),
+            "rrf k=60 (shipped)": (60, [1, 1]),
+            "rrf k=10": (10, [1, 1]),
+            "rrf k=60, bm25 x2": (60, [2, 1]),
+            "rrf k=60, emb x2": (60, [1, 2]),
         }.items():
             fused = [item for item, _ in reciprocal_rank_fusion([lexical, semantic], weights, k)]
             distinct = list(dict.fromkeys((p, c) for p, c, _ in fused))[:10]
@@ -141,7 +167,10 @@ def sweep_floors(index: WorkspaceIndex, queries: list[dict]) -> dict:
             index.embedder.min_similarity = floor
             row = {}
             for mode in ("embedding", "hybrid"):
-                scores = [metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"]) for q in queries]
+                scores = [
+                    metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"])
+                    for q in queries
+                ]
                 row[f"{mode} ndcg@10"] = mean_metrics(scores)["ndcg@10"]
                 hits = [len(index.search(q, 10, mode)) for q in off_topic]
                 row[f"{mode} off-topic hits"] = round(statistics.mean(hits), 1)
@@ -207,8 +236,12 @@ def speed(notebooks: Path, queries: list[dict], target_chunks: int, embed: bool)
         result["files"] = index.status()["files"]
         if embed:
             index.wait_idle(timeout=3600)
-            result["cold_embedding_s"] = round(time.perf_counter() - start - result["cold_bm25_s"], 1)
-            result["embedding_chunks_per_s"] = round(result["chunks"] / result["cold_embedding_s"], 1)
+            result["cold_embedding_s"] = round(
+                time.perf_counter() - start - result["cold_bm25_s"], 1
+            )
+            result["embedding_chunks_per_s"] = round(
+                result["chunks"] / result["cold_embedding_s"], 1
+            )
         for mode in MODES if embed else ("bm25",):
             times = []
             for _ in range(3):
@@ -216,10 +249,15 @@ def speed(notebooks: Path, queries: list[dict], target_chunks: int, embed: bool)
                     t = time.perf_counter()
                     index.search(q["query"], 10, mode)
                     times.append((time.perf_counter() - t) * 1000)
-            result[f"query_ms_{mode}"] = {"p50": round(percentile(times, 0.5), 1), "p95": round(percentile(times, 0.95), 1)}
+            result[f"query_ms_{mode}"] = {
+                "p50": round(percentile(times, 0.5), 1),
+                "p95": round(percentile(times, 0.95), 1),
+            }
         result.update(save_latency(index, root, embed))
         index.close()
-        result["index_bytes"] = sum(f.stat().st_size for f in index.index_dir.rglob("*") if f.is_file())
+        result["index_bytes"] = sum(
+            f.stat().st_size for f in index.index_dir.rglob("*") if f.is_file()
+        )
     return result
 
 
@@ -228,9 +266,16 @@ def save_latency(index: WorkspaceIndex, root: Path, embed: bool) -> dict:
     path = "notebooks/ols.ipynb"
     nb = json.loads((root / path).read_text(encoding="utf-8"))
     marker = "zanzibarquokka"
-    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "bench-new-cell",
-                        "metadata": {}, "outputs": [],
-                        "source": f"# {marker}: fit a cubic spline to the wind turbine power curve\nspline = fit_power_curve(turbine_df)"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "bench-new-cell",
+            "metadata": {},
+            "outputs": [],
+            "source": f"# {marker}: fit a cubic spline to the wind turbine power curve\nspline = fit_power_curve(turbine_df)",
+        }
+    )
     (root / path).write_text(json.dumps(nb), encoding="utf-8")
     start = time.perf_counter()
     index.notify_saved(path)
@@ -243,19 +288,33 @@ def save_latency(index: WorkspaceIndex, root: Path, embed: bool) -> dict:
         time.sleep(0.005)
     out["save_to_bm25_s"] = round(time.perf_counter() - start, 3)
     if embed:
-        while not found("wind turbine power curve spline", "embedding") and time.perf_counter() - start < 60:
+        while (
+            not found("wind turbine power curve spline", "embedding")
+            and time.perf_counter() - start < 60
+        ):
             time.sleep(0.02)
         out["save_to_embedding_s"] = round(time.perf_counter() - start, 3)
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, help="folder of notebooks (default: statsmodels' examples)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus", type=Path, help="folder of notebooks (default: statsmodels' examples)"
+    )
     parser.add_argument("--scale-chunks", type=int, default=10_000)
-    parser.add_argument("--no-scale-embeddings", action="store_true", help="speed run without embeddings")
-    parser.add_argument("--compare-max-tokens", type=int, nargs="*", default=[256],
-                        help="also measure embedding quality with these input lengths")
+    parser.add_argument(
+        "--no-scale-embeddings", action="store_true", help="speed run without embeddings"
+    )
+    parser.add_argument(
+        "--compare-max-tokens",
+        type=int,
+        nargs="*",
+        default=[256],
+        help="also measure embedding quality with these input lengths",
+    )
     parser.add_argument("--no-speed", action="store_true", help="quality only")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
@@ -268,23 +327,31 @@ def main() -> None:
         start = time.perf_counter()
         index.start()
         index.wait_idle(timeout=3600)
-        results["quality_index"] = {"chunks": index.status()["chunks"], "build_s": round(time.perf_counter() - start, 1)}
+        results["quality_index"] = {
+            "chunks": index.status()["chunks"],
+            "build_s": round(time.perf_counter() - start, 1),
+        }
         results["quality"] = evaluate(index, queries)
         results["similarity_floor"] = sweep_floors(index, queries)
         index.close()
         for tokens in args.compare_max_tokens:
-            index = WorkspaceIndex(notebooks, Path(tmp) / f"t{tokens}", embedder=MiniLMEmbedder(max_tokens=tokens))
+            index = WorkspaceIndex(
+                notebooks, Path(tmp) / f"t{tokens}", embedder=MiniLMEmbedder(max_tokens=tokens)
+            )
             start = time.perf_counter()
             index.start()
             index.wait_idle(timeout=3600)
             quality = evaluate(index, queries)["modes"]
             results[f"quality_max_tokens_{tokens}"] = {
                 "build_s": round(time.perf_counter() - start, 1),
-                "embedding": quality["embedding"], "hybrid": quality["hybrid"],
+                "embedding": quality["embedding"],
+                "hybrid": quality["hybrid"],
             }
             index.close()
     if not args.no_speed:
-        results["speed"] = speed(notebooks, queries, args.scale_chunks, not args.no_scale_embeddings)
+        results["speed"] = speed(
+            notebooks, queries, args.scale_chunks, not args.no_scale_embeddings
+        )
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:

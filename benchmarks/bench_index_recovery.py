@@ -34,8 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from index_recovery_support import (  # noqa: E402
-    catalog_counts, edit_keeping_chunks, make_workspace, reopen, run_child,
+    catalog_counts,
+    edit_keeping_chunks,
+    make_workspace,
+    reopen,
+    run_child,
 )
+
 from jupyter_cursor.index import WorkspaceIndex  # noqa: E402
 
 # The child: 10 minutes at the most, a status every 10 ms.
@@ -69,12 +74,23 @@ def case_mid_scan(base: Path, count: int) -> dict:
     root, data = base / "scan" / "root", base / "scan" / "data"
     root.mkdir(parents=True)
     files = make_workspace(root, count)
-    config = {**CHILD, "root": str(root), "data": str(data), "embedder": "none", "commit_seconds": 0.1}
-    seen, ran = run_child(config, lambda s: not s["scan"]["complete"]
-                          and s["scan"]["done"] >= s["scan"]["total"] // 2 > 0)
+    config = {
+        **CHILD,
+        "root": str(root),
+        "data": str(data),
+        "embedder": "none",
+        "commit_seconds": 0.1,
+    }
+    seen, ran = run_child(
+        config,
+        lambda s: not s["scan"]["complete"] and s["scan"]["done"] >= s["scan"]["total"] // 2 > 0,
+    )
     left, _, _ = catalog_counts(root, data)
-    result = {"killed_after_s": round(ran, 3), "killed_at": f"scan {seen['scan']['done']}/{seen['scan']['total']}",
-              "files_in_catalog_at_kill": left}
+    result = {
+        "killed_after_s": round(ran, 3),
+        "killed_at": f"scan {seen['scan']['done']}/{seen['scan']['total']}",
+        "files_in_catalog_at_kill": left,
+    }
     result.update(recover(root, data, files, embeddings=False))
     # For scale: a cold BM25 index of the same folder, by a process that is not killed.
     started = time.monotonic()
@@ -89,12 +105,18 @@ def case_mid_embedding(base: Path, count: int) -> dict:
     root.mkdir(parents=True)
     files = make_workspace(root, count)
     config = {**CHILD, "root": str(root), "data": str(data), "embedder": "minilm"}
-    seen, ran = run_child(config, lambda s: s["scan"]["complete"]
-                          and s["chunks"] // 3 <= s["embedded_chunks"] < s["chunks"] // 2)
+    seen, ran = run_child(
+        config,
+        lambda s: (
+            s["scan"]["complete"] and s["chunks"] // 3 <= s["embedded_chunks"] < s["chunks"] // 2
+        ),
+    )
     _, chunks, missing = catalog_counts(root, data)
-    result = {"killed_after_s": round(ran, 3),
-              "killed_at": f"embedding {seen['embedded_chunks']}/{seen['chunks']} chunks",
-              "distinct_contents_left_to_embed": missing}
+    result = {
+        "killed_after_s": round(ran, 3),
+        "killed_at": f"embedding {seen['embedded_chunks']}/{seen['chunks']} chunks",
+        "distinct_contents_left_to_embed": missing,
+    }
     result.update(recover(root, data, files, embeddings=True))
     result["every_chunk_embedded"] = result["embedded_chunks"] == result["chunks"] > 0
     return result
@@ -107,17 +129,30 @@ def case_mid_commit(base: Path, count: int) -> dict:
     with WorkspaceIndex(root, data, embeddings=False) as index:
         index.wait_idle(600)
     edit_keeping_chunks(root, files)
-    config = {**CHILD, "root": str(root), "data": str(data), "embedder": "none", "kill_on_commit": True}
+    config = {
+        **CHILD,
+        "root": str(root),
+        "data": str(data),
+        "embedder": "none",
+        "kill_on_commit": True,
+    }
     _, ran = run_child(config)
-    result = {"killed_after_s": round(ran, 3), "killed_at": "after the catalog write, before the BM25 commit"}
+    result = {
+        "killed_after_s": round(ran, 3),
+        "killed_at": "after the catalog write, before the BM25 commit",
+    }
     result.update(recover(root, data, files, embeddings=False))
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=2000, help="files of the mid-scan case")
-    parser.add_argument("--embed-files", type=int, default=400, help="files of the mid-embedding case")
+    parser.add_argument(
+        "--embed-files", type=int, default=400, help="files of the mid-embedding case"
+    )
     parser.add_argument("--no-embeddings", action="store_true", help="skip the mid-embedding case")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
@@ -139,7 +174,11 @@ def main() -> None:
     if args.json:
         args.json.write_text(text + "\n")
     cases = [results[k] for k in ("mid_scan", "mid_commit", "mid_embedding") if k in results]
-    sys.exit(0 if all(c["every_file_found"] and c.get("every_chunk_embedded", True) for c in cases) else 1)
+    sys.exit(
+        0
+        if all(c["every_file_found"] and c.get("every_chunk_embedded", True) for c in cases)
+        else 1
+    )
 
 
 if __name__ == "__main__":

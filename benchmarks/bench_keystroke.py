@@ -83,7 +83,9 @@ LATENCY = """name => {
   return hit ? hit.t - key : null;
 }"""
 
-NOTEBOOK_JS = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
+NOTEBOOK_JS = (
+    "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -96,14 +98,14 @@ def select_in_cell(page, index: int, name: str) -> None:
     """Make cell `index` active in edit mode with its first `name` selected."""
     page.evaluate(
         """([index, name]) => {
-          const nb = %s;
+          const nb = NOTEBOOK;
           nb.activeCellIndex = index;
           nb.mode = 'edit';
           const view = nb.activeCell.editor.editor;
           const at = view.state.doc.toString().search(new RegExp('(?<![\\\\w.])' + name + '(?!\\\\w)'));
           view.dispatch({selection: {anchor: at, head: at + name.length}});
           view.focus();
-        }""" % NOTEBOOK_JS,
+        }""".replace("NOTEBOOK", NOTEBOOK_JS),
         [index, name],
     )
 
@@ -123,21 +125,38 @@ def accept_all(page) -> int:
 
 
 def one_run(browser, server, run: int) -> dict:
-    cells = [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-              "execution_count": None, "source": source} for i, source in enumerate(CELLS)]
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"c{i}",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": source,
+        }
+        for i, source in enumerate(CELLS)
+    ]
     path = f"bench_{run}.ipynb"
-    server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": {
-        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    server.api(
+        f"api/contents/{path}",
+        method="PUT",
+        body={
+            "type": "notebook",
+            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
+        },
+    )
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     results: list[dict] = []
 
     def on_socket(ws):
         if "jupyter-cursor/ws" in ws.url:
+
             def received(payload):
                 message = json.loads(payload)
                 if message.get("type") == "result" and "timings" in (message.get("result") or {}):
                     results.append(message["result"])
+
             ws.on("framereceived", received)
 
     page.on("websocket", on_socket)
@@ -146,7 +165,9 @@ def one_run(browser, server, run: int) -> dict:
         page.locator(".jp-Notebook .jp-Cell").nth(len(CELLS) - 1).wait_for(timeout=60_000)
         page.wait_for_function(
             "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-            " !== 'offline'", timeout=60_000)
+            " !== 'offline'",
+            timeout=60_000,
+        )
         page.evaluate(PAGE_PROBE)
         latencies, misses, keys, tabs = [], 0, 0, 0
         for index, old, new in RENAMES:
@@ -157,7 +178,8 @@ def one_run(browser, server, run: int) -> dict:
                 typed = new[:end]
                 try:
                     handle = page.wait_for_function(
-                        f"name => ({LATENCY})(name)", arg=typed, timeout=MISS_MS, polling=10)
+                        f"name => ({LATENCY})(name)", arg=typed, timeout=MISS_MS, polling=10
+                    )
                     latencies.append(handle.json_value())
                 except Exception:  # Playwright's TimeoutError: no suggestion for this key
                     misses += 1
@@ -171,9 +193,17 @@ def one_run(browser, server, run: int) -> dict:
         page.wait_for_timeout(300)
         served = [r["timings"]["total_ms"] for r in results if r.get("edits")]
         final = page.evaluate(
-            f"() => [...{NOTEBOOK_JS}.model.cells].map(c => c.sharedModel.getSource())")
-        return {"latencies_ms": latencies, "misses": misses, "keys": keys, "tabs": tabs,
-                "server_total_ms": served, "requests_answered": len(results), "final": final}
+            f"() => [...{NOTEBOOK_JS}.model.cells].map(c => c.sharedModel.getSource())"
+        )
+        return {
+            "latencies_ms": latencies,
+            "misses": misses,
+            "keys": keys,
+            "tabs": tabs,
+            "server_total_ms": served,
+            "requests_answered": len(results),
+            "final": final,
+        }
     finally:
         context.close()
 
@@ -181,7 +211,9 @@ def one_run(browser, server, run: int) -> dict:
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(
+            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return f"{os.cpu_count()} × {cpu}"
@@ -197,13 +229,15 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_keystroke_"))
     server = start_lab_server(
-        tmp, extra=("--LabApp.expose_app_in_browser=True",),
+        tmp,
+        extra=("--LabApp.expose_app_in_browser=True",),
         config={"CursorApp": {"index_embeddings": False, "engine_model": ""}},
     )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
             version = browser.version
             runs = [one_run(browser, server, run) for run in range(args.runs)]
             browser.close()
@@ -216,27 +250,42 @@ def main(argv: list[str] | None = None) -> int:
     samples = sum(len(r["latencies_ms"]) for r in runs)
     from jupyterlab import __version__ as lab_version
 
-    print(f"Date: {datetime.date.today().isoformat()}. Command: `nice -n 10 .venv/bin/python "
-          f"benchmarks/bench_keystroke.py --runs {args.runs}`. Machine: {machine()}, "
-          f"Chromium {version} headless, JupyterLab {lab_version}, default predictor (no model), "
-          f"debounce 60 ms (default). Each run: {runs[0]['keys']} keystrokes, "
-          f"{len(runs[0]['latencies_ms']) + runs[0]['misses']} of them expected to bring a suggestion, "
-          f"{runs[0]['tabs']} Tab presses accepting them.\n")
+    print(
+        f"Date: {datetime.date.today().isoformat()}. Command: `nice -n 10 .venv/bin/python "
+        f"benchmarks/bench_keystroke.py --runs {args.runs}`. Machine: {machine()}, "
+        f"Chromium {version} headless, JupyterLab {lab_version}, default predictor (no model), "
+        f"debounce 60 ms (default). Each run: {runs[0]['keys']} keystrokes, "
+        f"{len(runs[0]['latencies_ms']) + runs[0]['misses']} of them expected to bring a suggestion, "
+        f"{runs[0]['tabs']} Tab presses accepting them.\n"
+    )
     print("| measure | p50 (ms) | p90 (ms) | samples |")
     print("|---|---|---|---|")
-    print(f"| keystroke → suggestion visible (browser, debounce included) | "
-          f"{median_of('latencies_ms', 0.5):.1f} | {median_of('latencies_ms', 0.9):.1f} | {samples} |")
-    print(f"| server `timings.total_ms` of the answers with edits | "
-          f"{median_of('server_total_ms', 0.5):.2f} | {median_of('server_total_ms', 0.9):.2f} | "
-          f"{sum(len(r['server_total_ms']) for r in runs)} |")
+    print(
+        f"| keystroke → suggestion visible (browser, debounce included) | "
+        f"{median_of('latencies_ms', 0.5):.1f} | {median_of('latencies_ms', 0.9):.1f} | {samples} |"
+    )
+    print(
+        f"| server `timings.total_ms` of the answers with edits | "
+        f"{median_of('server_total_ms', 0.5):.2f} | {median_of('server_total_ms', 0.9):.2f} | "
+        f"{sum(len(r['server_total_ms']) for r in runs)} |"
+    )
     misses = sum(r["misses"] for r in runs)
     # The Tab presses accepted every suggestion: no old name is left anywhere.
-    leftovers = sorted({old for _, old, _ in RENAMES for r in runs for source in r["final"]
-                        if re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", source)})
+    leftovers = sorted(
+        {
+            old
+            for _, old, _ in RENAMES
+            for r in runs
+            for source in r["final"]
+            if re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", source)
+        }
+    )
     if leftovers:
         print(f"Not renamed everywhere at the end: {', '.join(leftovers)}")
-    print(f"\nMedian over {args.runs} runs of each run's percentile. Keys whose suggestion did not "
-          f"show within {MISS_MS} ms: {misses}.")
+    print(
+        f"\nMedian over {args.runs} runs of each run's percentile. Keys whose suggestion did not "
+        f"show within {MISS_MS} ms: {misses}."
+    )
     if args.json:
         args.json.write_text(json.dumps({"runs": runs}, indent=1))
     return 0 if misses == 0 and not leftovers else 1

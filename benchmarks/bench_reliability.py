@@ -28,7 +28,6 @@ import platform
 import secrets
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,8 +55,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> dict:
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "p99": percentile(values, 99), "max": max(values) if values else float("nan")}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": max(values) if values else float("nan"),
+    }
 
 
 class Server:
@@ -67,26 +71,48 @@ class Server:
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.root = workdir / "root"
         self.root.mkdir(parents=True)
-        (self.root / "analysis.py").write_text("import pandas as pd\n\ndef load(path):\n    return pd.read_csv(path)\n")
+        (self.root / "analysis.py").write_text(
+            "import pandas as pd\n\ndef load(path):\n    return pd.read_csv(path)\n"
+        )
         config = workdir / "config.json"
-        config.write_text(json.dumps({
-            "ServerApp": {"jpserver_extensions": {"jupyter_cursor": True}, "token": self.token,
-                          "root_dir": str(self.root), "port": self.port, "ip": "127.0.0.1",
-                          "open_browser": False},
-            "CursorApp": {"index_embeddings": False, "engine_model": "",
-                          "chat_db_path": str(workdir / "chat.sqlite3"),
-                          "index_dir": str(workdir / "index"),
-                          "providers": [{"name": "fake", "kind": "openai", "model": "m",
-                                         "base_url": llm_url}]},
-        }))
-        env = dict(os.environ, JUPYTER_DATA_DIR=str(workdir / "data"),
-                   JUPYTER_RUNTIME_DIR=str(workdir / "runtime"))
+        config.write_text(
+            json.dumps(
+                {
+                    "ServerApp": {
+                        "jpserver_extensions": {"jupyter_cursor": True},
+                        "token": self.token,
+                        "root_dir": str(self.root),
+                        "port": self.port,
+                        "ip": "127.0.0.1",
+                        "open_browser": False,
+                    },
+                    "CursorApp": {
+                        "index_embeddings": False,
+                        "engine_model": "",
+                        "chat_db_path": str(workdir / "chat.sqlite3"),
+                        "index_dir": str(workdir / "index"),
+                        "providers": [
+                            {"name": "fake", "kind": "openai", "model": "m", "base_url": llm_url}
+                        ],
+                    },
+                }
+            )
+        )
+        env = dict(
+            os.environ,
+            JUPYTER_DATA_DIR=str(workdir / "data"),
+            JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+        )
         if tree is not None:
             env["PYTHONPATH"] = str(tree)
         self.log = open(workdir / "server.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyter_server", f"--config={config}", "--allow-root"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=workdir)
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
         self.http = tornado.httpclient.AsyncHTTPClient()
 
     @property
@@ -95,15 +121,20 @@ class Server:
 
     async def status_ms(self) -> float:
         started = time.perf_counter()
-        await self.http.fetch(f"{self.base}/jupyter-cursor/status",
-                              headers={"Authorization": f"token {self.token}"}, request_timeout=60)
+        await self.http.fetch(
+            f"{self.base}/jupyter-cursor/status",
+            headers={"Authorization": f"token {self.token}"},
+            request_timeout=60,
+        )
         return (time.perf_counter() - started) * 1000
 
     async def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.process.returncode}); see {self.log.name}")
+                raise RuntimeError(
+                    f"the server exited ({self.process.returncode}); see {self.log.name}"
+                )
             try:
                 await self.status_ms()
                 return
@@ -112,8 +143,10 @@ class Server:
         raise RuntimeError("the server did not start")
 
     async def socket(self):
-        request = tornado.httpclient.HTTPRequest(f"ws://127.0.0.1:{self.port}/jupyter-cursor/ws",
-                                                 headers={"Authorization": f"token {self.token}"})
+        request = tornado.httpclient.HTTPRequest(
+            f"ws://127.0.0.1:{self.port}/jupyter-cursor/ws",
+            headers={"Authorization": f"token {self.token}"},
+        )
         ws = await tornado.websocket.websocket_connect(request, max_message_size=64 * 2**20)
         await ws.read_message()  # the status greeting
         return ws
@@ -150,13 +183,26 @@ async def request(ws, message: dict) -> dict:
 
 
 def nextedit_request(client: int, n: int) -> dict:
-    cells = [{"id": f"c{i}", "cell_type": "code",
-              "source": f"result_{i} = frame.groupby('key').mean()\nprint(frame.shape, result_{i})"}
-             for i in range(20)]
+    cells = [
+        {
+            "id": f"c{i}",
+            "cell_type": "code",
+            "source": f"result_{i} = frame.groupby('key').mean()\nprint(frame.shape, result_{i})",
+        }
+        for i in range(20)
+    ]
     cells[0] = {"id": "c0", "cell_type": "code", "source": "data = load('sales.csv')"}
-    return {"type": "nextedit", "id": f"n{client}-{n}", "path": "bench.ipynb", "cells": cells,
-            "cursor": {"cell_id": "c0", "offset": 4}, "language": "python",
-            "events": [{"cell_id": "c0", "before": "frame = load('sales.csv')", "after": cells[0]["source"]}]}
+    return {
+        "type": "nextedit",
+        "id": f"n{client}-{n}",
+        "path": "bench.ipynb",
+        "cells": cells,
+        "cursor": {"cell_id": "c0", "offset": 4},
+        "language": "python",
+        "events": [
+            {"cell_id": "c0", "before": "frame = load('sales.csv')", "after": cells[0]["source"]}
+        ],
+    }
 
 
 async def nextedit_load(server: Server, clients: int, seconds: float) -> dict:
@@ -187,28 +233,49 @@ async def nextedit_load(server: Server, clients: int, seconds: float) -> dict:
     elapsed = time.perf_counter() - started
     stop.set()
     status = await poller
-    return {"clients": clients, "seconds": round(elapsed, 1), "replies": len(latencies),
-            "replies_per_s": round(len(latencies) / elapsed, 1), "with_edits": shown, "errors": errors,
-            "latency_ms": summary(latencies), "status_ms": summary(status)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "replies": len(latencies),
+        "replies_per_s": round(len(latencies) / elapsed, 1),
+        "with_edits": shown,
+        "errors": errors,
+        "latency_ms": summary(latencies),
+        "status_ms": summary(status),
+    }
 
 
 async def refactor_load(server: Server, cells: int = 3000) -> dict:
-    notebook = [{"id": f"c{i}", "cell_type": "code", "source": f"v{i} = undefined_{i} + 1\nprint(v{i})"}
-                for i in range(cells)]
+    notebook = [
+        {"id": f"c{i}", "cell_type": "code", "source": f"v{i} = undefined_{i} + 1\nprint(v{i})"}
+        for i in range(cells)
+    ]
     ws = await server.socket()
     stop = asyncio.Event()
     poller = asyncio.create_task(poll_status(server, stop))
     started = time.perf_counter()
-    reply = await request(ws, {"type": "refactor", "id": "r", "path": "big.ipynb", "cells": notebook,
-                               "instruction": "use defined_nowhere in the first cell"})
+    reply = await request(
+        ws,
+        {
+            "type": "refactor",
+            "id": "r",
+            "path": "big.ipynb",
+            "cells": notebook,
+            "instruction": "use defined_nowhere in the first cell",
+        },
+    )
     elapsed = time.perf_counter() - started
     stop.set()
     status = await poller
     ws.close()
     ok = reply["type"] == "result"
-    return {"cells": cells, "refactor_s": round(elapsed, 2), "ok": ok,
-            "warnings": len(reply["result"]["warnings"]) if ok else reply.get("error"),
-            "status_ms": summary(status)}
+    return {
+        "cells": cells,
+        "refactor_s": round(elapsed, 2),
+        "ok": ok,
+        "warnings": len(reply["result"]["warnings"]) if ok else reply.get("error"),
+        "status_ms": summary(status),
+    }
 
 
 async def scenarios(server: Server, llm_script, clients: int, seconds: float) -> dict:
@@ -227,8 +294,12 @@ async def scenarios(server: Server, llm_script, clients: int, seconds: float) ->
 
 
 def llm_process(workdir: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, str(REPO / "tests" / "fake_llm_server.py"), "--port", "0"],
-                               stdout=subprocess.PIPE, text=True, cwd=workdir)
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "fake_llm_server.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=workdir,
+    )
     line = process.stdout.readline()
     if not line.startswith("READY"):
         raise RuntimeError(f"the fake LLM server did not start: {line!r}")
@@ -248,14 +319,21 @@ def main(argv: list[str] | None = None) -> int:
     def script(reply: dict) -> None:
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{llm_url}/_script", data=json.dumps([reply]).encode(),
-                                                      method="POST"), timeout=10).read()
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{llm_url}/_script", data=json.dumps([reply]).encode(), method="POST"
+            ),
+            timeout=10,
+        ).read()
 
-    results = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
-               "date": datetime.datetime.now().isoformat(timespec="seconds"),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
-    trees = [("this checkout", None)] + ([("baseline " + str(args.baseline_tree), args.baseline_tree)]
-                                         if args.baseline_tree else [])
+    results = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    trees = [("this checkout", None)] + (
+        [("baseline " + str(args.baseline_tree), args.baseline_tree)] if args.baseline_tree else []
+    )
     try:
         for name, tree in trees:
             server = Server(workdir / f"server-{len(results)}", f"{llm_url}/v1", tree)

@@ -32,8 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jupyter_cursor.apply import apply_suggestion  # noqa: E402
-from jupyter_cursor.apply import edits, markdown  # noqa: E402
+from jupyter_cursor.apply import (  # noqa: E402
+    apply_suggestion,  # noqa: E402
+    edits,
+    markdown,
+)
 from jupyter_cursor.apply.notebook_diff import operations  # noqa: E402
 from jupyter_cursor.apply.syntax import syntax_error  # noqa: E402
 
@@ -54,7 +57,9 @@ def norm_cells(cells) -> list[tuple[str, str]]:
 
 def _best_cell(cells, text):
     lines = {l.strip() for l in text.split("\n") if l.strip()}
-    scored = [(len(lines & {l.strip() for l in c["source"].split("\n")}), i) for i, c in enumerate(cells)]
+    scored = [
+        (len(lines & {l.strip() for l in c["source"].split("\n")}), i) for i, c in enumerate(cells)
+    ]
     return max(scored)[1] if scored else None
 
 
@@ -151,14 +156,25 @@ def evaluate(rows, method, failures=None, timings=None):
         targeted = {k[1] for k in true_ops if k[0] in ("modify", "delete")}
         before = {c["id"]: c["source"] for c in row["cells"]}
         after = {c["id"]: c["source"] for c in got}
-        if any(cid not in targeted and cid in after and after[cid] != src for cid, src in before.items()):
+        if any(
+            cid not in targeted and cid in after and after[cid] != src
+            for cid, src in before.items()
+        ):
             untouched += 1
         old_lines = {l.strip() for c in row["cells"] for l in c["source"].split("\n")}
-        if any(edits.is_marker(l) and l.strip() not in old_lines for c in got for l in c["source"].split("\n")):
-            markers += 1
-        want_ok = {c["id"]: syntax_error(c["source"]) is None for c in want if c["cell_type"] == "code"}
         if any(
-            c["cell_type"] == "code" and syntax_error(c["source"]) and want_ok.get(c["id"], True)
+            edits.is_marker(l) and l.strip() not in old_lines
+            for c in got
+            for l in c["source"].split("\n")
+        ):
+            markers += 1
+        want_ok = {
+            c["id"]: syntax_error(c["source"]) is None for c in want if c["cell_type"] == "code"
+        }
+        if any(
+            c["cell_type"] == "code"
+            and syntax_error(c["source"])
+            and want_ok.get(c["id"], True)
             and (c["id"] not in before or syntax_error(before[c["id"]]) is None)
             for c in got
         ):
@@ -194,7 +210,9 @@ def show_failure(row, result) -> None:
         a = norm_source(got[cid]["source"]) if cid in got else "<absent>"
         b = norm_source(want[cid]["source"]) if cid in want else "<absent>"
         if a != b:
-            diff = difflib.unified_diff(b.split("\n"), a.split("\n"), "want", "got", lineterm="", n=2)
+            diff = difflib.unified_diff(
+                b.split("\n"), a.split("\n"), "want", "got", lineterm="", n=2
+            )
             print(f"---- cell {cid} (want → got)")
             print("\n".join(diff))
 
@@ -220,10 +238,20 @@ def main(argv=None) -> int:
     methods = args.methods.split(",")
     failures: list = []
     timings: list = []
-    results = {m: evaluate(rows, m, failures if i == 0 else None, timings if i == 0 else None)
-               for i, m in enumerate(methods)}
-    columns = ["exact_match", "cell_op_f1", "untouched_changed", "leftover_markers",
-               "syntax_errors_introduced", "refusals", "latency_ms_p50", "latency_ms_p95"]
+    results = {
+        m: evaluate(rows, m, failures if i == 0 else None, timings if i == 0 else None)
+        for i, m in enumerate(methods)
+    }
+    columns = [
+        "exact_match",
+        "cell_op_f1",
+        "untouched_changed",
+        "leftover_markers",
+        "syntax_errors_introduced",
+        "refusals",
+        "latency_ms_p50",
+        "latency_ms_p95",
+    ]
     print("| method | " + " | ".join(columns) + " | " + " | ".join(sorted(styles)) + " |")
     print("|---" * (1 + len(columns) + len(styles)) + "|")
     for method, r in results.items():

@@ -83,7 +83,9 @@ def repeat_last_edit(row) -> Prediction:
 
 def rules(*order: str) -> Callable[[dict], Prediction]:
     def run(row) -> Prediction:
-        result = predict(row["cells"], row["cursor"]["cell_id"], row["events"], row["cursor"]["offset"], order)
+        result = predict(
+            row["cells"], row["cursor"]["cell_id"], row["events"], row["cursor"]["offset"], order
+        )
         return {edit["cell_id"]: edit["source"] for edit in result["edits"]}, None
 
     return run
@@ -94,8 +96,16 @@ def rules_name(order) -> str:
 
 
 # Each deterministic predictor alone and in both orders; the shipped order is always among them.
-RULE_ORDERS = [("rename",), ("repeat",), ("repeat-earlier",), ("import",), ("rename", "repeat"),
-               ("repeat", "rename"), ("repeat-earlier", "repeat"), ("repeat", "repeat-earlier")]
+RULE_ORDERS = [
+    ("rename",),
+    ("repeat",),
+    ("repeat-earlier",),
+    ("import",),
+    ("rename", "repeat"),
+    ("repeat", "rename"),
+    ("repeat-earlier", "repeat"),
+    ("repeat", "repeat-earlier"),
+]
 PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     "baseline: no-edit": no_edit,
     "baseline: repeat-last-edit": repeat_last_edit,
@@ -118,7 +128,9 @@ def evaluate(rows, predictions: list[Prediction], latencies: list[float]) -> dic
             noedit_total += 1
             noedit_quiet += not got
         else:
-            chrfs.append(statistics.mean(delta_chrf(row, cid, got, src) for cid, src in want.items()))
+            chrfs.append(
+                statistics.mean(delta_chrf(row, cid, got, src) for cid, src in want.items())
+            )
         if row.get("cross_cell"):
             cross_total += 1
             cross_right += right
@@ -193,14 +205,24 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
     parser.add_argument("--data", default=str(DATA))
-    parser.add_argument("--file", help="a NES-shaped .jsonl.gz to evaluate instead of a split "
-                        "(e.g. the train examples the recipe held out of fine-tuning)")
-    parser.add_argument("--limit", type=int, help="evaluate on an evenly spaced sample of N examples")
-    parser.add_argument("--model", help="a next-edit model (local directory or hub id) to evaluate too")
+    parser.add_argument(
+        "--file",
+        help="a NES-shaped .jsonl.gz to evaluate instead of a split "
+        "(e.g. the train examples the recipe held out of fine-tuning)",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="evaluate on an evenly spaced sample of N examples"
+    )
+    parser.add_argument(
+        "--model", help="a next-edit model (local directory or hub id) to evaluate too"
+    )
     parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS))
     add_engine_arguments(parser)
-    parser.add_argument("--min-confidence", default=str(DEFAULT_MIN_CONFIDENCE),
-                        help="comma-separated thresholds of the model gate to report (one model run)")
+    parser.add_argument(
+        "--min-confidence",
+        default=str(DEFAULT_MIN_CONFIDENCE),
+        help="comma-separated thresholds of the model gate to report (one model run)",
+    )
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     thresholds = [float(t) for t in args.min_confidence.split(",")]
@@ -218,7 +240,10 @@ def main(argv=None) -> int:
             # The service's order: the shipped rules answer when they can, the model otherwise.
             runs[f"ensemble: {', '.join(SHIPPED)}, then the model at {threshold:g}"] = (
                 [rule if rule[0] else m for rule, m in zip(shipped, model)],
-                [r + (m if not rule[0] else 0.0) for rule, r, m in zip(shipped, shipped_ms, model_ms)],
+                [
+                    r + (m if not rule[0] else 0.0)
+                    for rule, r, m in zip(shipped, shipped_ms, model_ms)
+                ],
             )
     results = {name: evaluate(rows, *run) for name, run in runs.items()}
     columns = list(next(iter(results.values())))

@@ -19,8 +19,16 @@ from .services import Services
 
 # What of the index's status the browser sees (its skip list can be long; paths stay server-side).
 INDEX_STATUS_KEYS = (
-    "files", "chunks", "embedded_chunks", "embeddings", "progress", "modes", "corrupt",
-    "skipped_count", "note", "error",
+    "files",
+    "chunks",
+    "embedded_chunks",
+    "embeddings",
+    "progress",
+    "modes",
+    "corrupt",
+    "skipped_count",
+    "note",
+    "error",
 )
 
 
@@ -48,7 +56,9 @@ def describe_model(status: dict) -> str:
         name = "built-in next-edit model"
     parts = [name] if name else []
     if status.get("device"):
-        precision = status.get("quantization") if status.get("quantization") not in (None, "none") else None
+        precision = (
+            status.get("quantization") if status.get("quantization") not in (None, "none") else None
+        )
         parts.append(f"{status['device']} {precision or status.get('dtype', '')}".strip())
     if status.get("memory_bytes"):
         parts.append(f"{status['memory_bytes'] / 2**20:.0f} MB")
@@ -128,7 +138,9 @@ class CursorApp(ExtensionApp):
         "the rules alone on the next-edit evaluation (see its model card); point this at that folder "
         "to try it.",
     )
-    engine_device = Enum(["auto", "cuda", "cpu"], "auto", config=True, help="Device of the local model.")
+    engine_device = Enum(
+        ["auto", "cuda", "cpu"], "auto", config=True, help="Device of the local model."
+    )
     engine_quantization = Enum(
         ["auto", "4bit", "none"],
         "auto",
@@ -143,11 +155,15 @@ class CursorApp(ExtensionApp):
         0, config=True, help="PyTorch CPU threads (0: PyTorch's default of one per core)."
     )
     engine_remote_url = Unicode(
-        "", config=True, help="Base URL of the OpenAI-compatible server (…/v1) for engine_backend='remote'."
+        "",
+        config=True,
+        help="Base URL of the OpenAI-compatible server (…/v1) for engine_backend='remote'.",
     )
     engine_remote_model = Unicode("", config=True, help="Model name on the remote server.")
     engine_remote_api_key = Unicode(
-        "", config=True, help="Bearer token of the remote server; never sent to the browser or logged."
+        "",
+        config=True,
+        help="Bearer token of the remote server; never sent to the browser or logged.",
     )
 
     nextedit_format = Enum(
@@ -263,7 +279,9 @@ class CursorApp(ExtensionApp):
         state = {"indexing": svc.INDEXING, "ready": svc.READY}.get(status["state"], svc.ERROR)
         message = status.get("error") or ""
         if state == svc.INDEXING:
-            message = f"{status['files']} files, {status['embedded_chunks']}/{status['chunks']} embedded"
+            message = (
+                f"{status['files']} files, {status['embedded_chunks']}/{status['chunks']} embedded"
+            )
         detail = {key: status.get(key) for key in INDEX_STATUS_KEYS}
         self.services.set_state("index", state, message, **detail)
 
@@ -274,7 +292,9 @@ class CursorApp(ExtensionApp):
         from .apply.protocol import apply_methods
 
         # The websocket method and the REST handler both use it.
-        self.apply_fallback = fallback = ModelFallback(self.runtime) if self.apply_model_fallback else None
+        self.apply_fallback = fallback = (
+            ModelFallback(self.runtime) if self.apply_model_fallback else None
+        )
         self.services.register_methods(apply_methods(fallback))
         how = "deterministic merge" + (", model fallback" if fallback else "")
         self.services.set_state("apply", svc.READY, how)
@@ -337,9 +357,17 @@ class CursorApp(ExtensionApp):
             return self.index.search(query, k, "bm25") if self.index is not None else []
 
         # Without a configured model, the deterministic predictors answer alone.
-        model = ModelPredictor(self.runtime, get_format(self.nextedit_format), retrieve=retrieve,
-                               min_confidence=self.nextedit_min_confidence)
-        log = SuggestionLog(self.nextedit_log_path or default_log_path()) if self.nextedit_log else None
+        model = ModelPredictor(
+            self.runtime,
+            get_format(self.nextedit_format),
+            retrieve=retrieve,
+            min_confidence=self.nextedit_min_confidence,
+        )
+        log = (
+            SuggestionLog(self.nextedit_log_path or default_log_path())
+            if self.nextedit_log
+            else None
+        )
         service = NextEditService(model, log)
         self.services.register_methods(nextedit_protocol.nextedit_methods(service))
 

@@ -214,6 +214,7 @@ def _build(annotation: Any, limit: int | None) -> Validator:  # noqa: C901 (one 
 
         return union
     if annotation is type(None):
+
         def null(value, where):
             if value is not None:
                 raise ValueError(f"{where} must be null")
@@ -247,6 +248,7 @@ def _build(annotation: Any, limit: int | None) -> Validator:  # noqa: C901 (one 
     if dataclasses.is_dataclass(annotation):
         return lambda value, where: from_dict(annotation, value, where)
     if annotation is bool:
+
         def a_bool(value, where):
             if not isinstance(value, bool):
                 raise ValueError(f"{where} must be a boolean")
@@ -254,6 +256,7 @@ def _build(annotation: Any, limit: int | None) -> Validator:  # noqa: C901 (one 
 
         return a_bool
     if annotation is int:
+
         def an_int(value, where):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{where} must be an integer")
@@ -263,6 +266,7 @@ def _build(annotation: Any, limit: int | None) -> Validator:  # noqa: C901 (one 
 
         return an_int
     if annotation is float:
+
         def a_float(value, where):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"{where} must be a number")
@@ -348,7 +352,9 @@ def loads(raw: str | bytes) -> Any:
     else:
         depth = _depth(data)
     if depth > MAX_DEPTH:
-        raise ProtocolError(ErrorCode.BAD_JSON, f"message is nested more than {MAX_DEPTH} levels deep")
+        raise ProtocolError(
+            ErrorCode.BAD_JSON, f"message is nested more than {MAX_DEPTH} levels deep"
+        )
     return data
 
 

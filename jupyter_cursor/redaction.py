@@ -33,7 +33,9 @@ _PATTERNS = (
     (re.compile(r"(?i)\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + MASK),
     # Authorization: <anything>, as a header line or in a dict's repr ('authorization': 'Basic ...')
     (
-        re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)(?:(?:Basic|Bearer|Token)\s+)?[^\s\"',;}]+"),
+        re.compile(
+            r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)(?:(?:Basic|Bearer|Token)\s+)?[^\s\"',;}]+"
+        ),
         r"\1" + MASK,
     ),
     # OpenAI (sk-..., sk-proj-...) and Anthropic (sk-ant-...) keys, also half-masked by the server.

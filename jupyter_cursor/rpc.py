@@ -76,8 +76,10 @@ class RpcSession:
             return f"{MAX_IN_FLIGHT} requests are in flight on this connection; wait for one to end"
         running = sum(1 for name in self._types.values() if name == req.TYPE)
         if running >= req.MAX_IN_FLIGHT:
-            return (f"{running} {req.TYPE!r} requests are in flight on this connection (the most "
-                    f"at once); wait for one to end or cancel it")
+            return (
+                f"{running} {req.TYPE!r} requests are in flight on this connection (the most "
+                f"at once); wait for one to end or cancel it"
+            )
         return ""
 
     def _finished(self, request_id: str, task: asyncio.Task) -> None:
@@ -99,7 +101,9 @@ class RpcSession:
             self._send(protocol.error_reply(req.id, err.code, err.message))
         except Exception as err:  # an engine failure must never take the connection down
             log.exception("request %s (%s) failed", req.id, req.TYPE)
-            self._send(protocol.error_reply(req.id, ErrorCode.INTERNAL, f"{type(err).__name__}: {err}"))
+            self._send(
+                protocol.error_reply(req.id, ErrorCode.INTERNAL, f"{type(err).__name__}: {err}")
+            )
         else:
             self._send(protocol.result_reply(req.id, result))
 

@@ -61,15 +61,17 @@ class Services:
     def status(self) -> dict:
         """What REST ``/status`` and the websocket status events show: scrubbed of secrets, as
         messages and details quote servers' errors and configured URLs."""
-        return redact_value({
-            "version": __version__,
-            "protocol": protocol.PROTOCOL_VERSION,
-            "uptime_s": round(time.time() - self.started, 1),
-            "services": {
-                name: {"state": s.state, "message": s.message, **s.detail}
-                for name, s in self._states.items()
-            },
-        })
+        return redact_value(
+            {
+                "version": __version__,
+                "protocol": protocol.PROTOCOL_VERSION,
+                "uptime_s": round(time.time() - self.started, 1),
+                "services": {
+                    name: {"state": s.state, "message": s.message, **s.detail}
+                    for name, s in self._states.items()
+                },
+            }
+        )
 
     def add_listener(self, listener: Callable[[dict], None]) -> None:
         self._listeners.append(listener)

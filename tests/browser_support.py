@@ -53,4 +53,6 @@ def wait_connected(page, timeout: float = 30_000) -> None:
     """The extension's websocket is up once the status item has heard from the server."""
     page.wait_for_function(
         "() => (document.querySelector('.jp-CursorStatus')?.dataset.state ?? 'offline')"
-        " !== 'offline'", timeout=timeout)
+        " !== 'offline'",
+        timeout=timeout,
+    )

@@ -33,22 +33,37 @@ class CompletionsServer:
 
             def _authorized(self):
                 if self.headers.get("Authorization") != f"Bearer {KEY}":
-                    self._json(401, {"error": {"message": "Invalid API key", "type": "invalid_request_error"}})
+                    self._json(
+                        401,
+                        {"error": {"message": "Invalid API key", "type": "invalid_request_error"}},
+                    )
                     return False
                 return True
 
             def do_GET(self):
                 if self._authorized():
-                    self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+                    self._json(
+                        200, {"object": "list", "data": [{"id": server.model, "object": "model"}]}
+                    )
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "json": body, "headers": dict(self.headers)})
+                server.requests.append(
+                    {"path": self.path, "json": body, "headers": dict(self.headers)}
+                )
                 if not self._authorized():
                     return
                 if body.get("model") != server.model:
-                    self._json(404, {"error": {"message": f"The model `{body.get('model')}` does not exist.",
-                                               "type": "NotFoundError", "code": 404}})
+                    self._json(
+                        404,
+                        {
+                            "error": {
+                                "message": f"The model `{body.get('model')}` does not exist.",
+                                "type": "NotFoundError",
+                                "code": 404,
+                            }
+                        },
+                    )
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -58,8 +73,12 @@ class CompletionsServer:
                 try:
                     for i, piece in enumerate(server.pieces):
                         finish = "length" if i == len(server.pieces) - 1 else None
-                        event = {"id": "cmpl-1", "object": "text_completion", "model": server.model,
-                                 "choices": [{"index": 0, "text": piece, "finish_reason": finish}]}
+                        event = {
+                            "id": "cmpl-1",
+                            "object": "text_completion",
+                            "model": server.model,
+                            "choices": [{"index": 0, "text": piece, "finish_reason": finish}],
+                        }
                         self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                         self.wfile.flush()
                         sent += 1

@@ -1,7 +1,6 @@
 import shutil
 
 import pytest
-
 from fake_llm_server import FakeLLMServer
 from lab_server import start_lab_server
 from server_support import server_config
@@ -30,7 +29,6 @@ def lab_server(tmp_path_factory):
     yield server
     server.stop()
     shutil.rmtree(server.root, ignore_errors=True)
-
 
 
 def pytest_collection_modifyitems(config, items):

@@ -25,8 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-from jupyter_cursor.index import WorkspaceIndex
 from test_index_support import FakeEmbedder, write_notebook
+
+from jupyter_cursor.index import WorkspaceIndex
 
 STATUS_KEYS = ("state", "files", "chunks", "embedded_chunks", "embeddings", "scan", "error")
 
@@ -56,6 +57,7 @@ def child_main(config: dict) -> None:
         Bm25Store.commit = dying_commit
     kwargs = {"embeddings": config["embedder"] != "none"}  # minilm: the index's own embedder
     if config["embedder"] == "fake":
+
         class SlowEmbedder(FakeEmbedder):
             def encode(self, texts):
                 time.sleep(config.get("encode_delay", 0.05))
@@ -77,7 +79,9 @@ def run_child(config: dict, phase=None) -> tuple[dict | None, float]:
     started = time.monotonic()
     child = subprocess.Popen(
         [sys.executable, __file__, json.dumps(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seen = None
     try:
@@ -95,8 +99,10 @@ def run_child(config: dict, phase=None) -> tuple[dict | None, float]:
         child.stderr.close()
     in_phase = seen is not None and seen["state"] != "error" and (phase is None or phase(seen))
     if child.returncode != -signal.SIGKILL or not in_phase:
-        raise RuntimeError(f"the child was not killed in its phase (rc {child.returncode}, "
-                           f"last status {seen}):\n{stderr[-3000:]}")
+        raise RuntimeError(
+            f"the child was not killed in its phase (rc {child.returncode}, "
+            f"last status {seen}):\n{stderr[-3000:]}"
+        )
     return seen, time.monotonic() - started
 
 
@@ -129,12 +135,15 @@ def make_workspace(root: Path, count: int) -> dict[str, str]:
             )
         else:
             path = f"notebooks/nb{i}.ipynb" if i % 2 else f"nb{i}.ipynb"
-            write_notebook(root / path, [
-                f"# Analysis {w}",
-                f"{w} = load_table({i})",
-                "df = pd.read_csv('data.csv')\ndf.groupby('region').sum()",
-                f"plot(df, title='run {i}')",
-            ])
+            write_notebook(
+                root / path,
+                [
+                    f"# Analysis {w}",
+                    f"{w} = load_table({i})",
+                    "df = pd.read_csv('data.csv')\ndf.groupby('region').sum()",
+                    f"plot(df, title='run {i}')",
+                ],
+            )
         files[path] = w
     return files
 
@@ -142,8 +151,15 @@ def make_workspace(root: Path, count: int) -> dict[str, str]:
 def edit_keeping_chunks(root: Path, files: dict[str, str]) -> None:
     """Give nb0.ipynb a new word, "freshword" (and new content), in as many cells, so as many
     chunks; its old word is then found nowhere."""
-    write_notebook(root / "nb0.ipynb", ["# Analysis renamed", "freshword = load_table(0)",
-                                        "df = pd.read_csv('data.csv')", "plot(df)"])
+    write_notebook(
+        root / "nb0.ipynb",
+        [
+            "# Analysis renamed",
+            "freshword = load_table(0)",
+            "df = pd.read_csv('data.csv')",
+            "plot(df)",
+        ],
+    )
     files["nb0.ipynb"] = "freshword"
 
 
@@ -156,10 +172,13 @@ def catalog_counts(root: Path, data: Path) -> tuple[int, int, int]:
     index_dir = WorkspaceIndex(root, data, embeddings=False).index_dir
     db = sqlite3.connect(f"file:{index_dir / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
-        files, chunks = (db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("files", "chunks"))
+        files, chunks = (
+            db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("files", "chunks")
+        )
         (missing,) = db.execute(
             "SELECT count(DISTINCT c.hash) FROM chunks c LEFT JOIN vectors v ON v.hash = c.hash "
-            "WHERE v.hash IS NULL").fetchone()
+            "WHERE v.hash IS NULL"
+        ).fetchone()
         return files, chunks, missing
     finally:
         db.close()
@@ -181,8 +200,15 @@ def reopen(root, data, files: dict[str, str], embeddings=True, embedder=None, ti
             raise RuntimeError(f"not idle after {timeout} s: {index.status()}")
         complete = time.monotonic() - started
         status = index.status()
-        not_found = [p for p, w in files.items() if p not in {h["path"] for h in index.search(w, 5, "bm25")}]
-        return {"status": status, "bm25_ready_s": bm25_ready, "recover_s": complete, "not_found": not_found}
+        not_found = [
+            p for p, w in files.items() if p not in {h["path"] for h in index.search(w, 5, "bm25")}
+        ]
+        return {
+            "status": status,
+            "bm25_ready_s": bm25_ready,
+            "recover_s": complete,
+            "not_found": not_found,
+        }
     finally:
         index.close()
 

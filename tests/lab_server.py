@@ -115,9 +115,13 @@ def start_lab_server(
         *extra,
     ]
     server = LabServer(
-        url=f"http://127.0.0.1:{port}/", token=token, root=root, env=env, process=None,
-        log=tmp / f"{app}.log", args=args,
+        url=f"http://127.0.0.1:{port}/",
+        token=token,
+        root=root,
+        env=env,
+        process=None,
+        log=tmp / f"{app}.log",
+        args=args,
     )
     server.start()
     return server
-

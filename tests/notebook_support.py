@@ -11,7 +11,9 @@ def make_notebook(path):
     first = nbformat.v4.new_code_cell("total = 1", id="first")
     first.outputs = [nbformat.v4.new_output("stream", name="stdout", text="old\n")]
     other = nbformat.v4.new_code_cell("untouched = True", id="other")
-    other.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=3)]
+    other.outputs = [
+        nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=3)
+    ]
     other.execution_count = 3
     nb.cells = [first, other]
     path.parent.mkdir(parents=True, exist_ok=True)

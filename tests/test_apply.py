@@ -57,7 +57,9 @@ def test_lazy_snippet_keeps_the_elided_lines():
         "    # ... existing code ...\n```"
     )
     diff = apply_suggestion(NB, answer)
-    assert sources(diff)["plot"] == NB[3]["source"].replace("y='revenue')", "y='revenue', kind='bar')")
+    assert sources(diff)["plot"] == NB[3]["source"].replace(
+        "y='revenue')", "y='revenue', kind='bar')"
+    )
     assert not any(is_marker(line) for line in sources(diff)["plot"].split("\n"))
 
 
@@ -89,7 +91,10 @@ def test_new_cell_after_a_cell_named_by_its_first_line():
     assert [c["source"] for c in diff.cells][3:5] == ["df.describe()", "## Summary"]
     assert [c["cell_type"] for c in diff.cells][3:5] == ["code", "markdown"]
     inserts = [op for op in diff.ops if op["op"] == "insert"]
-    assert [(op["position"], op["after_cell_id"]) for op in inserts] == [(3, "load"), (4, inserts[0]["id"])]
+    assert [(op["position"], op["after_cell_id"]) for op in inserts] == [
+        (3, "load"),
+        (4, inserts[0]["id"]),
+    ]
 
 
 def test_cell_addressed_blocks_from_the_chat_prompt():
@@ -125,7 +130,9 @@ def test_unplaceable_snippet_is_refused_never_guessed():
 
 
 def test_syntax_error_introduced_is_reported():
-    answer = "```python\n<<<<<<< SEARCH\nprint(len(df))\n=======\nprint(len(df)\n>>>>>>> REPLACE\n```"
+    answer = (
+        "```python\n<<<<<<< SEARCH\nprint(len(df))\n=======\nprint(len(df)\n>>>>>>> REPLACE\n```"
+    )
     diff = apply_suggestion(NB, answer)
     assert any(w["code"] == "syntax_error" and w["cell_id"] == "load" for w in diff.warnings)
 
@@ -170,13 +177,17 @@ def test_leading_ellipsis_is_a_marker_even_when_a_docstring_quotes_one():
     # The cell's docstring holds "...", so the snippet's first "..." read as code and the snippet
     # replaced the whole module.
     source = '"""\nUsage:\n    for i in trange(10):\n        ...\n"""\nimport sys\n\n\ndef meter(n):\n    return n'
-    diff = apply_suggestion([cell("f", source)], "```python\n...\ndef meter(n):\n    return n * 2\n```")
+    diff = apply_suggestion(
+        [cell("f", source)], "```python\n...\ndef meter(n):\n    return n * 2\n```"
+    )
     assert diff.cells[0]["source"] == source.replace("return n", "return n * 2")
 
 
 def test_whole_cell_rewrite_indented_as_a_block_keeps_the_left_margin():
     # No line in common to measure the indentation by: a code cell starts at the margin.
-    diff = apply_suggestion([cell("v", '__version__ = "1.6.3"\n')], '```python\n    __version__ = "1.6.4"\n```')
+    diff = apply_suggestion(
+        [cell("v", '__version__ = "1.6.3"\n')], '```python\n    __version__ = "1.6.4"\n```'
+    )
     assert diff.cells[0]["source"] == '__version__ = "1.6.4"'
     assert diff.warnings == []
 
@@ -206,10 +217,15 @@ def test_search_blank_edges_stand_for_the_cells_blank_lines():
     # The SEARCH shows one of the two blank lines before its line, the REPLACE both: counted
     # apart, a third blank line appeared.
     source = "x = 1\n\n\ncp = inspect(H)\ncp.added"
-    diff = apply_suggestion([cell("a", source)], search_replace("\ncp = inspect(H)", "\n\ncp = inspect(H)\ncp.extra"))
+    diff = apply_suggestion(
+        [cell("a", source)], search_replace("\ncp = inspect(H)", "\n\ncp = inspect(H)\ncp.extra")
+    )
     assert diff.cells[0]["source"] == "x = 1\n\n\ncp = inspect(H)\ncp.extra\ncp.added"
     source = "def get():\n    return 1\n\n\ndef other():\n    pass"
-    diff = apply_suggestion([cell("a", source)], search_replace("def get():\n    return 1\n", "def get():\n    return 2\n\n"))
+    diff = apply_suggestion(
+        [cell("a", source)],
+        search_replace("def get():\n    return 1\n", "def get():\n    return 2\n\n"),
+    )
     assert diff.cells[0]["source"] == source.replace("return 1", "return 2")
     # A SEARCH showing part of a longer run of blank lines: the run grows by the difference.
     source = "a = 1\n\n\n\nb = 2"
@@ -219,8 +235,13 @@ def test_search_blank_edges_stand_for_the_cells_blank_lines():
 
 def test_replace_holding_only_the_line_after_the_search_deletes_the_search():
     # SEARCH lost its context line `from jinja2 ...`, which REPLACE kept: it was doubled.
-    source = "import sys\n\nfrom threading import local\nfrom jinja2 import Env\nfrom werkzeug import R"
-    diff = apply_suggestion([cell("a", source)], search_replace("\nfrom threading import local", "\nfrom jinja2 import Env"))
+    source = (
+        "import sys\n\nfrom threading import local\nfrom jinja2 import Env\nfrom werkzeug import R"
+    )
+    diff = apply_suggestion(
+        [cell("a", source)],
+        search_replace("\nfrom threading import local", "\nfrom jinja2 import Env"),
+    )
     assert diff.cells[0]["source"] == "import sys\n\nfrom jinja2 import Env\nfrom werkzeug import R"
 
 
@@ -228,7 +249,9 @@ def test_search_that_lost_its_last_line_is_placed_where_that_line_follows():
     # `i.b = 3` follows the SEARCH line in one place only: that place, and the line is not doubled
     # (the same SEARCH at two places was refused as ambiguous).
     source = "def t():\n    with raises(E):\n        i.b = 3\n\ndef u():\n    with raises(E):\n        i.c = 4\n"
-    answer = search_replace("    with raises(E):", "    with raises(E):\n        i.b = 3\n\ndef v():\n    pass")
+    answer = search_replace(
+        "    with raises(E):", "    with raises(E):\n        i.b = 3\n\ndef v():\n    pass"
+    )
     diff = apply_suggestion([cell("a", source)], answer)
     assert diff.cells[0]["source"] == source.replace("\ndef u", "\ndef v():\n    pass\n\ndef u")
     assert diff.warnings == []
@@ -238,14 +261,22 @@ def test_new_code_copying_the_lines_after_the_search_is_not_taken_for_lost_conte
     # A SEARCH ending in the blank line the cell has there lost nothing: the REPLACE's `@mark`
     # is a new function's decorator, not the cell's next line (which was deleted).
     source = "def a():\n    assert 1\n\n\n@mark\ndef b():\n    pass"
-    diff = apply_suggestion([cell("a", source)], search_replace("    assert 1\n", "    assert 1\n\n\n@mark\ndef c():\n    pass\n"))
-    assert diff.cells[0]["source"] == source.replace("@mark\ndef b", "@mark\ndef c():\n    pass\n\n\n@mark\ndef b")
+    diff = apply_suggestion(
+        [cell("a", source)],
+        search_replace("    assert 1\n", "    assert 1\n\n\n@mark\ndef c():\n    pass\n"),
+    )
+    assert diff.cells[0]["source"] == source.replace(
+        "@mark\ndef b", "@mark\ndef c():\n    pass\n\n\n@mark\ndef b"
+    )
 
 
 TWEAK_NB = [
     cell("a", "import numpy as np\nX, y = load()"),
-    cell("b", "X_tweaked = X[(X[:, 1] != 1.8) | (y == 2)]\ny_tweaked = y[(X[:, 1] != 1.8) | (y == 2)]\n"
-              "tree_clf_tweaked = Tree(max_depth=2)\ntree_clf_tweaked.fit(X_tweaked, y_tweaked)"),
+    cell(
+        "b",
+        "X_tweaked = X[(X[:, 1] != 1.8) | (y == 2)]\ny_tweaked = y[(X[:, 1] != 1.8) | (y == 2)]\n"
+        "tree_clf_tweaked = Tree(max_depth=2)\ntree_clf_tweaked.fit(X_tweaked, y_tweaked)",
+    ),
     cell("c", "print(tree_clf.predict(X))"),
 ]
 
@@ -265,7 +296,9 @@ def test_lazy_block_whose_lines_all_changed_finds_its_cell_by_its_words():
 
 
 def test_new_code_reusing_a_cells_names_is_not_merged_into_it():
-    diff = apply_suggestion(TWEAK_NB, "```python\nprint(X_tweaked.shape)\nprint(y_tweaked.shape)\n```")
+    diff = apply_suggestion(
+        TWEAK_NB, "```python\nprint(X_tweaked.shape)\nprint(y_tweaked.shape)\n```"
+    )
     assert diff.ops == [] and diff.warnings[0]["code"] == "not_found"
 
 
@@ -274,7 +307,12 @@ def test_hunks_compare_only_the_span_between_common_first_and_last_lines():
     before = "\n".join(["x = 1", "", "", "def f():", "    return 1", "", "", "y = 2"])
     after = before.replace("return 1", "return 2")
     assert hunks(before, after) == [
-        {"old_start": 4, "old_lines": ["    return 1\n"], "new_start": 4, "new_lines": ["    return 2\n"]}
+        {
+            "old_start": 4,
+            "old_lines": ["    return 1\n"],
+            "new_start": 4,
+            "new_lines": ["    return 2\n"],
+        }
     ]
 
 
@@ -285,9 +323,21 @@ MODULE = 'import os\n\n\ndef f():\n    return 1\n\n\nclass C:\n    """Doc.\n\nUs
     "before, after, introduced",
     [
         (MODULE, MODULE.replace("return 1", "return (1"), True),  # only f's lines are parsed
-        (MODULE, MODULE.replace("    x = 1", "    x = 1\n  y = 2"), True),  # found by the whole-cell parse
-        (MODULE, MODULE.replace("Usage at", "usage_at = 3 at"), False),  # the cut falls in a docstring
-        (MODULE.replace("return 1", "return (1"), MODULE.replace("x = 1", "x = 2").replace("return 1", "return (1"), False),
+        (
+            MODULE,
+            MODULE.replace("    x = 1", "    x = 1\n  y = 2"),
+            True,
+        ),  # found by the whole-cell parse
+        (
+            MODULE,
+            MODULE.replace("Usage at", "usage_at = 3 at"),
+            False,
+        ),  # the cut falls in a docstring
+        (
+            MODULE.replace("return 1", "return (1"),
+            MODULE.replace("x = 1", "x = 2").replace("return 1", "return (1"),
+            False,
+        ),
         (None, "def g(:\n    pass", True),
     ],
 )
@@ -328,12 +378,16 @@ def test_comment_starting_with_a_marker_word_is_code():
     source = "if done:\n    lines.append(buffer)\nelse:\n    lines.append(buffer[:-1])"
     answer = "```python\nif done:\n    lines.append(buffer)\nelse:\n    # previous input.\n    lines.append(buffer[:-1])\n```"
     assert applied(source, answer) == source.replace("else:\n", "else:\n    # previous input.\n")
-    assert is_marker("# ... previous code ...") and is_marker("# rest of the function remains the same")
+    assert is_marker("# ... previous code ...") and is_marker(
+        "# rest of the function remains the same"
+    )
 
 
 def test_whole_cell_rewrite_keeps_the_cells_leading_blank_lines():
     # The answer's fence trims a cell's leading blank line; it is the cell's layout, not an edit.
-    diff = apply_suggestion([cell("a", "\nimport numpy as np\nx = 1")], "```python\nimport numpy as np\nx = 2\n```")
+    diff = apply_suggestion(
+        [cell("a", "\nimport numpy as np\nx = 1")], "```python\nimport numpy as np\nx = 2\n```"
+    )
     assert diff.cells[0]["source"] == "\nimport numpy as np\nx = 2"
 
 
@@ -341,7 +395,9 @@ def test_lazy_run_of_only_changed_lines_replaces_the_one_line_it_resembles():
     # No line of the run stands in the cell as it is: it "matched nothing" and was refused.
     source = "import errno\nimport os\n\nfrom werkzeug import import_string\n\n\nclass Config(dict):\n    pass"
     answer = "```python\n# ... rest of the code ...\n\nfrom werkzeug.utils import import_string\n\n\n# ... rest of the code ...\n```"
-    assert applied(source, answer) == source.replace("from werkzeug import", "from werkzeug.utils import")
+    assert applied(source, answer) == source.replace(
+        "from werkzeug import", "from werkzeug.utils import"
+    )
 
 
 def test_lazy_run_resembling_two_places_is_refused():
@@ -364,7 +420,10 @@ SIGNATURE_WRAPPED = "def check_file(\n    filename: str,\n    mode: black.Mode,\
 
 @pytest.mark.parametrize(
     "before, after",
-    [(SIGNATURE_WRAPPED, SIGNATURE_ONE_LINE), (SIGNATURE_ONE_LINE, SIGNATURE_WRAPPED.replace(",\n)", ",\n    x: int = 0,\n)"))],
+    [
+        (SIGNATURE_WRAPPED, SIGNATURE_ONE_LINE),
+        (SIGNATURE_ONE_LINE, SIGNATURE_WRAPPED.replace(",\n)", ",\n    x: int = 0,\n)")),
+    ],
 )
 def test_statement_rewrapped_at_a_runs_edge_replaces_the_old_wrapping(before, after):
     # The signature, its first line changed, was inserted above the old one (a whole def doubled).
@@ -379,13 +438,19 @@ def test_cells_tied_on_a_shared_line_are_told_apart_by_the_blocks_words():
     # whole lines, the block was refused as fitting all of them.
     cells = [
         cell("a", "#export\ndef f(x): return x"),
-        cell("b", "#export\n#nbdev_comment _all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"),
+        cell(
+            "b",
+            "#export\n#nbdev_comment _all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']",
+        ),
         cell("c", "#export\nclass G: pass"),
     ]
     answer = "```python\n#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']\n```"
     diff = apply_suggestion(cells, answer)
     assert [op["cell_id"] for op in diff.ops] == ["b"]
-    assert sources(diff)["b"] == "#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"
+    assert (
+        sources(diff)["b"]
+        == "#export\n_all_ = ['HTTP400BadRequest', 'HTTP401Unauthorized', 'HTTP404NotFound']"
+    )
 
 
 def test_blank_context_line_dropped_from_a_diff_goes_below_the_added_lines():
@@ -396,7 +461,9 @@ def test_blank_context_line_dropped_from_a_diff_goes_below_the_added_lines():
         "```diff\n@@ -1,3 +1,6 @@\n     invisible: list = field()\n+\n+    def copy(self):\n+        return T()\n"
         "     def mark(self, leaf):\n```"
     )
-    assert applied(source, answer) == source.replace("\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark")
+    assert applied(source, answer) == source.replace(
+        "\n\n    def mark", "\n\n    def copy(self):\n        return T()\n\n    def mark"
+    )
 
 
 def test_line_with_an_appended_comment_replaces_the_line_it_extends():
@@ -406,7 +473,9 @@ def test_line_with_an_appended_comment_replaces_the_line_it_extends():
         "```python\n# ... rest of the code ...\n\n\nclass TqdmUpTo(tqdm):  # pylint: disable=inconsistent-mro\n"
         '    """Alternative Class-based version."""\n# ... rest of the code ...\n```'
     )
-    assert applied(source, answer) == source.replace("(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro")
+    assert applied(source, answer) == source.replace(
+        "(tqdm):", "(tqdm):  # pylint: disable=inconsistent-mro"
+    )
 
 
 def test_lazy_block_of_mostly_new_lines_finds_its_cell_by_the_lines_next_to_its_markers():
@@ -415,10 +484,18 @@ def test_lazy_block_of_mostly_new_lines_finds_its_cell_by_the_lines_next_to_its_
         cell("a", "import torch"),
         cell("b", "device = torch.device('cpu')\n\nmodel = GPT(config)\nmodel.eval()"),
     ]
-    notes = "".join(f"# note {i}: run it on the {w} chip\n" for i, w in enumerate(["apple", "arm", "gpu", "tpu", "fpga", "npu", "dsp", "asic"]))
-    answer = f"```python\n...\ndevice = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\n...\n```"
+    notes = "".join(
+        f"# note {i}: run it on the {w} chip\n"
+        for i, w in enumerate(["apple", "arm", "gpu", "tpu", "fpga", "npu", "dsp", "asic"])
+    )
+    answer = (
+        f"```python\n...\ndevice = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\n...\n```"
+    )
     diff = apply_suggestion(cells, answer)
-    assert sources(diff)["b"] == f"device = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\nmodel.eval()"
+    assert (
+        sources(diff)["b"]
+        == f"device = torch.device('cpu')\n\n{notes}\nmodel = GPT(config)\nmodel.eval()"
+    )
 
 
 @pytest.mark.parametrize("at", [3, 46])
@@ -434,7 +511,9 @@ def test_diff_hunk_matching_two_far_places_takes_the_one_its_line_number_names(a
 
 def test_diff_hunk_line_number_does_not_choose_between_near_places():
     source = "x = 1\ny = 2\nx = 1\ny = 2\n"
-    diff = apply_suggestion([cell("a", source)], "```diff\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n```")
+    diff = apply_suggestion(
+        [cell("a", source)], "```diff\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n```"
+    )
     assert diff.ops == [] and diff.warnings[0]["code"] == "ambiguous"
 
 
@@ -442,9 +521,15 @@ def test_lazy_block_making_a_cell_read_like_its_neighbour_is_refused_not_put_on_
     # The block rewrites `a` after `b` (copied from it): it shares more lines with `b`, which it
     # then silently changed. `a` holds every context line next to the markers: both may be meant.
     cells = [
-        cell("a", "import urllib\n\nlink = 'x.zip'\nwith open(link) as out:\n    for chunk in urllib.urlopen(link):\n        out.write(chunk)"),
-        cell("b", "import requests\n\nlink = 'x.zip'\nresponse = requests.get(link)\nwith open(link) as out:\n"
-                  "    for chunk in response:\n        out.write(chunk)\n        out.flush()"),
+        cell(
+            "a",
+            "import urllib\n\nlink = 'x.zip'\nwith open(link) as out:\n    for chunk in urllib.urlopen(link):\n        out.write(chunk)",
+        ),
+        cell(
+            "b",
+            "import requests\n\nlink = 'x.zip'\nresponse = requests.get(link)\nwith open(link) as out:\n"
+            "    for chunk in response:\n        out.write(chunk)\n        out.flush()",
+        ),
     ]
     answer = (
         "```python\n...\nlink = 'x.zip'\nresponse = urllib.urlopen(link)\nwith open(link) as out:\n"
@@ -452,7 +537,10 @@ def test_lazy_block_making_a_cell_read_like_its_neighbour_is_refused_not_put_on_
     )
     diff = apply_suggestion(cells, answer)
     assert diff.cells == cells
-    assert diff.warnings[0]["code"] == "ambiguous" and sorted(diff.warnings[0]["candidates"]) == ["a", "b"]
+    assert diff.warnings[0]["code"] == "ambiguous" and sorted(diff.warnings[0]["candidates"]) == [
+        "a",
+        "b",
+    ]
 
 
 # -- properties ------------------------------------------------------------------------------------------
@@ -460,14 +548,21 @@ def test_lazy_block_making_a_cell_read_like_its_neighbour_is_refused_not_put_on_
 source_text = st.text(alphabet=st.sampled_from("abx =()\n#.:<>`\t-+@"), max_size=80)
 notebooks = st.lists(
     st.builds(lambda s, k: (s, k), source_text, st.sampled_from(["code", "markdown"])),
-    min_size=1, max_size=5,
+    min_size=1,
+    max_size=5,
 ).map(lambda cells: [cell(f"c{i}", s, k) for i, (s, k) in enumerate(cells)])
-fence = st.sampled_from(["```python\n", "```\n", "```diff\n", "````markdown\n", "```python\n# cell: c0\n"])
+fence = st.sampled_from(
+    ["```python\n", "```\n", "```diff\n", "````markdown\n", "```python\n# cell: c0\n"]
+)
 suggestions = st.lists(
     st.one_of(
         source_text,
         st.builds(lambda f, s: f + s + "\n```", fence, source_text),
-        st.builds(lambda a, b: f"<<<<<<< SEARCH\n{a}\n=======\n{b}\n>>>>>>> REPLACE", source_text, source_text),
+        st.builds(
+            lambda a, b: f"<<<<<<< SEARCH\n{a}\n=======\n{b}\n>>>>>>> REPLACE",
+            source_text,
+            source_text,
+        ),
         st.just("Delete the cell that starts with `a`."),
         st.just("Add a new cell after the cell containing `x`:"),
         st.just("# ... existing code ..."),

@@ -7,13 +7,13 @@ import json
 import nbformat
 import pytest
 import tornado.httpclient
+from notebook_support import make_notebook
 
 from jupyter_cursor.apply.fallback import ModelFallback, parse_rewrite
 from jupyter_cursor.apply.protocol import run_apply_async
 from jupyter_cursor.cli import main
 from jupyter_cursor.engine import EngineConfig, GenerationChunk, Priority, create_runtime
 from jupyter_cursor.engine.testing import build_random_model
-from notebook_support import make_notebook
 
 SUGGESTION = (
     "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n\n"
@@ -29,14 +29,19 @@ def notebook(tmp_path):
 
 def test_cli_apply_prints_without_writing(notebook, capsys):
     before = notebook.read_text()
-    assert main(["apply", str(notebook), "--suggestion", str(notebook.parent / "s.md"), "--json"]) == 0
+    assert (
+        main(["apply", str(notebook), "--suggestion", str(notebook.parent / "s.md"), "--json"]) == 0
+    )
     diff = json.loads(capsys.readouterr().out)
     assert [c["source"] for c in diff["cells"]] == ["total = 2", "print(total)", "untouched = True"]
     assert notebook.read_text() == before
 
 
 def test_cli_apply_write_keeps_ids_outputs_and_metadata(notebook, capsys):
-    assert main(["apply", str(notebook), "--suggestion", str(notebook.parent / "s.md"), "--write"]) == 0
+    assert (
+        main(["apply", str(notebook), "--suggestion", str(notebook.parent / "s.md"), "--write"])
+        == 0
+    )
     nb = nbformat.read(notebook, as_version=4)
     nbformat.validate(nb)
     assert [c.source for c in nb.cells] == ["total = 2", "print(total)", "untouched = True"]
@@ -49,18 +54,28 @@ def test_cli_apply_write_keeps_ids_outputs_and_metadata(notebook, capsys):
 
 def test_cli_apply_batch(tmp_path):
     lines = [
-        {"id": "one", "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
-         "suggestion": SUGGESTION, "style": "ignored"},
+        {
+            "id": "one",
+            "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
+            "suggestion": SUGGESTION,
+            "style": "ignored",
+        },
         {"id": "two", "cells": "not a list", "suggestion": ""},
         {"id": "three", "cells": [], "suggestion": "```python\nx = 1\n```"},
         {"id": "four", "cells": [], "suggestion": "s" * 1_000_001},
-        {"id": "five", "cells": [{"id": "a", "cell_type": "code", "source": "\ud800"}], "suggestion": ""},
+        {
+            "id": "five",
+            "cells": [{"id": "a", "cell_type": "code", "source": "\ud800"}],
+            "suggestion": "",
+        },
     ]
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps(line) for line in lines))
     out = tmp_path / "out.jsonl"
     assert main(["apply", "--batch", str(src), "--out", str(out)]) == 0
-    first, second, third, fourth, fifth = [json.loads(line) for line in out.read_text().splitlines()]
+    first, second, third, fourth, fifth = [
+        json.loads(line) for line in out.read_text().splitlines()
+    ]
     assert first["id"] == "one" and set(first) == {"id", "cells", "ops", "warnings"}
     assert first["cells"][0]["source"] == "total = 2"
     assert second["id"] == "two" and "error" in second
@@ -77,7 +92,10 @@ def test_cli_apply_bad_input(tmp_path, capsys):
 
 
 async def test_rest_apply(jp_fetch):
-    body = {"cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}], "suggestion": SUGGESTION}
+    body = {
+        "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
+        "suggestion": SUGGESTION,
+    }
     response = await jp_fetch("jupyter-cursor", "apply", method="POST", body=json.dumps(body))
     diff = json.loads(response.body)
     assert [op["op"] for op in diff["ops"]] == ["modify", "insert"]
@@ -89,25 +107,41 @@ async def test_rest_apply(jp_fetch):
         ({"cells": [], "suggestion": 3}, "suggestion must be a string"),
         ({"suggestion": "x"}, "cells is required"),
         ({"cells": [{"id": "a", "cell_type": "sql", "source": ""}], "suggestion": ""}, "cell_type"),
-        ({"cells": [{"id": "a", "cell_type": "code", "source": ""}] * 2, "suggestion": ""}, "unique"),
-        ({"cells": [{"id": "a", "cell_type": "code", "source": "\udfff"}], "suggestion": ""}, "not valid Unicode"),
+        (
+            {"cells": [{"id": "a", "cell_type": "code", "source": ""}] * 2, "suggestion": ""},
+            "unique",
+        ),
+        (
+            {"cells": [{"id": "a", "cell_type": "code", "source": "\udfff"}], "suggestion": ""},
+            "not valid Unicode",
+        ),
         ("[" * 100_000 + "]" * 100_000, "nested more than"),
     ],
 )
 async def test_rest_apply_rejects_bad_bodies(jp_fetch, body, message):
     with pytest.raises(tornado.httpclient.HTTPClientError) as info:
-        await jp_fetch("jupyter-cursor", "apply", method="POST",
-                       body=body if isinstance(body, str) else json.dumps(body))
+        await jp_fetch(
+            "jupyter-cursor",
+            "apply",
+            method="POST",
+            body=body if isinstance(body, str) else json.dumps(body),
+        )
     assert info.value.code == 400
     assert message in json.loads(info.value.response.body)["message"]
 
 
 async def test_websocket_apply(jp_ws_fetch):
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
-    ws.write_message(json.dumps({
-        "type": "apply", "id": "ap", "suggestion": SUGGESTION,
-        "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
-    }))
+    ws.write_message(
+        json.dumps(
+            {
+                "type": "apply",
+                "id": "ap",
+                "suggestion": SUGGESTION,
+                "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
+            }
+        )
+    )
     while True:
         reply = json.loads(await ws.read_message())
         if reply.get("id") == "ap":
@@ -158,8 +192,14 @@ def tiny_model(tmp_path_factory):
 
 
 def test_fallback_asks_a_tiny_random_model_and_parses_its_answer(tiny_model):
-    config = EngineConfig(model=str(tiny_model), device="cpu", quantization="none", dtype="float32",
-                          cpu_threads=1, max_new_tokens=24)
+    config = EngineConfig(
+        model=str(tiny_model),
+        device="cpu",
+        quantization="none",
+        dtype="float32",
+        cpu_threads=1,
+        max_new_tokens=24,
+    )
 
     async def main():
         runtime = RecordingRuntime(create_runtime(config))
@@ -171,7 +211,9 @@ def test_fallback_asks_a_tiny_random_model_and_parses_its_answer(tiny_model):
 
     runtime, diff = asyncio.run(main())
     (request,) = runtime.requests
-    assert FALLBACK_CELLS[0]["source"] in request.prompt and "zzz = totally_new(x)" in request.prompt
+    assert (
+        FALLBACK_CELLS[0]["source"] in request.prompt and "zzz = totally_new(x)" in request.prompt
+    )
     assert request.priority == Priority.APPLY and "```" in request.stop
     (final,) = runtime.finals
     parsed = parse_rewrite(final.text, final.finish_reason)
@@ -183,7 +225,9 @@ def test_fallback_asks_a_tiny_random_model_and_parses_its_answer(tiny_model):
 
 
 def test_fallback_rewrite_replaces_the_refused_cell_and_is_flagged():
-    diff = run_with_fallback(ScriptedRuntime("x = 1\nzzz = totally_new(x)\ny = 2\nprint(x + y)\n", "stop"))
+    diff = run_with_fallback(
+        ScriptedRuntime("x = 1\nzzz = totally_new(x)\ny = 2\nprint(x + y)\n", "stop")
+    )
     assert diff["cells"][0]["source"] == "x = 1\nzzz = totally_new(x)\ny = 2\nprint(x + y)"
     assert [(w["code"], w["cell_id"]) for w in diff["warnings"]] == [("model_rewrite", "a")]
 
@@ -226,7 +270,9 @@ def test_a_notebook_with_no_cell_gets_the_block_as_its_first_cell():
     from jupyter_cursor.apply.protocol import run_apply
 
     diff = run_apply([], "Here:\n\n```python\nimport pandas as pd\n```\n")
-    assert [(c["cell_type"], c["source"]) for c in diff["cells"]] == [("code", "import pandas as pd")]
+    assert [(c["cell_type"], c["source"]) for c in diff["cells"]] == [
+        ("code", "import pandas as pd")
+    ]
     assert [op["op"] for op in diff["ops"]] == ["insert"]
     lazy = run_apply([], "```python\n# ... existing code ...\nx = 1\n```")
     assert lazy["cells"] == [] and [w["code"] for w in lazy["warnings"]] == ["not_found"]

@@ -6,10 +6,10 @@ import stat
 
 import nbformat
 import pytest
+from notebook_support import make_notebook
 
 from jupyter_cursor.cli import main
 from jupyter_cursor.cli.notebooks import atomic_write_text, read_notebook, write_cells
-from notebook_support import make_notebook
 
 SUGGESTION = "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n"
 
@@ -107,8 +107,14 @@ def test_an_ordinary_write_is_an_atomic_replace(tmp_path):
     with open(path) as held:
         inode = os.fstat(held.fileno()).st_ino
         notebook = read_notebook(path)
-        write_cells(path, notebook, [{"id": "first", "cell_type": "code", "source": "total = 2"},
-                                     {"id": "other", "cell_type": "code", "source": "untouched = True"}])
+        write_cells(
+            path,
+            notebook,
+            [
+                {"id": "first", "cell_type": "code", "source": "total = 2"},
+                {"id": "other", "cell_type": "code", "source": "untouched = True"},
+            ],
+        )
         assert held.read() == before
     assert os.stat(path).st_ino != inode
     assert_written(path)

@@ -10,7 +10,9 @@ from jupyter_cursor.engine import EngineConfig, EngineError, GenerationRequest, 
 from jupyter_cursor.engine.loading import cpu_default, load_model, plan_for
 from jupyter_cursor.engine.testing import build_random_model
 
-needs_bnb = pytest.mark.skipif(importlib.util.find_spec("bitsandbytes") is None, reason="needs bitsandbytes")
+needs_bnb = pytest.mark.skipif(
+    importlib.util.find_spec("bitsandbytes") is None, reason="needs bitsandbytes"
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,8 +24,14 @@ def test_auto_plans_4bit_bf16_on_cuda_and_the_measured_default_on_the_cpu():
     cuda = plan_for(EngineConfig(model="m"), cuda_available=True)
     assert (cuda.device, cuda.quantization, cuda.dtype) == ("cuda", "4bit", "bfloat16")
     cpu = plan_for(EngineConfig(model="m"), cuda_available=False)
-    assert (cpu.device, cpu.quantization, cpu.dtype) == ("cpu", cpu_default()["quantization"], cpu_default()["dtype"])
-    explicit = plan_for(EngineConfig(model="m", quantization="none", dtype="float16"), cuda_available=True)
+    assert (cpu.device, cpu.quantization, cpu.dtype) == (
+        "cpu",
+        cpu_default()["quantization"],
+        cpu_default()["dtype"],
+    )
+    explicit = plan_for(
+        EngineConfig(model="m", quantization="none", dtype="float16"), cuda_available=True
+    )
     assert (explicit.quantization, explicit.dtype) == ("none", "float16")
 
 
@@ -41,7 +49,9 @@ def test_asking_for_cuda_without_it_is_refused():
 
 
 def test_any_causal_lm_family_loads_in_bf16(tiny_llama):
-    loaded = load_model(EngineConfig(model=tiny_llama, device="cpu", dtype="bfloat16", quantization="none"))
+    loaded = load_model(
+        EngineConfig(model=tiny_llama, device="cpu", dtype="bfloat16", quantization="none")
+    )
     assert type(loaded.model).__name__ == "LlamaForCausalLM"
     assert next(loaded.model.parameters()).dtype == torch.bfloat16
 
@@ -52,7 +62,9 @@ async def _generate(config):
     while runtime.status()["state"] == "loading":
         await asyncio.sleep(0.01)
     try:
-        chunks = [c async for c in runtime.generate(GenerationRequest("def f(x):\n", max_new_tokens=8))]
+        chunks = [
+            c async for c in runtime.generate(GenerationRequest("def f(x):\n", max_new_tokens=8))
+        ]
         return runtime.status(), chunks[-1]
     finally:
         runtime.close()
@@ -63,10 +75,14 @@ def test_nf4_loads_and_generates_on_the_cpu(tiny_llama):
     from bitsandbytes.nn import Linear4bit
 
     full = load_model(EngineConfig(model=tiny_llama, device="cpu", quantization="none"))
-    quantized = load_model(EngineConfig(model=tiny_llama, device="cpu", quantization="4bit", dtype="bfloat16"))
+    quantized = load_model(
+        EngineConfig(model=tiny_llama, device="cpu", quantization="4bit", dtype="bfloat16")
+    )
     assert any(isinstance(m, Linear4bit) for m in quantized.model.modules())
     assert quantized.memory_bytes < full.memory_bytes
-    status, final = asyncio.run(_generate(EngineConfig(model=tiny_llama, device="cpu", quantization="4bit")))
+    status, final = asyncio.run(
+        _generate(EngineConfig(model=tiny_llama, device="cpu", quantization="4bit"))
+    )
     assert status["quantization"] == "4bit" and status["state"] == "ready"
     assert final.finish_reason in ("length", "eos") and 0 < final.timings["tokens"] <= 8
 
@@ -76,6 +92,10 @@ def test_nf4_loads_and_generates_on_the_cpu(tiny_llama):
 @needs_bnb
 def test_defaults_on_cuda_are_nf4_with_bf16_compute(tiny_llama):
     status, final = asyncio.run(_generate(EngineConfig(model=tiny_llama)))
-    assert (status["device"], status["quantization"], status["dtype"]) == ("cuda", "4bit", "bfloat16")
+    assert (status["device"], status["quantization"], status["dtype"]) == (
+        "cuda",
+        "4bit",
+        "bfloat16",
+    )
     assert status["memory_bytes"] > 0
     assert final.finish_reason in ("length", "eos")

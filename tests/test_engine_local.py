@@ -7,8 +7,14 @@ import time
 import pytest
 import torch
 
-from jupyter_cursor.engine import (EngineConfig, EngineError, GenerationRequest, Priority,
-                                   create_runtime, text_stream)
+from jupyter_cursor.engine import (
+    EngineConfig,
+    EngineError,
+    GenerationRequest,
+    Priority,
+    create_runtime,
+    text_stream,
+)
 from jupyter_cursor.engine.testing import build_random_model
 
 PROMPT = "def load(path):\n    with open(path) as f:\n        return f.read()\n"
@@ -40,7 +46,10 @@ def run(coroutine):
 def test_loads_from_a_path_and_reports_it(tiny_model):
     async def main():
         seen = []
-        runtime = create_runtime(EngineConfig(model=tiny_model, quantization="none", dtype="float32"), on_status=seen.append)
+        runtime = create_runtime(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32"),
+            on_status=seen.append,
+        )
         runtime.start()
         while runtime.status()["state"] == "loading":
             await asyncio.sleep(0.01)
@@ -63,18 +72,33 @@ def test_streams_the_same_tokens_as_transformers_generate_and_their_least_probab
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     model = AutoModelForCausalLM.from_pretrained(tiny_model)
     ids = tokenizer(PROMPT, return_tensors="pt").input_ids
-    reference = model.generate(ids, max_new_tokens=24, do_sample=False, min_new_tokens=24,
-                               output_scores=True, return_dict_in_generate=True)
-    chosen = reference.sequences[0, ids.shape[1]:]
+    reference = model.generate(
+        ids,
+        max_new_tokens=24,
+        do_sample=False,
+        min_new_tokens=24,
+        output_scores=True,
+        return_dict_in_generate=True,
+    )
+    chosen = reference.sequences[0, ids.shape[1] :]
     expected = tokenizer.decode(chosen, skip_special_tokens=True).rstrip("\ufffd")
-    probs = [torch.softmax(score[0].float(), -1)[token].item() for score, token in zip(reference.scores, chosen)]
+    probs = [
+        torch.softmax(score[0].float(), -1)[token].item()
+        for score, token in zip(reference.scores, chosen)
+    ]
 
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
             # Prompt lookup on and off: speculation must not change greedy output.
-            return [await collect(runtime, GenerationRequest(PROMPT, max_new_tokens=24, prompt_lookup=pl))
-                    for pl in (True, False)]
+            return [
+                await collect(
+                    runtime, GenerationRequest(PROMPT, max_new_tokens=24, prompt_lookup=pl)
+                )
+                for pl in (True, False)
+            ]
         finally:
             runtime.close()
 
@@ -85,7 +109,14 @@ def test_streams_the_same_tokens_as_transformers_generate_and_their_least_probab
         assert "".join(c.delta for c in chunks) == final.text
         assert all(not c.done for c in chunks[:-1]) and len(chunks) > 2  # streamed as it came
         assert final.timings["tokens"] <= 24
-        assert set(final.timings) >= {"queue_ms", "prefill_ms", "decode_ms", "ttft_ms", "total_ms", "tokens"}
+        assert set(final.timings) >= {
+            "queue_ms",
+            "prefill_ms",
+            "decode_ms",
+            "ttft_ms",
+            "total_ms",
+            "tokens",
+        }
         # The least probability of a chosen token, as generate scored them; each partial tells the
         # least so far, so it never rises.
         assert final.min_token_prob == pytest.approx(min(probs), abs=1e-4) and 0 < min(probs) < 1
@@ -95,12 +126,18 @@ def test_streams_the_same_tokens_as_transformers_generate_and_their_least_probab
 
 def test_reuses_the_shared_prefix_without_changing_the_output(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32", prefix_reuse_min_tokens=8))
+        runtime = await started(
+            EngineConfig(
+                model=tiny_model, quantization="none", dtype="float32", prefix_reuse_min_tokens=8
+            )
+        )
         try:
             first = await collect(runtime, GenerationRequest(PROMPT * 3, max_new_tokens=16))
             again = await collect(runtime, GenerationRequest(PROMPT * 3 + "x", max_new_tokens=16))
             other = await collect(runtime, GenerationRequest("import numpy", max_new_tokens=16))
-            fresh = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+            fresh = await started(
+                EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+            )
             try:
                 alone = await collect(fresh, GenerationRequest(PROMPT * 3 + "x", max_new_tokens=16))
             finally:
@@ -118,7 +155,9 @@ def test_reuses_the_shared_prefix_without_changing_the_output(tiny_model):
 
 def greedy_text(tiny_model, prompt, tokens=40):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
             return (await collect(runtime, GenerationRequest(prompt, max_new_tokens=tokens)))[-1]
         finally:
@@ -130,11 +169,15 @@ def greedy_text(tiny_model, prompt, tokens=40):
 def test_stops_at_a_stop_string(tiny_model):
     free = greedy_text(tiny_model, PROMPT).text
     # A stop string taken from the middle of what the model writes anyway.
-    start = next(i for i in range(8, len(free) - 3) if free[i:i + 3].isascii() and free[i:i + 3].strip())
-    stop = free[start:start + 3]
+    start = next(
+        i for i in range(8, len(free) - 3) if free[i : i + 3].isascii() and free[i : i + 3].strip()
+    )
+    stop = free[start : start + 3]
 
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
             return await collect(runtime, GenerationRequest(PROMPT, max_new_tokens=40, stop=[stop]))
         finally:
@@ -142,7 +185,7 @@ def test_stops_at_a_stop_string(tiny_model):
 
     chunks = run(main())
     assert chunks[-1].finish_reason == "stop"
-    assert chunks[-1].text == free[:free.index(stop)]
+    assert chunks[-1].text == free[: free.index(stop)]
     assert all(stop not in c.text for c in chunks)
 
 
@@ -152,9 +195,13 @@ def test_stops_early_once_the_output_rejoins_the_original(tiny_model):
     original = "\x01" + free.text[6:] + "# unchanged tail\n"
 
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
-            request = GenerationRequest(PROMPT, max_new_tokens=40, original=original, rejoin_chars=8)
+            request = GenerationRequest(
+                PROMPT, max_new_tokens=40, original=original, rejoin_chars=8
+            )
             return (await collect(runtime, request))[-1]
         finally:
             runtime.close()
@@ -167,11 +214,13 @@ def test_stops_early_once_the_output_rejoins_the_original(tiny_model):
 
 def test_cancelling_the_consumer_frees_the_worker(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
             long = GenerationRequest(PROMPT, max_new_tokens=100_000, prompt_lookup=False)
             async with contextlib.aclosing(runtime.generate(long)) as stream:
-                async for chunk in stream:
+                async for _ in stream:
                     break
             task = asyncio.create_task(collect(runtime, long))
             await asyncio.sleep(0.2)
@@ -194,13 +243,28 @@ def test_cancelling_the_consumer_frees_the_worker(tiny_model):
 
 def test_a_newer_request_with_the_same_key_replaces_the_older(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
-            older = asyncio.create_task(collect(runtime, GenerationRequest(
-                PROMPT, max_new_tokens=100_000, key="notebook.ipynb", priority=Priority.NEXT_EDIT)))
+            older = asyncio.create_task(
+                collect(
+                    runtime,
+                    GenerationRequest(
+                        PROMPT,
+                        max_new_tokens=100_000,
+                        key="notebook.ipynb",
+                        priority=Priority.NEXT_EDIT,
+                    ),
+                )
+            )
             await asyncio.sleep(0.2)
-            newer = await collect(runtime, GenerationRequest(
-                PROMPT, max_new_tokens=4, key="notebook.ipynb", priority=Priority.NEXT_EDIT))
+            newer = await collect(
+                runtime,
+                GenerationRequest(
+                    PROMPT, max_new_tokens=4, key="notebook.ipynb", priority=Priority.NEXT_EDIT
+                ),
+            )
             return await asyncio.wait_for(older, 5), newer
         finally:
             runtime.close()
@@ -212,15 +276,20 @@ def test_a_newer_request_with_the_same_key_replaces_the_older(tiny_model):
 
 def test_next_edit_runs_ahead_of_apply_ahead_of_chat(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         finished = []
 
         chat_running = asyncio.Event()
 
         async def request(name, priority, tokens):
             chunks = []
-            async for chunk in runtime.generate(GenerationRequest(PROMPT, max_new_tokens=tokens,
-                                                                  priority=priority, prompt_lookup=False)):
+            async for chunk in runtime.generate(
+                GenerationRequest(
+                    PROMPT, max_new_tokens=tokens, priority=priority, prompt_lookup=False
+                )
+            ):
                 chunks.append(chunk)
                 chat_running.set()
             finished.append(name)
@@ -244,7 +313,9 @@ def test_next_edit_runs_ahead_of_apply_ahead_of_chat(tiny_model):
 
 def test_a_failing_forward_pass_is_reported_and_the_runtime_recovers(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         model = runtime._scheduler.loaded.model
         forward = model.forward
 
@@ -305,10 +376,15 @@ def test_the_event_loop_keeps_running_during_generation(tiny_model):
         return samples
 
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
-            task = asyncio.create_task(collect(runtime, GenerationRequest(
-                PROMPT * 4, max_new_tokens=150, prompt_lookup=False)))
+            task = asyncio.create_task(
+                collect(
+                    runtime, GenerationRequest(PROMPT * 4, max_new_tokens=150, prompt_lookup=False)
+                )
+            )
             samples = await lag_samples(task)
             return samples, task.result()[-1]
         finally:
@@ -322,10 +398,16 @@ def test_the_event_loop_keeps_running_during_generation(tiny_model):
 
 def test_text_stream_gives_the_deltas_providers_expect(tiny_model):
     async def main():
-        runtime = await started(EngineConfig(model=tiny_model, quantization="none", dtype="float32"))
+        runtime = await started(
+            EngineConfig(model=tiny_model, quantization="none", dtype="float32")
+        )
         try:
             pieces = [d async for d in text_stream(runtime)(PROMPT, 12, [])]
-            final = (await collect(runtime, GenerationRequest(PROMPT, max_new_tokens=12, prompt_lookup=False)))[-1]
+            final = (
+                await collect(
+                    runtime, GenerationRequest(PROMPT, max_new_tokens=12, prompt_lookup=False)
+                )
+            )[-1]
             return pieces, final
         finally:
             runtime.close()

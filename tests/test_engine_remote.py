@@ -7,10 +7,9 @@ import socket
 import time
 
 import pytest
+from completions_server import KEY, CompletionsServer
 
 from jupyter_cursor.engine import EngineConfig, EngineError, GenerationRequest, create_runtime
-
-from completions_server import KEY, CompletionsServer
 
 
 @pytest.fixture
@@ -27,7 +26,9 @@ def serve():
 
 
 def config(url, **kw):
-    return EngineConfig(backend="remote", remote_url=url, remote_model="tiny", remote_api_key=KEY, **kw)
+    return EngineConfig(
+        backend="remote", remote_url=url, remote_model="tiny", remote_api_key=KEY, **kw
+    )
 
 
 async def ready(runtime):
@@ -47,18 +48,30 @@ def test_streams_completions_and_keeps_the_key_out_of_the_status(serve):
     async def main():
         runtime = create_runtime(config(server.url))
         status = await ready(runtime)
-        chunks = await collect(runtime, GenerationRequest("# f\n", max_new_tokens=50, stop=["\n\n"]))
+        chunks = await collect(
+            runtime, GenerationRequest("# f\n", max_new_tokens=50, stop=["\n\n"])
+        )
         runtime.close()
         return status, chunks
 
     status, chunks = asyncio.run(main())
-    assert status["state"] == "ready" and KEY not in json.dumps(status) and KEY not in repr(config(server.url))
+    assert (
+        status["state"] == "ready"
+        and KEY not in json.dumps(status)
+        and KEY not in repr(config(server.url))
+    )
     assert chunks[-1].text == "def f(x):\n    return x\n" and chunks[-1].finish_reason == "length"
     assert "".join(c.delta for c in chunks) == chunks[-1].text and len(chunks) > 2
     sent = server.requests[-1]
     assert sent["path"] == "/v1/completions" and sent["headers"]["Authorization"] == f"Bearer {KEY}"
-    assert sent["json"] == {"model": "tiny", "prompt": "# f\n", "max_tokens": 50, "temperature": 0.0,
-                            "stream": True, "stop": ["\n\n"]}
+    assert sent["json"] == {
+        "model": "tiny",
+        "prompt": "# f\n",
+        "max_tokens": 50,
+        "temperature": 0.0,
+        "stream": True,
+        "stop": ["\n\n"],
+    }
 
 
 def test_stop_strings_apply_here_too_beyond_the_four_the_api_takes(serve):
@@ -134,9 +147,17 @@ def test_errors_are_reported_with_a_code(serve, case):
         return status, failed.value
 
     status, error = asyncio.run(main())
-    expected = {"unreachable": "unreachable", "wrong key": "unauthorized", "unknown model": "not_found"}[case]
+    expected = {
+        "unreachable": "unreachable",
+        "wrong key": "unauthorized",
+        "unknown model": "not_found",
+    }[case]
     assert error.code == expected
     if case == "unknown model":
-        assert status["state"] == "ready" and "nope" in status["warning"] and "does not exist" in str(error)
+        assert (
+            status["state"] == "ready"
+            and "nope" in status["warning"]
+            and "does not exist" in str(error)
+        )
     else:
         assert status["state"] == "error" and status["last_error"]

@@ -17,9 +17,12 @@ def test_rejoin_after_a_changed_line():
 
 def test_rejoin_after_an_inserted_line_and_after_a_deleted_one():
     inserted = "a = 1\nx = 9\nb = 2\n"
-    assert inserted + ORIGINAL[rejoin_point(inserted, ORIGINAL, 6):] == "a = 1\nx = 9\nb = 2\nc = 3\nd = 4\n"
+    assert (
+        inserted + ORIGINAL[rejoin_point(inserted, ORIGINAL, 6) :]
+        == "a = 1\nx = 9\nb = 2\nc = 3\nd = 4\n"
+    )
     deleted = "a = 1\nc = 3\n"
-    assert deleted + ORIGINAL[rejoin_point(deleted, ORIGINAL, 6):] == "a = 1\nc = 3\nd = 4\n"
+    assert deleted + ORIGINAL[rejoin_point(deleted, ORIGINAL, 6) :] == "a = 1\nc = 3\nd = 4\n"
 
 
 def test_no_rejoin_while_still_copying_before_the_edit():

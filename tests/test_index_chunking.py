@@ -34,7 +34,10 @@ def test_notebook_cells_keep_id_index_type_and_heading():
     nb = notebook_v45()
     chunks = chunk_notebook("a.ipynb", nbformat.writes(nb))
     assert [(c.cell_index, c.kind, c.heading) for c in chunks] == [
-        (0, "markdown", "Loading"), (1, "code", "Loading"), (3, "markdown", "Plots"), (4, "code", "Plots")
+        (0, "markdown", "Loading"),
+        (1, "code", "Loading"),
+        (3, "markdown", "Plots"),
+        (4, "code", "Plots"),
     ]
     assert [c.cell_id for c in chunks] == [nb.cells[i].id for i in (0, 1, 3, 4)]
     assert all(c.start_line == 1 for c in chunks)
@@ -48,9 +51,18 @@ def test_outputs_and_execution_counts_are_never_indexed():
 @pytest.mark.parametrize("minor", [0, 1, 2, 3, 4])
 def test_notebooks_before_4_5_have_no_invented_cell_ids(minor):
     raw = {
-        "nbformat": 4, "nbformat_minor": minor, "metadata": {},
-        "cells": [{"cell_type": "code", "metadata": {}, "source": ["x = 1\n", "y = 2"],
-                   "outputs": [], "execution_count": None}],
+        "nbformat": 4,
+        "nbformat_minor": minor,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": ["x = 1\n", "y = 2"],
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
     }
     (chunk,) = chunk_notebook("old.ipynb", json.dumps(raw))
     assert chunk.cell_id is None and chunk.cell_index == 0
@@ -59,20 +71,34 @@ def test_notebooks_before_4_5_have_no_invented_cell_ids(minor):
 
 def test_v3_notebooks_are_read_with_heading_cells():
     raw = {
-        "nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-        "worksheets": [{"cells": [
-            {"cell_type": "heading", "level": 2, "source": "Setup", "metadata": {}},
-            {"cell_type": "code", "input": "import numpy", "language": "python",
-             "outputs": [], "metadata": {}},
-        ]}],
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "heading", "level": 2, "source": "Setup", "metadata": {}},
+                    {
+                        "cell_type": "code",
+                        "input": "import numpy",
+                        "language": "python",
+                        "outputs": [],
+                        "metadata": {},
+                    },
+                ]
+            }
+        ],
     }
     chunks = chunk_notebook("v3.ipynb", json.dumps(raw))
     assert [(c.kind, c.text, c.heading, c.cell_id) for c in chunks] == [
-        ("markdown", "## Setup", "Setup", None), ("code", "import numpy", "Setup", None)
+        ("markdown", "## Setup", "Setup", None),
+        ("code", "import numpy", "Setup", None),
     ]
 
 
-@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"nbformat": 4, "cells": 3}', '{"nbformat": 9}', ""])
+@pytest.mark.parametrize(
+    "text", ["{not json", "[1, 2]", '{"nbformat": 4, "cells": 3}', '{"nbformat": 9}', ""]
+)
 def test_corrupt_notebooks_raise(text):
     with pytest.raises(CorruptFile):
         chunk_notebook("bad.ipynb", text)
@@ -83,7 +109,9 @@ def test_huge_cell_is_split_into_bounded_windows():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     chunks = chunk_notebook("big.ipynb", nbformat.writes(nb))
     assert len(chunks) > 1
-    assert all(c.end_line - c.start_line + 1 <= MAX_LINES and len(c.text) <= MAX_CHARS for c in chunks)
+    assert all(
+        c.end_line - c.start_line + 1 <= MAX_LINES and len(c.text) <= MAX_CHARS for c in chunks
+    )
     lines = source.splitlines()
     for c in chunks:  # line numbers point at the text
         assert c.text == "\n".join(lines[c.start_line - 1 : c.end_line])
@@ -116,7 +144,9 @@ class Model:
 def test_python_splits_at_top_level_definitions_with_decorators():
     chunks = chunk_python("m.py", PYTHON)
     assert [(c.kind, c.heading, c.start_line, c.end_line) for c in chunks] == [
-        ("module", "", 1, 4), ("function", "load", 7, 9), ("class", "Model", 12, 14)
+        ("module", "", 1, 4),
+        ("function", "load", 7, 9),
+        ("class", "Model", 12, 14),
     ]
     assert chunks[1].text.startswith("@decorator")
 
@@ -137,7 +167,11 @@ def test_unparsable_python_falls_back_to_windows():
 def test_markdown_splits_at_headings_but_not_inside_code_fences():
     text = "intro\n# One\nbody\n```\n# not a heading\n```\n## Two\nmore"
     chunks = chunk_markdown("r.md", text)
-    assert [(c.heading, c.start_line, c.end_line) for c in chunks] == [("", 1, 1), ("One", 2, 6), ("Two", 7, 8)]
+    assert [(c.heading, c.start_line, c.end_line) for c in chunks] == [
+        ("", 1, 1),
+        ("One", 2, 6),
+        ("Two", 7, 8),
+    ]
 
 
 def test_other_files_are_line_windows_and_unicode_survives():

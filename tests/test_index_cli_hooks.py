@@ -10,8 +10,8 @@ import jupyter_server
 import pytest
 from jupyter_events import EventLogger
 from jupyter_server.services.contents.filemanager import FileContentsManager
-
 from test_index_support import write_notebook
+
 from jupyter_cursor import protocol
 from jupyter_cursor.cli import index as index_cli
 from jupyter_cursor.cli._common import UsageError
@@ -30,7 +30,9 @@ def cli(*argv):
 @pytest.fixture
 def workspace(tmp_path):
     root = tmp_path / "root"
-    write_notebook(root / "weather.ipynb", ["# Rain", "rainfall = load_rainfall()", "wind_speed = 3"])
+    write_notebook(
+        root / "weather.ipynb", ["# Rain", "rainfall = load_rainfall()", "wind_speed = 3"]
+    )
     (root / "notes.md").write_text("# Storms\nWind and rain notes.\n")
     return root
 
@@ -40,8 +42,20 @@ def test_index_then_search_json(workspace, tmp_path, capsys):
     assert cli("index", workspace, "--data-dir", data, "--no-embeddings", "--quiet", "--json") == 0
     status = json.loads(capsys.readouterr().out)
     assert status["files"] == 2 and status["chunks"] == 4 and status["state"] == "ready"
-    code = cli("search", "rainfall", "--root", workspace, "--data-dir", data, "--mode", "bm25",
-               "--k", "1", "--json", "--quiet")
+    code = cli(
+        "search",
+        "rainfall",
+        "--root",
+        workspace,
+        "--data-dir",
+        data,
+        "--mode",
+        "bm25",
+        "--k",
+        "1",
+        "--json",
+        "--quiet",
+    )
     assert code == 0
     (hit,) = json.loads(capsys.readouterr().out)
     assert hit["path"] == "weather.ipynb" and hit["cell_index"] == 1 and hit["kind"] == "code"
@@ -49,9 +63,25 @@ def test_index_then_search_json(workspace, tmp_path, capsys):
 
 def test_search_batch(workspace, tmp_path):
     batch, out = tmp_path / "q.jsonl", tmp_path / "r.jsonl"
-    batch.write_text('{"id": "a", "query": "wind speed"}\n\n{"id": "b", "query": "storms", "mode": "bm25", "k": 1}\n')
-    assert cli("search", "--batch", batch, "--out", out, "--root", workspace, "--data-dir",
-               tmp_path / "data", "--no-embeddings", "--quiet") == 0
+    batch.write_text(
+        '{"id": "a", "query": "wind speed"}\n\n{"id": "b", "query": "storms", "mode": "bm25", "k": 1}\n'
+    )
+    assert (
+        cli(
+            "search",
+            "--batch",
+            batch,
+            "--out",
+            out,
+            "--root",
+            workspace,
+            "--data-dir",
+            tmp_path / "data",
+            "--no-embeddings",
+            "--quiet",
+        )
+        == 0
+    )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["id"] for line in lines] == ["a", "b"]
     assert lines[0]["hits"][0]["text"] == "wind_speed = 3"
@@ -78,7 +108,12 @@ def test_usage_errors(workspace, tmp_path, argv, batch_line):
         batch.write_text(batch_line + "\n")
     values = {"root": workspace, "missing": tmp_path / "nope", "batch": batch}
     with pytest.raises(UsageError):
-        cli(*[a.format(**values) if "{" in a else a for a in argv], "--data-dir", tmp_path / "data", "--quiet")
+        cli(
+            *[a.format(**values) if "{" in a else a for a in argv],
+            "--data-dir",
+            tmp_path / "data",
+            "--quiet",
+        )
 
 
 def test_search_request_schema():
@@ -86,7 +121,9 @@ def test_search_request_schema():
     request = protocol.parse_request(raw, 10_000)
     assert isinstance(request, SearchRequest) and (request.k, request.mode) == (10, "hybrid")
     with pytest.raises(protocol.ProtocolError):
-        protocol.parse_request(json.dumps({"type": "search", "id": "1", "query": "q", "mode": "x"}), 10_000)
+        protocol.parse_request(
+            json.dumps({"type": "search", "id": "1", "query": "q", "mode": "x"}), 10_000
+        )
 
 
 def test_contents_manager_saves_renames_and_deletes_reach_the_index(tmp_path):
@@ -102,7 +139,11 @@ def test_contents_manager_saves_renames_and_deletes_reach_the_index(tmp_path):
         index.start()
         connect(manager, logger, index)
         try:
-            model = {"type": "file", "format": "text", "content": "def hurricane_track():\n    pass\n"}
+            model = {
+                "type": "file",
+                "format": "text",
+                "content": "def hurricane_track():\n    pass\n",
+            }
             manager.save(model, "storm.py")
             assert index.wait_idle(10)
             assert [h["path"] for h in index.search("hurricane", 5)] == ["storm.py"]

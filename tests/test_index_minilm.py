@@ -1,8 +1,8 @@
 """The real embedding model on a handful of chunks: meaning, not words, finds the cell."""
 
 import pytest
-
 from test_index_support import write_notebook
+
 from jupyter_cursor.index import WorkspaceIndex
 from jupyter_cursor.index.embedder import MiniLMEmbedder
 
@@ -16,14 +16,17 @@ def embedder():
 
 def test_embeddings_find_a_paraphrase_that_bm25_misses(tmp_path, embedder):
     root = tmp_path / "root"
-    write_notebook(root / "a.ipynb", [
-        "# Draw a histogram of passenger ages",
-        "ages.hist(bins=30)",
-        "# Train a random forest classifier",
-        "clf = RandomForestClassifier().fit(X, y)",
-        "# Connect to the postgres database",
-        "engine = create_engine(url)",
-    ])
+    write_notebook(
+        root / "a.ipynb",
+        [
+            "# Draw a histogram of passenger ages",
+            "ages.hist(bins=30)",
+            "# Train a random forest classifier",
+            "clf = RandomForestClassifier().fit(X, y)",
+            "# Connect to the postgres database",
+            "engine = create_engine(url)",
+        ],
+    )
     with WorkspaceIndex(root, tmp_path / "data", embedder=embedder) as index:
         assert index.wait_idle(120)
         status = index.status()

@@ -10,10 +10,16 @@ reopened, confirms where the kill landed.
 """
 
 import pytest
-
-from index_recovery_support import catalog_counts, edit_keeping_chunks, make_workspace, reopen, run_child
-from jupyter_cursor.index import WorkspaceIndex
+from index_recovery_support import (
+    catalog_counts,
+    edit_keeping_chunks,
+    make_workspace,
+    reopen,
+    run_child,
+)
 from test_index_support import FakeEmbedder
+
+from jupyter_cursor.index import WorkspaceIndex
 
 
 def reopen_and_check(root, data, files, embedder=None, embeddings=True, timeout=60):
@@ -40,8 +46,10 @@ def test_kill_9_in_the_middle_of_the_scan(workspace):
     root, data = workspace
     files = make_workspace(root, 300)
     config = {"root": str(root), "data": str(data), "embedder": "none", "commit_seconds": 0.1}
-    seen, _ = run_child(config, lambda s: s["scan"]["done"] >= s["scan"]["total"] // 3 > 0
-                        and not s["scan"]["complete"])
+    seen, _ = run_child(
+        config,
+        lambda s: s["scan"]["done"] >= s["scan"]["total"] // 3 > 0 and not s["scan"]["complete"],
+    )
     indexed, _, _ = catalog_counts(root, data)
     assert 0 < indexed < len(files), (indexed, seen)  # the kill did land mid-scan
     reopen_and_check(root, data, files, embeddings=False)
@@ -51,8 +59,9 @@ def test_kill_9_in_the_middle_of_the_embedding(workspace):
     root, data = workspace
     files = make_workspace(root, 200)
     config = {"root": str(root), "data": str(data), "embedder": "fake", "encode_delay": 0.05}
-    seen, _ = run_child(config, lambda s: s["scan"]["complete"]
-                        and 64 <= s["embedded_chunks"] < s["chunks"] // 2)
+    seen, _ = run_child(
+        config, lambda s: s["scan"]["complete"] and 64 <= s["embedded_chunks"] < s["chunks"] // 2
+    )
     _, chunks, missing = catalog_counts(root, data)
     assert 0 < missing <= chunks - seen["embedded_chunks"], (missing, chunks, seen)  # mid-embedding
     embedder = FakeEmbedder()
@@ -67,8 +76,9 @@ def test_kill_9_in_the_middle_of_the_embedding_with_minilm(workspace):
     root, data = workspace
     files = make_workspace(root, 80)
     config = {"root": str(root), "data": str(data), "embedder": "minilm"}
-    seen, _ = run_child(config, lambda s: s["scan"]["complete"]
-                        and 0 < s["embedded_chunks"] < s["chunks"] // 2)
+    seen, _ = run_child(
+        config, lambda s: s["scan"]["complete"] and 0 < s["embedded_chunks"] < s["chunks"] // 2
+    )
     _, chunks, missing = catalog_counts(root, data)
     assert 0 < missing <= chunks - seen["embedded_chunks"], (missing, chunks, seen)
 

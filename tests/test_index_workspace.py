@@ -5,8 +5,8 @@ import os
 import threading
 
 import pytest
-
 from test_index_support import FakeEmbedder, write_notebook
+
 from jupyter_cursor.index import IndexLocked, WorkspaceIndex
 
 HIT_KEYS = {"path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"}
@@ -32,7 +32,9 @@ def paths(hits):
 
 
 def test_hits_follow_the_contract_and_point_at_the_cell(root, tmp_path):
-    nb = write_notebook(root / "sales.ipynb", ["# Load", "import pandas", "totals = orders.groupby('region').sum()"])
+    nb = write_notebook(
+        root / "sales.ipynb", ["# Load", "import pandas", "totals = orders.groupby('region').sum()"]
+    )
     with open_index(root, tmp_path) as index:
         for mode in ("bm25", "embedding", "hybrid"):
             hits = index.search("groupby region", 5, mode)
@@ -42,9 +44,13 @@ def test_hits_follow_the_contract_and_point_at_the_cell(root, tmp_path):
 
 
 def test_identifiers_match_by_their_parts(root, tmp_path):
-    (root / "util.py").write_text("def loadTrainingData(path):\n    return path\n\n\ndef unrelated():\n    pass\n")
+    (root / "util.py").write_text(
+        "def loadTrainingData(path):\n    return path\n\n\ndef unrelated():\n    pass\n"
+    )
     with open_index(root, tmp_path, embeddings=False) as index:
-        assert index.search("training data", 1, "bm25")[0]["text"].startswith("def loadTrainingData")
+        assert index.search("training data", 1, "bm25")[0]["text"].startswith(
+            "def loadTrainingData"
+        )
 
 
 def test_skips_hidden_ignored_binary_large_and_escaping_symlinks(root, tmp_path):
@@ -197,7 +203,9 @@ def test_a_corrupt_notebook_is_warned_about_once_per_version(root, tmp_path, cap
     write_notebook(root / "good.ipynb", ["fine = 1"])
 
     def warnings():
-        return [r for r in caplog.records if r.levelname == "WARNING" and "bad.ipynb" in r.getMessage()]
+        return [
+            r for r in caplog.records if r.levelname == "WARNING" and "bad.ipynb" in r.getMessage()
+        ]
 
     with open_index(root, tmp_path) as index:
         assert len(warnings()) == 1
@@ -222,9 +230,24 @@ def test_a_corrupt_notebook_is_warned_about_once_per_version(root, tmp_path, cap
 def test_notebook_versions_and_unicode(root, tmp_path):
     write_notebook(root / "new.ipynb", ["température_moyenne = 21  # 平均"], with_ids=True)
     write_notebook(root / "old.ipynb", ["température_max = 30"], with_ids=False)
-    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-          "worksheets": [{"cells": [{"cell_type": "code", "input": "température_min = 2",
-                                     "outputs": [], "metadata": {}, "language": "python"}]}]}
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": "température_min = 2",
+                        "outputs": [],
+                        "metadata": {},
+                        "language": "python",
+                    }
+                ]
+            }
+        ],
+    }
     (root / "v3.ipynb").write_text(json.dumps(v3), encoding="utf-8")
     with open_index(root, tmp_path) as index:
         hits = {h["path"]: h for h in index.search("température", 10, "bm25")}
@@ -273,7 +296,10 @@ def test_files_changed_while_closed_are_picked_up_at_start(root, tmp_path):
     (root / "gone.ipynb").unlink()
     with open_index(root, tmp_path) as index:
         assert paths(index.search("secondvalue", 5, "bm25")) == ["a.ipynb"]
-        assert index.search("firstvalue", 5, "bm25") == [] and index.search("vanishing", 5, "bm25") == []
+        assert (
+            index.search("firstvalue", 5, "bm25") == []
+            and index.search("vanishing", 5, "bm25") == []
+        )
 
 
 @pytest.mark.parametrize("damage", ["catalog", "bm25"])

@@ -25,10 +25,15 @@ def nes_row(i: int) -> dict:
     """A train-split-shaped example: the user renamed ``values`` once; the next edit renames the rest."""
     before = SOURCE
     after = SOURCE.replace("(values, factor)", "(items, factor)")
-    return {"id": f"t{i}", "path": "scale.py", "kind": "py", "cells": [{"id": "file", "cell_type": "code", "source": after}],
-            "events": [{"cell_id": "file", "before": before, "after": after}],
-            "cursor": {"cell_id": "file", "offset": after.index("items") + 5},
-            "expected": {"file": after.replace("values", "items")}}
+    return {
+        "id": f"t{i}",
+        "path": "scale.py",
+        "kind": "py",
+        "cells": [{"id": "file", "cell_type": "code", "source": after}],
+        "events": [{"cell_id": "file", "before": before, "after": after}],
+        "cursor": {"cell_id": "file", "offset": after.index("items") + 5},
+        "expected": {"file": after.replace("values", "items")},
+    }
 
 
 def fake_distribution(site, name: str, licence: str, files: dict[str, str]) -> None:
@@ -38,7 +43,9 @@ def fake_distribution(site, name: str, licence: str, files: dict[str, str]) -> N
         (site / rel).write_text(text)
     info = site / f"{name}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nLicense: {licence}\n")
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nLicense: {licence}\n"
+    )
     (info / "RECORD").write_text("".join(f"{rel},,\n" for rel in files))
 
 
@@ -49,12 +56,17 @@ def recipe_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("recipe")
     work, site = root / "work", root / "site-packages"
-    fake_distribution(site, "permissive", "MIT", {
-        "permissive/mod.py": SOURCE * 3,
-        "permissive/copy.py": SOURCE * 3,  # an exact duplicate: dropped
-        "permissive/decoder.py": open(json.decoder.__file__).read(),
-        "permissive/encoder.py": open(json.encoder.__file__).read(),
-    })
+    fake_distribution(
+        site,
+        "permissive",
+        "MIT",
+        {
+            "permissive/mod.py": SOURCE * 3,
+            "permissive/copy.py": SOURCE * 3,  # an exact duplicate: dropped
+            "permissive/decoder.py": open(json.decoder.__file__).read(),
+            "permissive/encoder.py": open(json.encoder.__file__).read(),
+        },
+    )
     fake_distribution(site, "copyleft", "GPL-3.0-or-later", {"copyleft/mod.py": "x = 1\n"})
     (site / "loose.py").write_text("y = 2\n")  # no distribution owns it: licence unknown
     train = root / "nes_train.jsonl.gz"
@@ -64,13 +76,50 @@ def recipe_run(tmp_path_factory):
     w = ["--work", str(work)]
     recipe(w + ["corpus", "--root", str(site)])
     recipe(w + ["tokenizer", "--vocab-size", "400"])
-    tiny = ["--steps", "2", "--save-every", "1", "--log-every", "1", "--warmup", "1", "--threads", "1"]
+    tiny = [
+        "--steps",
+        "2",
+        "--save-every",
+        "1",
+        "--log-every",
+        "1",
+        "--warmup",
+        "1",
+        "--threads",
+        "1",
+    ]
     recipe(w + ["pretrain", "--size", "tiny", "--seq-len", "32", "--batch-tokens", "64", *tiny])
-    recipe(w + ["pretrain", "--size", "tiny", "--seq-len", "32", "--batch-tokens", "64", *tiny[2:],
-                "--steps", "3", "--resume"])
+    recipe(
+        w
+        + [
+            "pretrain",
+            "--size",
+            "tiny",
+            "--seq-len",
+            "32",
+            "--batch-tokens",
+            "64",
+            *tiny[2:],
+            "--steps",
+            "3",
+            "--resume",
+        ]
+    )
     recipe(w + ["copy", "--batch-tokens", "512", *tiny])
     recipe(w + ["finetune-data", "--train", str(train), "--synthetic", "4", "--limit", "4"])
-    recipe(w + ["finetune", "--max-len", "1024", "--batch-tokens", "1024", "--init", str(work / "copy" / "model"), *tiny])
+    recipe(
+        w
+        + [
+            "finetune",
+            "--max-len",
+            "1024",
+            "--batch-tokens",
+            "1024",
+            "--init",
+            str(work / "copy" / "model"),
+            *tiny,
+        ]
+    )
     recipe(w + ["export", "--out", str(root / "export")])
     return root
 
@@ -78,9 +127,14 @@ def recipe_run(tmp_path_factory):
 def test_corpus_keeps_permissive_code_once(recipe_run):
     summary = json.loads((recipe_run / "work" / "corpus" / "licenses.json").read_text())
     assert summary["kept_by_license"]["MIT"]["files"] == 3
-    assert summary["dropped"] == {"exact duplicate": 1, "copyleft: GPL-3.0-or-later": 1,
-                                  "unknown: UNKNOWN (no distribution record)": 1}
-    paths = [json.loads(line)["path"] for line in open(recipe_run / "work" / "corpus" / "corpus.jsonl")]
+    assert summary["dropped"] == {
+        "exact duplicate": 1,
+        "copyleft: GPL-3.0-or-later": 1,
+        "unknown: UNKNOWN (no distribution record)": 1,
+    }
+    paths = [
+        json.loads(line)["path"] for line in open(recipe_run / "work" / "corpus" / "corpus.jsonl")
+    ]
     assert not any("copyleft" in p or "loose" in p for p in paths)
 
 
@@ -97,7 +151,9 @@ def test_the_copy_curriculum_asks_for_the_region_again(recipe_run):
     tokenizer = AutoTokenizer.from_pretrained(work / "tokenizer")
     mark = tokenizer.convert_tokens_to_ids
     for step in (0, 1000):  # short at first, the format's sizes once grown
-        inputs, labels, mask = CopyBatches(work / "corpus" / "tokens.npy", tokenizer, 2048, seed=0)(step)
+        inputs, labels, mask = CopyBatches(work / "corpus" / "tokens.npy", tokenizer, 2048, seed=0)(
+            step
+        )
         assert inputs.shape == labels.shape == mask.shape and len(inputs) > 1
         for ids, wanted, used in zip(inputs.tolist(), labels.tolist(), mask.tolist()):
             ids = ids[: sum(used)]
@@ -111,12 +167,20 @@ def test_the_copy_curriculum_asks_for_the_region_again(recipe_run):
 
 
 def test_finetuning_examples_come_from_the_pipelines_own_format(recipe_run):
-    lines = [json.loads(x) for x in (recipe_run / "work" / "finetune" / "examples.jsonl").read_text().splitlines()]
+    lines = [
+        json.loads(x)
+        for x in (recipe_run / "work" / "finetune" / "examples.jsonl").read_text().splitlines()
+    ]
     from_train = [x for x in lines if x["source"] == "nes-train-py"]
     assert len(from_train) == 4
-    held = [json.loads(x) for x in gzip.open(recipe_run / "work" / "finetune" / "heldout.jsonl.gz", "rt")]
+    held = [
+        json.loads(x)
+        for x in gzip.open(recipe_run / "work" / "finetune" / "heldout.jsonl.gz", "rt")
+    ]
     assert len(held) == 2  # the train rows not used, for choosing the gate
-    assert from_train[0]["completion"].endswith("<|end|>") and "items" in from_train[0]["completion"]
+    assert (
+        from_train[0]["completion"].endswith("<|end|>") and "items" in from_train[0]["completion"]
+    )
     # The very prompt the runtime would build for this request.
     ctx = build_context(nes_row(0))
     assert FORMAT.render(ctx) in {x["prompt"] for x in from_train}
@@ -138,7 +202,9 @@ def test_markers_are_single_tokens_and_round_trip():
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        tokenizer = recipe_tokenizer.train([SOURCE] * 20, __import__("pathlib").Path(tmp), vocab_size=300)
+        tokenizer = recipe_tokenizer.train(
+            [SOURCE] * 20, __import__("pathlib").Path(tmp), vocab_size=300
+        )
     assert recipe_tokenizer.MARKERS == list(FORMAT.SPECIAL_TOKENS)
     for marker in recipe_tokenizer.MARKERS + [recipe_tokenizer.EOS, recipe_tokenizer.PAD]:
         assert len(tokenizer(marker, add_special_tokens=False).input_ids) == 1
@@ -153,28 +219,40 @@ def test_markers_are_single_tokens_and_round_trip():
 
 # -- the shipped default ---------------------------------------------------------------------------
 
+
 def test_the_default_ships_and_loads_through_the_engine():
     path = shipped_model_path()
     assert path is not None, "jupyter_cursor/models/default holds no model"
     assert all(f.stat().st_size <= 16 * 2**20 for f in path.iterdir())
-    loaded = load_model(EngineConfig(model=str(path), device="cpu", quantization="none", dtype="bfloat16"))
+    loaded = load_model(
+        EngineConfig(model=str(path), device="cpu", quantization="none", dtype="bfloat16")
+    )
     assert type(loaded.model).__name__ == "LlamaForCausalLM"
     tokenizer = loaded.tokenizer
     for marker in FORMAT.SPECIAL_TOKENS:
         assert len(tokenizer(marker, add_special_tokens=False).input_ids) == 1
     prompt = FORMAT.render(build_context(nes_row(0)))
-    assert tokenizer.decode(tokenizer(prompt, add_special_tokens=False).input_ids, skip_special_tokens=True) == prompt
+    assert (
+        tokenizer.decode(
+            tokenizer(prompt, add_special_tokens=False).input_ids, skip_special_tokens=True
+        )
+        == prompt
+    )
 
 
 def test_the_default_generates_in_4bit_through_the_runtime():
     async def generate():
-        runtime = create_runtime(EngineConfig(model=str(shipped_model_path()), device="cpu", quantization="4bit"))
+        runtime = create_runtime(
+            EngineConfig(model=str(shipped_model_path()), device="cpu", quantization="4bit")
+        )
         runtime.start()
         while runtime.status()["state"] == "loading":
             await asyncio.sleep(0.01)
         try:
             prompt = FORMAT.render(build_context(nes_row(0)))
-            chunks = [c async for c in runtime.generate(GenerationRequest(prompt, max_new_tokens=6))]
+            chunks = [
+                c async for c in runtime.generate(GenerationRequest(prompt, max_new_tokens=6))
+            ]
             return runtime.status(), chunks[-1]
         finally:
             runtime.close()
@@ -192,7 +270,10 @@ def test_the_wheel_carries_the_default_model():
     root = Path(__file__).resolve().parents[1]
     files = {f.distribution_path for f in WheelBuilder(str(root)).recurse_included_files()}
     shipped = {f"jupyter_cursor/models/default/{f.name}" for f in shipped_model_path().iterdir()}
-    assert {"jupyter_cursor/models/default/config.json", "jupyter_cursor/models/default/model.safetensors"} <= shipped
+    assert {
+        "jupyter_cursor/models/default/config.json",
+        "jupyter_cursor/models/default/model.safetensors",
+    } <= shipped
     assert shipped <= files
 
 
@@ -205,7 +286,10 @@ def test_finetuning_reads_every_epoch_whole_however_many_batches_it_packs(tmp_pa
     path = tmp_path / "examples.jsonl"
     with open(path, "w") as handle:
         for i in range(90):
-            handle.write(json.dumps({"prompt": "x = 1\n" * (1 + i % 13), "completion": f"y = {i}<|end|>"}) + "\n")
+            handle.write(
+                json.dumps({"prompt": "x = 1\n" * (1 + i % 13), "completion": f"y = {i}<|end|>"})
+                + "\n"
+            )
     batches = CompletionBatches(path, tokenizer, max_len=512, batch_tokens=96, seed=0)
     lengths = [len(batches._epoch(epoch)) for epoch in range(6)]
     assert len(set(lengths)) > 1, lengths  # the case that broke a fixed batches-per-epoch

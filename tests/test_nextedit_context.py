@@ -12,8 +12,13 @@ from jupyter_cursor.nextedit.context import (
 
 
 def request(cells, cursor_cell, offset, events=(), **extra):
-    return {"path": "nb.ipynb", "cells": cells, "cursor": {"cell_id": cursor_cell, "offset": offset},
-            "events": list(events), **extra}
+    return {
+        "path": "nb.ipynb",
+        "cells": cells,
+        "cursor": {"cell_id": cursor_cell, "offset": offset},
+        "events": list(events),
+        **extra,
+    }
 
 
 def code(cell_id, source):
@@ -29,7 +34,7 @@ def test_region_is_whole_blocks_around_the_cursor():
     region = build_region(cell, at_b, budget=12)  # one function (~8 tokens) but not two
     assert region.text == "def b():\n    return 2\n\n\n"
     assert (region.start_line, region.end_line) == (4, 8)
-    assert region.text[region.cursor:].startswith("return 2")
+    assert region.text[region.cursor :].startswith("return 2")
     everything = build_region(cell, at_b, budget=1000)
     assert everything.text == FUNCS and everything.start == 0 and everything.end == len(FUNCS)
 
@@ -46,7 +51,7 @@ def test_block_too_big_for_the_budget_falls_back_to_lines_around_the_cursor():
     region = build_region(code("x", source), offset, budget=30)
     assert "x50" in region.text and estimate_tokens(region.text) <= 30
     assert region.text.count("\n") >= 5  # lines on both sides, not just the cursor's
-    assert source[region.start:region.end] == region.text
+    assert source[region.start : region.end] == region.text
 
 
 @pytest.mark.parametrize("offset", [0, 3, 7, 8])
@@ -143,7 +148,9 @@ def test_retrieved_snippets_skip_cells_already_shown():
         ]
 
     events = [{"cell_id": "a", "before": "", "after": "load()"}]
-    ctx = build_context(request([code("a", "load()"), code("b", "x")], "a", 6, events), retrieve=retrieve)
+    ctx = build_context(
+        request([code("a", "load()"), code("b", "x")], "a", 6, events), retrieve=retrieve
+    )
     assert asked == [("load()\nload()", 3)]
     assert [(s.path, s.text) for s in ctx.snippets] == [("lib.py", "def load():\n    pass\n")]
 

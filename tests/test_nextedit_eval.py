@@ -19,20 +19,43 @@ def evaluation():
 
 
 def row(row_id, cells, cursor, events, expected, cross_cell=False):
-    return {"id": row_id, "path": "nb.ipynb", "cells": [{"id": i, "cell_type": "code", "source": s} for i, s in cells],
-            "cursor": cursor, "events": events, "expected": expected, "cross_cell": cross_cell}
+    return {
+        "id": row_id,
+        "path": "nb.ipynb",
+        "cells": [{"id": i, "cell_type": "code", "source": s} for i, s in cells],
+        "cursor": cursor,
+        "events": events,
+        "expected": expected,
+        "cross_cell": cross_cell,
+    }
 
 
 ROWS = [
     # The rename goes on in the next cell: the repeat rule gets it.
-    row("cross", [("a", "sales = 1\n"), ("b", "print(df)\n")], {"cell_id": "a", "offset": 5},
-        [{"cell_id": "a", "before": "df = 1\n", "after": "sales = 1\n"}], {"b": "print(sales)\n"}, True),
+    row(
+        "cross",
+        [("a", "sales = 1\n"), ("b", "print(df)\n")],
+        {"cell_id": "a", "offset": 5},
+        [{"cell_id": "a", "before": "df = 1\n", "after": "sales = 1\n"}],
+        {"b": "print(sales)\n"},
+        True,
+    ),
     # Nothing follows the edit: quiet is right.
-    row("quiet", [("a", "x = 2\n")], {"cell_id": "a", "offset": 5},
-        [{"cell_id": "a", "before": "x = 1\n", "after": "x = 2\n"}], {}),
+    row(
+        "quiet",
+        [("a", "x = 2\n")],
+        {"cell_id": "a", "offset": 5},
+        [{"cell_id": "a", "before": "x = 1\n", "after": "x = 2\n"}],
+        {},
+    ),
     # The next edit is something no rule guesses.
-    row("hard", [("a", "y = 1\nz = 3\n")], {"cell_id": "a", "offset": 5},
-        [{"cell_id": "a", "before": "y = 0\nz = 3\n", "after": "y = 1\nz = 3\n"}], {"a": "y = 1\nz = 4\n"}),
+    row(
+        "hard",
+        [("a", "y = 1\nz = 3\n")],
+        {"cell_id": "a", "offset": 5},
+        [{"cell_id": "a", "before": "y = 0\nz = 3\n", "after": "y = 1\nz = 3\n"}],
+        {"a": "y = 1\nz = 4\n"},
+    ),
 ]
 
 
@@ -63,9 +86,20 @@ def test_the_model_gate_is_applied_at_each_threshold(evaluation):
     from jupyter_cursor.nextedit.model import ModelAnswer
 
     edit = [{"cell_id": "a", "source": "x"}]
-    answers = [ModelAnswer(edit, True, "stop", confidence=0.9), ModelAnswer(edit, True, "stop", confidence=0.4),
-               ModelAnswer(edit, True, "stop", confidence=None), ModelAnswer([], False, "length"), None]
+    answers = [
+        ModelAnswer(edit, True, "stop", confidence=0.9),
+        ModelAnswer(edit, True, "stop", confidence=0.4),
+        ModelAnswer(edit, True, "stop", confidence=None),
+        ModelAnswer([], False, "length"),
+        None,
+    ]
     shown = lambda threshold: [bool(edits) for edits, _ in evaluation.gated(answers, threshold)]  # noqa: E731
     assert shown(0.0) == [True, True, True, False, False]
     assert shown(0.5) == [True, False, True, False, False]
-    assert [formed for _, formed in evaluation.gated(answers, 0.5)] == [True, True, True, False, None]
+    assert [formed for _, formed in evaluation.gated(answers, 0.5)] == [
+        True,
+        True,
+        True,
+        False,
+        None,
+    ]

@@ -7,16 +7,28 @@ import pytest
 from jupyter_cursor.cli import main
 from jupyter_cursor.nextedit.feedback import SuggestionLog, export_training, read_log
 
-CELLS = [{"id": "a", "cell_type": "code", "source": "x = 1"}, {"id": "b", "cell_type": "code", "source": "y"}]
+CELLS = [
+    {"id": "a", "cell_type": "code", "source": "x = 1"},
+    {"id": "b", "cell_type": "code", "source": "y"},
+]
 
 
 def request(offset=0):
-    return {"path": "nb.ipynb", "cells": CELLS, "cursor": {"cell_id": "a", "offset": offset},
-            "events": [{"cell_id": "a", "before": "x = 0", "after": "x = 1"}], "ignored": "not logged"}
+    return {
+        "path": "nb.ipynb",
+        "cells": CELLS,
+        "cursor": {"cell_id": "a", "offset": offset},
+        "events": [{"cell_id": "a", "before": "x = 0", "after": "x = 1"}],
+        "ignored": "not logged",
+    }
 
 
 def shown(log, request_id, cell_id="a", source="x = 2"):
-    log.shown(request_id, request(), {"edits": [{"cell_id": cell_id, "source": source}], "predictor": "repeat"})
+    log.shown(
+        request_id,
+        request(),
+        {"edits": [{"cell_id": cell_id, "source": source}], "predictor": "repeat"},
+    )
 
 
 def test_outcomes_pair_with_the_latest_suggestion_of_their_id(tmp_path):
@@ -30,12 +42,19 @@ def test_outcomes_pair_with_the_latest_suggestion_of_their_id(tmp_path):
     log.outcome("unknown", "accepted")
     with open(tmp_path / "log.jsonl", "a") as handle:
         handle.write('{"kind": "shown", "cut by a cra')
-    assert all(entry["request"].keys() == {"path", "cells", "cursor", "events"}
-               for entry in read_log(tmp_path / "log.jsonl") if entry["kind"] == "shown")
+    assert all(
+        entry["request"].keys() == {"path", "cells", "cursor", "events"}
+        for entry in read_log(tmp_path / "log.jsonl")
+        if entry["kind"] == "shown"
+    )
     lines = list(export_training(tmp_path / "log.jsonl", ["accepted", "rejected", "ignored"]))
     decided = sorted((line["outcome"], json.dumps(line["suggested"])) for line in lines)
-    assert decided == [("accepted", '{"a": "x = 2"}'), ("ignored", '{"a": "x = 2"}'),
-                       ("ignored", '{"b": "y = 2"}'), ("rejected", '{"a": "x = 3"}')]
+    assert decided == [
+        ("accepted", '{"a": "x = 2"}'),
+        ("ignored", '{"a": "x = 2"}'),
+        ("ignored", '{"b": "y = 2"}'),
+        ("rejected", '{"a": "x = 3"}'),
+    ]
     accepted = next(line for line in lines if line["outcome"] == "accepted")
     assert accepted["expected"] == {"a": "x = 2"} and accepted["cross_cell"] is False
     assert accepted["kind"] == "ipynb" and accepted["cells"] == CELLS
@@ -47,8 +66,14 @@ def test_outcomes_pair_with_the_latest_suggestion_of_their_id(tmp_path):
 
 def test_outcomes_per_cell_of_a_suggestion(tmp_path):
     log = SuggestionLog(tmp_path / "log.jsonl")
-    log.shown("1", request(), {"edits": [{"cell_id": "a", "source": "x = 2"}, {"cell_id": "b", "source": "y = 2"}],
-                               "predictor": "model"})
+    log.shown(
+        "1",
+        request(),
+        {
+            "edits": [{"cell_id": "a", "source": "x = 2"}, {"cell_id": "b", "source": "y = 2"}],
+            "predictor": "model",
+        },
+    )
     log.outcome("1", "rejected", "a")
     log.outcome("1", "accepted", "b")
     log.outcome("1", "rejected", "b")  # the first outcome of a cell counts

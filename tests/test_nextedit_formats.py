@@ -51,8 +51,14 @@ def test_registry():
 
 def test_jupyter_cursor_special_tokens_are_the_tokenizers():
     assert JupyterCursorFormat.SPECIAL_TOKENS == (
-        "<|edits|>", "<|context|>", "<|region|>", "<|/region|>",
-        "<|cursor|>", "<|rewrite|>", "<|end|>", "<|cell|>",
+        "<|edits|>",
+        "<|context|>",
+        "<|region|>",
+        "<|/region|>",
+        "<|cursor|>",
+        "<|rewrite|>",
+        "<|end|>",
+        "<|cell|>",
     )
 
 
@@ -60,9 +66,7 @@ def test_jupyter_cursor_prompt(ctx):
     assert get_format("jupyter-cursor").render(ctx) == (
         "<|edits|>\n"
         "--- c1\n"
-        "+++ c1\n"
-        + HUNK +
-        "<|context|>\n"
+        "+++ c1\n" + HUNK + "<|context|>\n"
         "<|cell|>c0 markdown\n"
         "# Sales\n"
         "<|cell|>c1 code\n"
@@ -121,8 +125,12 @@ def test_jupyter_cursor_malformed_output_is_no_edit(ctx, output):
 
 def test_target_refuses_edits_the_prompt_cannot_lead_to():
     big = "".join(f"value_{i} = {i}\n\n" for i in range(300))
-    request = {"path": "m.py", "cells": [{"id": "file", "cell_type": "code", "source": big}],
-               "cursor": {"cell_id": "file", "offset": 0}, "events": []}
+    request = {
+        "path": "m.py",
+        "cells": [{"id": "file", "cell_type": "code", "source": big}],
+        "cursor": {"cell_id": "file", "offset": 0},
+        "events": [],
+    }
     ctx = build_context(request)
     far = big.replace("value_299 = 299", "value_299 = 300")
     for name in FORMATS:
@@ -143,9 +151,7 @@ def test_zeta_prompt(ctx):
         "### User Edits:\n"
         "\n"
         "User edited nb.ipynb#c1:\n"
-        "```diff\n"
-        + HUNK +
-        "```\n"
+        "```diff\n" + HUNK + "```\n"
         "\n"
         "### User Excerpt:\n"
         "\n"
@@ -164,8 +170,12 @@ def test_zeta_prompt(ctx):
 
 def test_zeta_prompt_of_a_file_with_context_around_the_region():
     source = "import os\n\n\ndef a():\n    return 1\n\n\ndef b():\n    return 2\n"
-    request = {"path": "m.py", "cells": [{"id": "file", "cell_type": "code", "source": source}],
-               "cursor": {"cell_id": "file", "offset": source.index("return 1")}, "events": []}
+    request = {
+        "path": "m.py",
+        "cells": [{"id": "file", "cell_type": "code", "source": source}],
+        "cursor": {"cell_id": "file", "offset": source.index("return 1")},
+        "events": [],
+    }
     from jupyter_cursor.nextedit.context import Budget
 
     ctx = build_context(request, budget=Budget(region_tokens=8))
@@ -194,7 +204,9 @@ def test_zeta_prompt_of_a_file_with_context_around_the_region():
         "### Response:\n"
     )
     target = get_format("zeta").target(ctx, {"file": source.replace("return 1", "return 10")})
-    assert target == "<|editable_region_start|>\ndef a():\n    return 10\n\n\n<|editable_region_end|>"
+    assert (
+        target == "<|editable_region_start|>\ndef a():\n    return 10\n\n\n<|editable_region_end|>"
+    )
     assert fmt_edits("zeta", target, ctx) == {"file": source.replace("return 1", "return 10")}
 
 
@@ -207,7 +219,9 @@ def test_zeta_target_and_parse(ctx):
         "<|editable_region_end|>"
     )
     assert fmt_edits("zeta", target, ctx) == {"c1": RENAMED["c1"]}
-    assert fmt_edits("zeta", target.removesuffix("<|editable_region_end|>"), ctx) == {"c1": RENAMED["c1"]}
+    assert fmt_edits("zeta", target.removesuffix("<|editable_region_end|>"), ctx) == {
+        "c1": RENAMED["c1"]
+    }
     # As in Zed: text before the start marker (an echoed fence) is ignored; the cursor marker dropped.
     echoed = "```nb.ipynb#c1\n" + target.replace("sales.head", "sales<|user_cursor_is_here|>.head")
     assert fmt_edits("zeta", echoed, ctx) == {"c1": RENAMED["c1"]}
@@ -245,7 +259,9 @@ def test_sweep_prompt(ctx):
 def test_sweep_target_and_parse(ctx):
     fmt = get_format("sweep")
     target = fmt.target(ctx, {"c1": RENAMED["c1"]})
-    assert target == "import pandas as pd\n\nsales = pd.read_csv('a.csv')\nsales.head()\n<|file_sep|>"
+    assert (
+        target == "import pandas as pd\n\nsales = pd.read_csv('a.csv')\nsales.head()\n<|file_sep|>"
+    )
     assert fmt_edits("sweep", target, ctx) == {"c1": RENAMED["c1"]}
     assert fmt_edits("sweep", target.removesuffix("<|file_sep|>"), ctx) == {"c1": RENAMED["c1"]}
     assert fmt.parse("import pandas<|file_sep|>current/x\n<|file_sep|>", ctx) == []
@@ -255,8 +271,12 @@ def test_sweep_target_and_parse(ctx):
 @pytest.mark.parametrize("name", ["jupyter-cursor", "zeta", "sweep"])
 def test_markers_that_the_code_itself_holds_are_not_leftovers(name):
     source = 'special = "<|endoftext|> <|file_sep|> <|end|> <|editable_region_end|>"\nx = 1\n'
-    request = {"path": "tok.py", "cells": [{"id": "file", "cell_type": "code", "source": source}],
-               "cursor": {"cell_id": "file", "offset": len(source)}, "events": []}
+    request = {
+        "path": "tok.py",
+        "cells": [{"id": "file", "cell_type": "code", "source": source}],
+        "cursor": {"cell_id": "file", "offset": len(source)},
+        "events": [],
+    }
     ctx = build_context(request)
     new = source.replace("x = 1", "x = 2")
     fmt = get_format(name)

@@ -5,9 +5,9 @@ against a local completions server that streams a scripted answer."""
 import asyncio
 
 import pytest
-
 import test_engine_remote
 from completions_server import KEY
+
 from jupyter_cursor.apply.syntax import syntax_error
 from jupyter_cursor.engine import EngineConfig, create_runtime
 from jupyter_cursor.engine.testing import build_random_model
@@ -15,12 +15,16 @@ from jupyter_cursor.nextedit.formats import get_format
 from jupyter_cursor.nextedit.model import ModelPredictor
 from jupyter_cursor.nextedit.service import NextEditService, load_model_service
 
-SOURCE = "import math\n\n\ndef area(radius):\n    return math.pi * radius * radius\n\n\nprint(area(2))\n"
+SOURCE = (
+    "import math\n\n\ndef area(radius):\n    return math.pi * radius * radius\n\n\nprint(area(2))\n"
+)
 EDITED = SOURCE.replace("(radius):\n", '(radius):\n    """The area of a circle."""\n')
 REQUEST = {
     "path": "shapes.ipynb",
-    "cells": [{"id": "a", "cell_type": "code", "source": EDITED},
-              {"id": "b", "cell_type": "markdown", "source": "Areas"}],
+    "cells": [
+        {"id": "a", "cell_type": "code", "source": EDITED},
+        {"id": "b", "cell_type": "markdown", "source": "Areas"},
+    ],
     "cursor": {"cell_id": "a", "offset": EDITED.index('circle."""') + 10},
     # A docstring added: no rule repeats that, so the model answers.
     "events": [{"cell_id": "a", "before": SOURCE, "after": EDITED}],
@@ -35,8 +39,9 @@ def tiny_model(tmp_path_factory):
 
 
 async def remote_service(server, log=None):
-    config = EngineConfig(backend="remote", remote_url=server.url, remote_model=server.model,
-                          remote_api_key=KEY)
+    config = EngineConfig(
+        backend="remote", remote_url=server.url, remote_model=server.model, remote_api_key=KEY
+    )
     return await load_model_service(config, "jupyter-cursor", log)
 
 
@@ -46,8 +51,14 @@ def lines(text):
 
 @pytest.mark.parametrize("format_name", ["jupyter-cursor", "zeta", "sweep"])
 def test_tiny_random_model_gives_no_edit_and_never_a_broken_cell(tiny_model, format_name):
-    config = EngineConfig(model=str(tiny_model), device="cpu", quantization="none", dtype="float32",
-                          cpu_threads=1, max_new_tokens=64)
+    config = EngineConfig(
+        model=str(tiny_model),
+        device="cpu",
+        quantization="none",
+        dtype="float32",
+        cpu_threads=1,
+        max_new_tokens=64,
+    )
 
     async def main():
         service = await load_model_service(config, format_name)
@@ -82,8 +93,11 @@ def test_streams_partial_edits_then_the_final_one(serve):
     assert answer["model"]["finish_reason"] in ("stop", "rejoined")
     assert set(answer["timings"]) == {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
     # The edited line arrives before the end: the partial shows it with the rest unchanged.
-    assert partials and partials[0] == {"edits": [{"cell_id": "a", "source": WANTED}],
-                                        "predictor": "model", "partial": True}
+    assert partials and partials[0] == {
+        "edits": [{"cell_id": "a", "source": WANTED}],
+        "predictor": "model",
+        "partial": True,
+    }
     sent = server.requests[-1]["json"]
     assert sent["stop"] == ["<|end|>"] and sent["prompt"].endswith("<|rewrite|>\n")
 
@@ -136,8 +150,12 @@ def test_a_model_server_gone_mid_session_is_no_suggestion_not_an_error(serve):
 def test_an_enormous_line_at_the_cursor_is_not_sent_to_the_model(serve):
     server = serve(["<|end|>"])
     data = "rows = " + repr(list(range(20_000))) + "\n"
-    request = {"path": "big.ipynb", "cells": [{"id": "a", "cell_type": "code", "source": data}],
-               "cursor": {"cell_id": "a", "offset": 3}, "events": []}
+    request = {
+        "path": "big.ipynb",
+        "cells": [{"id": "a", "cell_type": "code", "source": data}],
+        "cursor": {"cell_id": "a", "offset": 3},
+        "events": [],
+    }
 
     async def main():
         return await (await remote_service(server)).predict(request)
@@ -151,16 +169,23 @@ def test_an_enormous_line_at_the_cursor_is_not_sent_to_the_model(serve):
 def test_deterministic_predictors_answer_without_asking_the_model(serve):
     server = serve(["<|end|>"])
     renamed = "sales = load()\nsales.head()\n"
-    request = {"path": "x.ipynb", "cells": [{"id": "a", "cell_type": "code", "source": renamed},
-                                            {"id": "b", "cell_type": "code", "source": "df.plot()"}],
-               "cursor": {"cell_id": "a", "offset": 5},
-               "events": [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": renamed}]}
+    request = {
+        "path": "x.ipynb",
+        "cells": [
+            {"id": "a", "cell_type": "code", "source": renamed},
+            {"id": "b", "cell_type": "code", "source": "df.plot()"},
+        ],
+        "cursor": {"cell_id": "a", "offset": 5},
+        "events": [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": renamed}],
+    }
 
     async def main():
         return await (await remote_service(server)).predict(request)
 
     answer = asyncio.run(main())
-    assert answer["predictor"] == "repeat" and answer["edits"] == [{"cell_id": "b", "source": "sales.plot()"}]
+    assert answer["predictor"] == "repeat" and answer["edits"] == [
+        {"cell_id": "b", "source": "sales.plot()"}
+    ]
     assert [r for r in server.requests if r["path"].endswith("/completions")] == []
 
 

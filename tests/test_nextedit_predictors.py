@@ -46,19 +46,36 @@ def test_next_run_changes_one_hunk_of_consecutive_lines():
     source = "a = df\nb = df\nc = 1\nd = df\n"
     pattern = pattern_of("df")
     assert next_run(pattern, "sales", source, 0) == "a = sales\nb = sales\nc = 1\nd = df\n"
-    assert next_run(pattern, "sales", source, source.index("c")) == "a = df\nb = df\nc = 1\nd = sales\n"
+    assert (
+        next_run(pattern, "sales", source, source.index("c"))
+        == "a = df\nb = df\nc = 1\nd = sales\n"
+    )
     assert next_run(pattern, "sales", "x = df + df", 6) == "x = df + sales"  # not before the cursor
     assert next_run(pattern, "sales", "nothing", 0) is None
 
 
 def test_places_are_after_the_cursor_then_code_cells_below():
-    cells = [code("up", "df"), code("here", "df df"), code("notes", "df", "markdown"), code("down", "df")]
-    assert [(c["id"], start) for c, start in places_after(cells, "here", 3)] == [("here", 3), ("down", 0)]
+    cells = [
+        code("up", "df"),
+        code("here", "df df"),
+        code("notes", "df", "markdown"),
+        code("down", "df"),
+    ]
+    assert [(c["id"], start) for c, start in places_after(cells, "here", 3)] == [
+        ("here", 3),
+        ("down", 0),
+    ]
 
 
 def test_predict_repeats_the_last_edit_at_its_next_place_in_another_cell():
-    cells = [code("a", "sales = load()\nsales.head()\n"), code("m", "df", "markdown"), code("b", "df.plot()\ndf.hist()")]
-    events = [{"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": cells[0]["source"]}]
+    cells = [
+        code("a", "sales = load()\nsales.head()\n"),
+        code("m", "df", "markdown"),
+        code("b", "df.plot()\ndf.hist()"),
+    ]
+    events = [
+        {"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": cells[0]["source"]}
+    ]
     result = predict(cells, "a", events, 5)
     assert result["predictor"] == "repeat"
     assert result["edits"] == [{"cell_id": "b", "source": "sales.plot()\nsales.hist()"}]
@@ -72,7 +89,11 @@ def test_predict_follows_the_newest_event_in_a_cell_that_still_exists():
         {"cell_id": "deleted", "before": "q = 1", "after": "q = 2"},
     ]
     assert predict(cells, "a", events, 0)["edits"] == []  # y = old_name is already there
-    events[0] = {"cell_id": "a", "before": "x = zzz\ny = old_name", "after": "x = old_name\ny = old_name"}
+    events[0] = {
+        "cell_id": "a",
+        "before": "x = zzz\ny = old_name",
+        "after": "x = old_name\ny = old_name",
+    }
     assert predict(cells, "a", events, 0)["edits"] == []  # the new name everywhere: nothing left
     nothing = predict(cells, "a", [], 0)
     assert (nothing["edits"], nothing["predictor"]) == ([], None)
@@ -84,23 +105,33 @@ def test_rename_everywhere_is_the_measured_alternative():
     rename = detect_rename("df = 1", "sales = 1")
     cells = [code("a", "df.a\nx.df"), code("m", "df", "markdown")]
     assert carry(rename, cells) == [{"cell_id": "a", "source": "sales.a\nx.df"}]  # not attributes
-    shipped = predict(cells, "a", [{"cell_id": "a", "before": "df = 1", "after": "sales = 1"}], 0, ("rename",))
+    shipped = predict(
+        cells, "a", [{"cell_id": "a", "before": "df = 1", "after": "sales = 1"}], 0, ("rename",)
+    )
     assert shipped["predictor"] == "rename"
 
 
 def test_an_earlier_edit_is_repeated_when_the_last_one_is_not_repeatable():
     cells = [code("a", "total = compute(data)\n# check\nprint(compute(data))\n")]
     events = [
-        {"cell_id": "a", "before": "total = calc(data)\nprint(calc(data))\n",
-         "after": "total = compute(data)\nprint(calc(data))\n"},
+        {
+            "cell_id": "a",
+            "before": "total = calc(data)\nprint(calc(data))\n",
+            "after": "total = compute(data)\nprint(calc(data))\n",
+        },
         {"cell_id": "gone", "before": "", "after": "compute"},  # a cell deleted since: ignored
-        {"cell_id": "a", "before": "total = compute(data)\nprint(calc(data))\n",
-         "after": "total = compute(data)\n# check\nprint(calc(data))\n"},  # a line added: no repeat
+        {
+            "cell_id": "a",
+            "before": "total = compute(data)\nprint(calc(data))\n",
+            "after": "total = compute(data)\n# check\nprint(calc(data))\n",
+        },  # a line added: no repeat
     ]
     cells[0]["source"] = events[-1]["after"]
     result = predict(cells, "a", events, len("total = compute(data)\n# check\n"))
     assert result["predictor"] == "repeat-earlier"
-    assert result["edits"] == [{"cell_id": "a", "source": "total = compute(data)\n# check\nprint(compute(data))\n"}]
+    assert result["edits"] == [
+        {"cell_id": "a", "source": "total = compute(data)\n# check\nprint(compute(data))\n"}
+    ]
 
 
 def typed(cells, cell_id, before, offset=None):
@@ -112,23 +143,35 @@ def typed(cells, cell_id, before, offset=None):
 
 
 def test_a_conventional_name_used_before_its_import_gets_the_import_in_the_imports_cell():
-    cells = [code("title", "# Sales", "markdown"), code("imports", "import numpy as np\nimport os\n"),
-             code("work", "df = pd.read_csv('sales.csv')")]
+    cells = [
+        code("title", "# Sales", "markdown"),
+        code("imports", "import numpy as np\nimport os\n"),
+        code("work", "df = pd.read_csv('sales.csv')"),
+    ]
     result = typed(cells, "work", "df = ")
     assert result["predictor"] == "import"
-    assert result["edits"] == [{"cell_id": "imports", "source": "import numpy as np\nimport os\nimport pandas as pd\n"}]
+    assert result["edits"] == [
+        {"cell_id": "imports", "source": "import numpy as np\nimport os\nimport pandas as pd\n"}
+    ]
 
 
 def test_a_name_imported_from_a_module_joins_that_modules_from_import():
-    cells = [code("a", "from collections import Counter  # tallies\n"), code("b", "seen = defaultdict(list)")]
+    cells = [
+        code("a", "from collections import Counter  # tallies\n"),
+        code("b", "seen = defaultdict(list)"),
+    ]
     assert typed(cells, "b", "seen = ")["edits"] == [
-        {"cell_id": "a", "source": "from collections import Counter, defaultdict  # tallies\n"}]
+        {"cell_id": "a", "source": "from collections import Counter, defaultdict  # tallies\n"}
+    ]
 
 
 def test_without_any_import_it_goes_at_the_top_of_the_first_code_cell_after_its_docstring():
     cells = [code("file", '"""Tools."""\n\n\ndef here():\n    return Path.cwd()\n')]
     result = typed(cells, "file", '"""Tools."""\n\n\ndef here():\n    return None\n')
-    assert result["edits"][0]["source"] == '"""Tools."""\nfrom pathlib import Path\n\n\ndef here():\n    return Path.cwd()\n'
+    assert (
+        result["edits"][0]["source"]
+        == '"""Tools."""\nfrom pathlib import Path\n\n\ndef here():\n    return Path.cwd()\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,15 +213,22 @@ def test_the_import_joins_the_files_import_block_not_a_later_import():
     source = "import os\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"
     cells = [code("file", source)]
     result = typed(cells, "file", "import os\n\nx = 1\nimport json\n\ny = None\n")
-    assert result["edits"][0]["source"] == "import os\nimport re\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"
+    assert (
+        result["edits"][0]["source"]
+        == "import os\nimport re\n\nx = 1\nimport json\n\ny = re.sub('a', 'b', 'c')\n"
+    )
 
 
-@pytest.mark.parametrize("language, fires", [("python", True), ("Python", True), ("", True), ("R", False),
-                                             ("text/x-julia", False)])
+@pytest.mark.parametrize(
+    "language, fires",
+    [("python", True), ("Python", True), ("", True), ("R", False), ("text/x-julia", False)],
+)
 def test_the_import_rule_keeps_to_python(language, fires):
     cells = [code("a", "x = 1"), code("b", "df = pd.read_csv('s.csv')")]
     after = cells[1]["source"]
-    result = predict(cells, "b", [{"cell_id": "b", "before": "", "after": after}], len(after), language=language)
+    result = predict(
+        cells, "b", [{"cell_id": "b", "before": "", "after": after}], len(after), language=language
+    )
     assert (result["predictor"] == "import") is fires
 
 
@@ -187,4 +237,8 @@ def test_while_the_imports_cell_is_being_typed_in_the_import_waits_for_it():
     assert typed(cells, "a", "import numpy as np\n")["edits"] == []  # not into cell b meanwhile
     cells[0]["source"] = "import numpy as np\ndf = pd.read_csv('s.csv')"
     assert typed(cells, "a", "import numpy as np\n")["edits"] == [
-        {"cell_id": "a", "source": "import numpy as np\nimport pandas as pd\ndf = pd.read_csv('s.csv')"}]
+        {
+            "cell_id": "a",
+            "source": "import numpy as np\nimport pandas as pd\ndf = pd.read_csv('s.csv')",
+        }
+    ]

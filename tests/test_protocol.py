@@ -68,7 +68,13 @@ def test_replies_round_trip_dataclasses_to_json():
 # -- limits: the same on every face (websocket, REST, CLI batch lines) ------------------------------
 
 
-@pytest.mark.parametrize("raw", ["[" * 100_000 + "]" * 100_000, '{"id": "a", "type": "ping", "x": ' + "[" * 70 + "]" * 70 + "}"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"id": "a", "type": "ping", "x": ' + "[" * 70 + "]" * 70 + "}",
+    ],
+)
 def test_json_nested_too_deep_is_bad_json_not_a_recursion_error(raw):
     with pytest.raises(ProtocolError) as info:
         protocol.parse_request(raw, 10**7)
@@ -76,8 +82,12 @@ def test_json_nested_too_deep_is_bad_json_not_a_recursion_error(raw):
 
 
 def cells_request(**cell):
-    return {"type": "apply", "id": "a1", "suggestion": "x",
-            "cells": [{"id": "c1", "cell_type": "code", "source": "x = 1", **cell}]}
+    return {
+        "type": "apply",
+        "id": "a1",
+        "suggestion": "x",
+        "cells": [{"id": "c1", "cell_type": "code", "source": "x = 1", **cell}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -90,7 +100,10 @@ def cells_request(**cell):
         ({"type": "search", "id": "s", "query": "q" * 2001}, "message.query is longer than 2000"),
         ({"type": "search", "id": "s", "query": "q", "k": 10**30}, "message.k is out of range"),
         ({"type": "cancel", "id": "c", "target": "t" * 4097}, "message.target is longer than 4096"),
-        ({"type": "chat_history", "id": "h", "session_id": 7}, "message.session_id must be a string"),
+        (
+            {"type": "chat_history", "id": "h", "session_id": 7},
+            "message.session_id must be a string",
+        ),
     ],
 )
 def test_every_field_is_bounded_and_must_be_encodable(message, field):

@@ -47,7 +47,10 @@ def test_a_urls_userinfo_is_masked_and_its_password_known_elsewhere():
     assert redact("cannot reach http://user:pass@host/v1: ConnectError()") == (
         "cannot reach http://***@host/v1: ConnectError()"
     )
-    assert redact("URL('https://me:p@ss@example.com:8443/v1')") == "URL('https://***@example.com:8443/v1')"
+    assert (
+        redact("URL('https://me:p@ss@example.com:8443/v1')")
+        == "URL('https://***@example.com:8443/v1')"
+    )
     assert redact("https://ghp0123456789@github.com/x.git") == "https://***@github.com/x.git"
     register_url("http://someone:a-long-url-password@host/v1")
     assert redact("proxy echoed a-long-url-password") == "proxy echoed ***"
@@ -56,7 +59,10 @@ def test_a_urls_userinfo_is_masked_and_its_password_known_elsewhere():
 
 def test_bearer_tokens_and_authorization_headers_are_masked():
     assert redact("sent Authorization: Bearer abc.def-123_456") == "sent Authorization: ***"
-    assert redact("headers={'authorization': 'Basic dXNlcjpwYXNz'}") == "headers={'authorization': '***'}"
+    assert (
+        redact("headers={'authorization': 'Basic dXNlcjpwYXNz'}")
+        == "headers={'authorization': '***'}"
+    )
     assert redact("token Bearer eyJhbGciOiJIUzI1NiJ9.e30.x") == f"token Bearer {MASK}"
 
 
@@ -92,9 +98,18 @@ def test_short_strings_are_not_treated_as_secrets():
 
 def test_every_string_of_a_status_is_scrubbed():
     register_secret(KEY)
-    status = {"message": f"401: {KEY}", "n": 3, "ok": None, "detail": {"errors": [f"a {KEY}", ("x",)]}}
-    assert redact_value(status) == {"message": "401: ***", "n": 3, "ok": None,
-                                    "detail": {"errors": ["a ***", ["x"]]}}
+    status = {
+        "message": f"401: {KEY}",
+        "n": 3,
+        "ok": None,
+        "detail": {"errors": [f"a {KEY}", ("x",)]},
+    }
+    assert redact_value(status) == {
+        "message": "401: ***",
+        "n": 3,
+        "ok": None,
+        "detail": {"errors": ["a ***", ["x"]]},
+    }
 
 
 def test_provider_keys_are_known_as_soon_as_they_are_read(tmp_path, monkeypatch):
@@ -103,14 +118,23 @@ def test_provider_keys_are_known_as_soon_as_they_are_read(tmp_path, monkeypatch)
     from jupyter_cursor.providers.keys import resolve_key
 
     from_env, from_file, literal, header = (
-        "env-0123456789abcdef", "file-0123456789abcdef", "literal-0123456789ab", "hdr-0123456789abcdef")
+        "env-0123456789abcdef",
+        "file-0123456789abcdef",
+        "literal-0123456789ab",
+        "hdr-0123456789abcdef",
+    )
     monkeypatch.setenv("JC_TEST_REDACTION_KEY", from_env)
     (tmp_path / "key").write_text(from_file + "\n")
     specs = [
         {"name": "env", "kind": "openai", "model": "m", "api_key_env": "JC_TEST_REDACTION_KEY"},
         {"name": "file", "kind": "openai", "model": "m", "api_key_file": str(tmp_path / "key")},
-        {"name": "lit", "kind": "openai", "model": "m", "api_key": literal,
-         "headers": {"X-Gateway-Token": header, "X-Team": "research-department"}},
+        {
+            "name": "lit",
+            "kind": "openai",
+            "model": "m",
+            "api_key": literal,
+            "headers": {"X-Gateway-Token": header, "X-Team": "research-department"},
+        },
     ]
     for raw in specs:
         resolve_key(parse_spec(raw))
@@ -157,10 +181,17 @@ class QuotingServer:
                 scheme, _, value = auth.partition(" ")
                 if scheme == "Basic":  # httpx sends a URL's userinfo as basic auth
                     value = base64.b64decode(value).decode()
-                body = json.dumps({"error": {
-                    "message": f"Incorrect API key provided: {value}. You can find your API key at "
-                               "https://platform.openai.com/account/api-keys.",
-                    "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}).encode()
+                body = json.dumps(
+                    {
+                        "error": {
+                            "message": f"Incorrect API key provided: {value}. You can find your API key at "
+                            "https://platform.openai.com/account/api-keys.",
+                            "type": "invalid_request_error",
+                            "param": None,
+                            "code": "invalid_api_key",
+                        }
+                    }
+                ).encode()
                 self.send_response(401)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -206,8 +237,14 @@ async def _probed(runtime):
 
 
 @pytest.mark.parametrize("userinfo", [False, True])
-def test_a_401_quoting_the_key_leaves_it_out_of_the_runtime_status_and_errors(quoting_server, userinfo):
-    url = quoting_server.url.replace("//", f"//jc-user:{PASSWORD}@") if userinfo else quoting_server.url
+def test_a_401_quoting_the_key_leaves_it_out_of_the_runtime_status_and_errors(
+    quoting_server, userinfo
+):
+    url = (
+        quoting_server.url.replace("//", f"//jc-user:{PASSWORD}@")
+        if userinfo
+        else quoting_server.url
+    )
     config = EngineConfig(backend="remote", remote_url=url, remote_model="tiny", remote_api_key=KEY)
 
     async def main():
@@ -220,7 +257,11 @@ def test_a_401_quoting_the_key_leaves_it_out_of_the_runtime_status_and_errors(qu
         return status, failed.value, final
 
     status, error, final = asyncio.run(main())
-    assert status["state"] == "error" and "401" in status["last_error"] and "***" in status["last_error"]
+    assert (
+        status["state"] == "error"
+        and "401" in status["last_error"]
+        and "***" in status["last_error"]
+    )
     # (With userinfo in the URL, httpx sends it as basic auth: the server quotes "jc-user:<password>".)
     assert error.code == "unauthorized"
     assert "Incorrect API key provided: " in str(error) and "***" in str(error)
@@ -251,16 +292,23 @@ def test_an_unreachable_url_with_a_password_is_reported_without_it():
 @pytest.fixture
 def jp_server_config(quoting_server):
     return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_cursor": True}, "allow_unauthenticated_access": False},
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_cursor": True},
+            "allow_unauthenticated_access": False,
+        },
         "CursorApp": {
-            "index_enabled": False, "engine_backend": "remote", "engine_remote_model": "tiny",
+            "index_enabled": False,
+            "engine_backend": "remote",
+            "engine_remote_model": "tiny",
             "engine_remote_url": quoting_server.url.replace("//", f"//jc-user:{PASSWORD}@"),
             "engine_remote_api_key": KEY,
         },
     }
 
 
-async def test_the_status_and_its_websocket_events_show_no_key_and_no_url_password(jp_fetch, jp_ws_fetch):
+async def test_the_status_and_its_websocket_events_show_no_key_and_no_url_password(
+    jp_fetch, jp_ws_fetch
+):
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
     events = []
     while not events or events[-1]["data"]["services"]["model"]["state"] != "error":

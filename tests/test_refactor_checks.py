@@ -17,8 +17,11 @@ BEFORE = [
 
 
 def test_a_clean_rename_has_no_warnings():
-    after = [BEFORE[0], code("load", "sales = pd.read_csv('x.csv')"),
-             code("use", "print(sales.shape)\ndisplay(sales)")]
+    after = [
+        BEFORE[0],
+        code("load", "sales = pd.read_csv('x.csv')"),
+        code("use", "print(sales.shape)\ndisplay(sales)"),
+    ]
     assert check_change(BEFORE, after) == []
 
 

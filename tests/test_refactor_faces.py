@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from server_support import provider_config
 
 ANSWER = (
@@ -34,9 +33,18 @@ def jp_server_config(llm):
 async def test_refactor_over_the_websocket(jp_ws_fetch, llm):
     llm.script({"text": ANSWER})
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
-    ws.write_message(json.dumps({"type": "refactor", "id": "r", "path": "nb.ipynb", "cells": CELLS,
-                                 "instruction": "rename df to sales",
-                                 "outputs": {"use": "   a  b\n0  1  2"}}))
+    ws.write_message(
+        json.dumps(
+            {
+                "type": "refactor",
+                "id": "r",
+                "path": "nb.ipynb",
+                "cells": CELLS,
+                "instruction": "rename df to sales",
+                "outputs": {"use": "   a  b\n0  1  2"},
+            }
+        )
+    )
     partials, result = [], None
     while result is None:
         reply = json.loads(await ws.read_message())
@@ -51,7 +59,11 @@ async def test_refactor_over_the_websocket(jp_ws_fetch, llm):
     assert "".join(p["text"] for p in partials) == ANSWER
     assert [c["id"] for c in diff["cells"]][:2] == ["load", "use"]
     assert [c["source"] for c in diff["cells"]] == [
-        "sales = load()", "print(sales.head())", "print(sales.shape)", "df.describe()"]
+        "sales = load()",
+        "print(sales.head())",
+        "print(sales.shape)",
+        "df.describe()",
+    ]
     assert sorted(op["op"] for op in diff["ops"]) == ["delete", "insert", "modify", "modify"]
     # the check sees that `later` still uses df, which no cell defines any more
     assert [(w["code"], w["cell_id"]) for w in diff["warnings"]] == [("undefined_name", "later")]
@@ -68,22 +80,42 @@ def test_refactor_cli_writes_the_result(tmp_path, llm):
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "jupyter"), "cursor", "refactor", str(path),
-         "--instruction", "rename df to sales", "--model", "m", "--base-url", llm.openai_url,
-         "--write"],
-        capture_output=True, text=True, timeout=60, env={**os.environ},
+        [
+            str(Path(sys.executable).parent / "jupyter"),
+            "cursor",
+            "refactor",
+            str(path),
+            "--instruction",
+            "rename df to sales",
+            "--model",
+            "m",
+            "--base-url",
+            llm.openai_url,
+            "--write",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ},
     )
     assert done.returncode == 0, done.stderr
     assert "warning [later]" in done.stdout and "written" in done.stdout
     result = nbformat.read(path, as_version=4)
     assert [c.source for c in result.cells] == [
-        "sales = load()", "print(sales.head())", "print(sales.shape)", "df.describe()"]
+        "sales = load()",
+        "print(sales.head())",
+        "print(sales.shape)",
+        "df.describe()",
+    ]
 
 
 def test_refactor_cli_needs_a_provider(tmp_path):
     done = subprocess.run(
         [str(Path(sys.executable).parent / "jupyter"), "cursor", "refactor", "x.ipynb", "-i", "x"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert done.returncode == 2 and "no such notebook" in done.stderr
 
@@ -91,12 +123,23 @@ def test_refactor_cli_needs_a_provider(tmp_path):
 async def test_the_server_answers_while_a_large_refactor_is_checked(jp_ws_fetch, llm):
     """3,000 cells that each read a name defined nowhere: merging and checking them takes seconds
     of CPU, which used to hold the event loop (a status request waited for all of it)."""
-    cells = [{"id": f"c{i}", "cell_type": "code", "source": f"v{i} = undefined_{i} + 1\nprint(v{i})"}
-             for i in range(3000)]
+    cells = [
+        {"id": f"c{i}", "cell_type": "code", "source": f"v{i} = undefined_{i} + 1\nprint(v{i})"}
+        for i in range(3000)
+    ]
     llm.script({"text": "```python\n# cell: c0\nv0 = defined_nowhere + 2\nprint(v0)\n```"})
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
-    ws.write_message(json.dumps({"type": "refactor", "id": "big", "path": "nb.ipynb", "cells": cells,
-                                 "instruction": "use defined_nowhere in the first cell"}))
+    ws.write_message(
+        json.dumps(
+            {
+                "type": "refactor",
+                "id": "big",
+                "path": "nb.ipynb",
+                "cells": cells,
+                "instruction": "use defined_nowhere in the first cell",
+            }
+        )
+    )
     order, diff, asked = [], None, False
     while diff is None:
         reply = json.loads(await ws.read_message())
@@ -112,5 +155,6 @@ async def test_the_server_answers_while_a_large_refactor_is_checked(jp_ws_fetch,
     assert order == ["st", "big"]
     assert diff["cells"][0]["source"] == "v0 = defined_nowhere + 2\nprint(v0)"
     assert [(w["code"], w["cell_id"], w["message"]) for w in diff["warnings"]] == [
-        ("undefined_name", "c0", "'defined_nowhere' is used here but no longer defined above it")]
+        ("undefined_name", "c0", "'defined_nowhere' is used here but no longer defined above it")
+    ]
     ws.close()

@@ -102,7 +102,11 @@ async def test_engine_exception_becomes_internal_error():
     rpc.receive(json.dumps({"type": "test_sleep", "id": "x", "seconds": 1}))
     await asyncio.sleep(0.01)
     assert sent == [
-        {"type": "error", "id": "x", "error": {"code": "internal", "message": "RuntimeError: model exploded"}}
+        {
+            "type": "error",
+            "id": "x",
+            "error": {"code": "internal", "message": "RuntimeError: model exploded"},
+        }
     ]
 
 

@@ -23,10 +23,10 @@ from typing import Annotated, Any, Literal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from server_support import provider_config
 
 from jupyter_cursor import protocol
 from jupyter_cursor.rpc import RpcSession
-from server_support import provider_config
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 SECRET = "sk-fuzz-0123456789abcdef"
@@ -34,23 +34,27 @@ LLM_API_KEY = SECRET  # what the fake LLM server (conftest's `llm`) asks for
 IDS = ["a", "b", "c"]
 TERMINAL = {"result", "error", "cancelled"}
 
-CODE = st.sampled_from([
-    "import pandas as pd\ndf = pd.read_csv('data.csv')\n",
-    "def f(x):\n    return x + 1\n",
-    "x = 1\ny = x + undefined_name\n",
-    "%matplotlib inline\n!pip install numpy\nplot(df)",
-    "1+" * 5000 + "1",
-    "(" * 300 + ")" * 300,
-    "x = 'unterminated",
-    "a\x00b",
-    "@file:notes.ipynb what is in it?",
-    "@file:x.py\x00y",
-    "@file:" + "d/" * 3000 + "f.py",
-    "```python\n# cell: a\nx = 2\n```",
-    "<<<<<<< SEARCH\nx = 1\n=======\nx = 3\n>>>>>>> REPLACE",
-])
+CODE = st.sampled_from(
+    [
+        "import pandas as pd\ndf = pd.read_csv('data.csv')\n",
+        "def f(x):\n    return x + 1\n",
+        "x = 1\ny = x + undefined_name\n",
+        "%matplotlib inline\n!pip install numpy\nplot(df)",
+        "1+" * 5000 + "1",
+        "(" * 300 + ")" * 300,
+        "x = 'unterminated",
+        "a\x00b",
+        "@file:notes.ipynb what is in it?",
+        "@file:x.py\x00y",
+        "@file:" + "d/" * 3000 + "f.py",
+        "```python\n# cell: a\nx = 2\n```",
+        "<<<<<<< SEARCH\nx = 1\n=======\nx = 3\n>>>>>>> REPLACE",
+    ]
+)
 # What an engine may well accept: short text, cell ids, code (where a field takes long text).
-TEXT = st.one_of(st.sampled_from(IDS), st.text(max_size=30), st.sampled_from(["x.py", "nb.ipynb", "df"]))
+TEXT = st.one_of(
+    st.sampled_from(IDS), st.text(max_size=30), st.sampled_from(["x.py", "nb.ipynb", "df"])
+)
 # What no field should accept, or only just.
 HOSTILE_TEXT = st.one_of(
     st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3),  # lone surrogates
@@ -58,7 +62,9 @@ HOSTILE_TEXT = st.one_of(
 )
 JUNK = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 INTS = st.integers(-5, 100)
@@ -84,9 +90,15 @@ class Schemas:
             inner, *extras = typing.get_args(annotation)
             limit = next((e.limit for e in extras if isinstance(e, protocol.MaxLen)), None)
             if inner is str and limit is not None and limit <= protocol.MAX_ID_LENGTH:
-                return st.one_of(st.sampled_from(IDS), HOSTILE_TEXT) if self.hostile else st.sampled_from(IDS)
+                return (
+                    st.one_of(st.sampled_from(IDS), HOSTILE_TEXT)
+                    if self.hostile
+                    else st.sampled_from(IDS)
+                )
             if inner is str and limit is not None and limit > protocol.MAX_SHORT_CHARS:
-                return st.one_of(TEXT, CODE, HOSTILE_TEXT) if self.hostile else st.one_of(TEXT, CODE)
+                return (
+                    st.one_of(TEXT, CODE, HOSTILE_TEXT) if self.hostile else st.one_of(TEXT, CODE)
+                )
             return self.typed(inner)
         if origin is Literal:
             return st.sampled_from(typing.get_args(annotation))
@@ -97,7 +109,9 @@ class Schemas:
         if origin is list:
             return st.lists(self.field(typing.get_args(annotation)[0]), max_size=4)
         if origin is dict:
-            return st.dictionaries(self.typed(str), self.field(typing.get_args(annotation)[1]), max_size=3)
+            return st.dictionaries(
+                self.typed(str), self.field(typing.get_args(annotation)[1]), max_size=3
+            )
         if dataclasses.is_dataclass(annotation):
             return self.fields(annotation)
         if annotation is bool:
@@ -112,12 +126,19 @@ class Schemas:
     def fields(self, cls: type, envelope: bool = False) -> st.SearchStrategy:
         """A dict for ``cls``; for a request (``envelope``) without its id, which is the test's."""
         hints = typing.get_type_hints(cls, include_extras=True)
-        fields = {f.name: self.field(hints[f.name]) for f in dataclasses.fields(cls)
-                  if not (envelope and f.name == "id")}
+        fields = {
+            f.name: self.field(hints[f.name])
+            for f in dataclasses.fields(cls)
+            if not (envelope and f.name == "id")
+        }
         if self.hostile:
-            fields = {name: st.one_of(strategy, strategy, strategy, st.just(_MISSING))
-                      for name, strategy in fields.items()}
-        return st.fixed_dictionaries(fields).map(lambda d: {k: v for k, v in d.items() if v is not _MISSING})
+            fields = {
+                name: st.one_of(strategy, strategy, strategy, st.just(_MISSING))
+                for name, strategy in fields.items()
+            }
+        return st.fixed_dictionaries(fields).map(
+            lambda d: {k: v for k, v in d.items() if v is not _MISSING}
+        )
 
 
 def requests() -> st.SearchStrategy:
@@ -126,17 +147,22 @@ def requests() -> st.SearchStrategy:
     names = st.sampled_from(sorted(n for n in protocol.REQUEST_TYPES if not n.startswith("test_")))
 
     def of(schemas: Schemas) -> st.SearchStrategy:
-        return names.flatmap(lambda name: schemas.fields(protocol.REQUEST_TYPES[name], envelope=True).map(
-            lambda body, name=name: ("json", {**body, "type": name})))
+        return names.flatmap(
+            lambda name: schemas.fields(protocol.REQUEST_TYPES[name], envelope=True).map(
+                lambda body, name=name: ("json", {**body, "type": name})
+            )
+        )
 
     raw = st.one_of(
-        st.sampled_from([
-            "[" * 100_000 + "]" * 100_000,
-            '{"type": "ping", "id": "deep", "x": ' + "[" * 70 + "]" * 70 + "}",
-            "not json",
-            '"a string"',
-            "null",
-        ]),
+        st.sampled_from(
+            [
+                "[" * 100_000 + "]" * 100_000,
+                '{"type": "ping", "id": "deep", "x": ' + "[" * 70 + "]" * 70 + "}",
+                "not json",
+                '"a string"',
+                "null",
+            ]
+        ),
         st.text(max_size=20),
     ).map(lambda text: ("raw", text))
     return st.one_of(of(Schemas(hostile=False)), of(Schemas(hostile=True)), raw)
@@ -148,9 +174,15 @@ def jp_server_config(llm, monkeypatch):
     return provider_config(llm.openai_url, api_key_env="FUZZ_LLM_KEY")
 
 
-async def test_no_request_gets_internal_or_drops_the_connection(jp_serverapp, jp_root_dir, jp_ws_fetch):
-    (jp_root_dir / "notes.ipynb").write_text(json.dumps({"cells": {"not": "a list"}, "nbformat": 4}))
-    (jp_root_dir / "analysis.py").write_text("import pandas as pd\n\ndef load():\n    return pd.read_csv('x')\n")
+async def test_no_request_gets_internal_or_drops_the_connection(
+    jp_serverapp, jp_root_dir, jp_ws_fetch
+):
+    (jp_root_dir / "notes.ipynb").write_text(
+        json.dumps({"cells": {"not": "a list"}, "nbformat": 4})
+    )
+    (jp_root_dir / "analysis.py").write_text(
+        "import pandas as pd\n\ndef load():\n    return pd.read_csv('x')\n"
+    )
     services = jp_serverapp.web_app.settings["jupyter_cursor"].services
     limit = jp_serverapp.web_app.settings["jupyter_cursor"].max_message_bytes
     loop = asyncio.get_running_loop()
@@ -174,8 +206,9 @@ async def test_no_request_gets_internal_or_drops_the_connection(jp_serverapp, jp
             await asyncio.sleep(0.01)
         return [m for m in sent if m["type"] in TERMINAL]
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(requests())
     def check(message):
         kind, payload = message
@@ -188,17 +221,24 @@ async def test_no_request_gets_internal_or_drops_the_connection(jp_serverapp, jp
         assert SECRET not in json.dumps(sent)
 
     await asyncio.to_thread(check)
-    print(f"fuzz: {len(tried)} messages, 0 internal; by type: {dict(collections.Counter(tried))}; "
-          f"replies: {dict(outcomes)}")
+    print(
+        f"fuzz: {len(tried)} messages, 0 internal; by type: {dict(collections.Counter(tried))}; "
+        f"replies: {dict(outcomes)}"
+    )
     assert session.in_flight == []
     # Every request type was tried, and the real websocket still answers after the worst of them.
     assert set(tried) >= {n for n in protocol.REQUEST_TYPES if not n.startswith("test_")} | {"raw"}
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
     json.loads(await ws.read_message())
-    for raw in ("[" * 100_000 + "]" * 100_000, json.dumps({"type": "search", "id": "s", "query": "\ud800"})):
+    for raw in (
+        "[" * 100_000 + "]" * 100_000,
+        json.dumps({"type": "search", "id": "s", "query": "\ud800"}),
+    ):
         ws.write_message(raw)
         reply = json.loads(await asyncio.wait_for(ws.read_message(), 10))
-        assert reply["type"] == "error" and reply["error"]["code"] in ("bad_json", "bad_message"), reply
+        assert reply["type"] == "error" and reply["error"]["code"] in ("bad_json", "bad_message"), (
+            reply
+        )
     ws.write_message(json.dumps({"type": "ping", "id": "alive"}))
     assert json.loads(await asyncio.wait_for(ws.read_message(), 10))["id"] == "alive"
     ws.close()

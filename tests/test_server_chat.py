@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from server_support import provider_config
 
 SECRET = "sk-test-0123456789-must-never-leak"
@@ -35,8 +34,13 @@ async def test_chat_streams_and_is_remembered(jp_ws_fetch, jp_fetch, llm):
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
     replies = await exchange(
         ws,
-        {"type": "chat", "id": "q1", "path": "nb.ipynb", "message": "How do I summarise df?",
-         "cells": CELLS},
+        {
+            "type": "chat",
+            "id": "q1",
+            "path": "nb.ipynb",
+            "message": "How do I summarise df?",
+            "cells": CELLS,
+        },
         "q1",
     )
     partials = [r["data"] for r in replies if r["type"] == "partial"]
@@ -52,7 +56,9 @@ async def test_chat_streams_and_is_remembered(jp_ws_fetch, jp_fetch, llm):
     sent = json.dumps(llm.requests[-1]["json"]["messages"])
     assert "a1" in sent and "df = load()" in sent
 
-    history = (await exchange(ws, {"type": "chat_history", "id": "h", "session_id": session}, "h"))[-1]
+    history = (await exchange(ws, {"type": "chat_history", "id": "h", "session_id": session}, "h"))[
+        -1
+    ]
     assert [m["role"] for m in history["result"]["messages"]] == ["user", "assistant"]
     ws.close()
 
@@ -71,9 +77,13 @@ async def test_provider_list_and_status_never_carry_the_key(jp_ws_fetch, jp_fetc
 async def test_provider_errors_reach_the_client_as_error_replies(jp_ws_fetch, llm):
     llm.script({"status": 404, "code": "model_not_found", "message": "no such model"})
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
-    reply = (await exchange(
-        ws, {"type": "chat", "id": "e", "path": "nb.ipynb", "message": "hi", "cells": CELLS}, "e"
-    ))[-1]
+    reply = (
+        await exchange(
+            ws,
+            {"type": "chat", "id": "e", "path": "nb.ipynb", "message": "hi", "cells": CELLS},
+            "e",
+        )
+    )[-1]
     assert reply["type"] == "error" and reply["error"]["code"] == "bad_model"
     assert SECRET not in json.dumps(reply)
     ws.close()

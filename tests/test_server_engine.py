@@ -5,8 +5,8 @@ import asyncio
 import json
 
 import pytest
-
 from completions_server import KEY, CompletionsServer
+
 from jupyter_cursor.engine.testing import build_random_model
 
 
@@ -30,16 +30,25 @@ def engine_config(request, tmp_path):
         return {"engine_model": ""}
     if case == "local":
         model = request.getfixturevalue("tiny_model")
-        return {"engine_model": str(model), "engine_quantization": "none", "engine_dtype": "float32",
-                "engine_max_new_tokens": 8, "providers": [{"name": "mine", "kind": "local"}]}
+        return {
+            "engine_model": str(model),
+            "engine_quantization": "none",
+            "engine_dtype": "float32",
+            "engine_max_new_tokens": 8,
+            "providers": [{"name": "mine", "kind": "local"}],
+        }
     if case == "broken":
         (tmp_path / "broken").mkdir()
         (tmp_path / "broken" / "config.json").write_text("{not json")
         return {"engine_model": str(tmp_path / "broken")}
     if case == "remote":
         server = request.getfixturevalue("completions")
-        return {"engine_backend": "remote", "engine_remote_url": server.url,
-                "engine_remote_model": server.model, "engine_remote_api_key": KEY}
+        return {
+            "engine_backend": "remote",
+            "engine_remote_url": server.url,
+            "engine_remote_model": server.model,
+            "engine_remote_api_key": KEY,
+        }
     raise ValueError(case)
 
 
@@ -87,7 +96,9 @@ async def test_no_model_configured_is_said_plainly(jp_fetch):
 
 
 @case("local")
-async def test_local_model_loads_and_reports_device_dtype_memory_and_load_time(jp_fetch, jp_ws_fetch):
+async def test_local_model_loads_and_reports_device_dtype_memory_and_load_time(
+    jp_fetch, jp_ws_fetch
+):
     model, _ = await model_status(jp_fetch)
     assert model["state"] == "ready", model
     assert model["device"] == "cpu" and model["dtype"] == "float32"
@@ -96,8 +107,17 @@ async def test_local_model_loads_and_reports_device_dtype_memory_and_load_time(j
 
     # The chat provider of kind "local" streams from the same runtime.
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
-    replies = await exchange(ws, {"type": "chat", "id": "c", "path": "nb.ipynb", "message": "hello",
-                                  "cells": [], "provider": "mine"})
+    replies = await exchange(
+        ws,
+        {
+            "type": "chat",
+            "id": "c",
+            "path": "nb.ipynb",
+            "message": "hello",
+            "cells": [],
+            "provider": "mine",
+        },
+    )
     ws.close()
     assert replies[-1]["type"] == "result", replies[-1]
     deltas = [r["data"] for r in replies if r["type"] == "partial" and r["data"]["type"] == "delta"]
@@ -125,9 +145,18 @@ def test_a_real_jupyter_lab_reaches_the_remote_server(tmp_path, completions):
 
     from lab_server import start_lab_server
 
-    server = start_lab_server(tmp_path, config={"CursorApp": {
-        "index_enabled": False, "engine_backend": "remote", "engine_remote_url": completions.url,
-        "engine_remote_model": completions.model, "engine_remote_api_key": KEY}})
+    server = start_lab_server(
+        tmp_path,
+        config={
+            "CursorApp": {
+                "index_enabled": False,
+                "engine_backend": "remote",
+                "engine_remote_url": completions.url,
+                "engine_remote_model": completions.model,
+                "engine_remote_api_key": KEY,
+            }
+        },
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -157,8 +186,9 @@ def test_a_configured_runtime_not_started_yet_is_starting_not_unconfigured(backe
     from jupyter_cursor.app import model_service_state
     from jupyter_cursor.engine import EngineConfig, create_runtime
 
-    configured = create_runtime(EngineConfig(backend=backend, model="some/model",
-                                             remote_url="http://127.0.0.1:9/v1"))
+    configured = create_runtime(
+        EngineConfig(backend=backend, model="some/model", remote_url="http://127.0.0.1:9/v1")
+    )
     assert configured.status()["state"] == "stopped"
     assert model_service_state(configured.status()) == svc.STARTING
     unconfigured = create_runtime(EngineConfig(backend=backend, model="", remote_url=""))

@@ -14,8 +14,14 @@ def notebook(*sources):
         "type": "notebook",
         "content": {
             "cells": [
-                {"cell_type": "code", "id": f"cell{i}", "metadata": {}, "outputs": [],
-                 "execution_count": None, "source": source}
+                {
+                    "cell_type": "code",
+                    "id": f"cell{i}",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                    "source": source,
+                }
                 for i, source in enumerate(sources)
             ],
             "metadata": {},
@@ -65,8 +71,9 @@ async def test_rename_and_delete_through_contents_api_are_reflected(jp_fetch):
         return {h["path"] for h in await search(jp_fetch, "churn rate", mode="bm25")}
 
     await wait_until(lambda: _has(paths, "old.ipynb"))
-    await jp_fetch("api", "contents", "old.ipynb", method="PATCH",
-                   body=json.dumps({"path": "new.ipynb"}))
+    await jp_fetch(
+        "api", "contents", "old.ipynb", method="PATCH", body=json.dumps({"path": "new.ipynb"})
+    )
     await wait_until(lambda: _equals(paths, {"new.ipynb"}))
     await jp_fetch("api", "contents", "new.ipynb", method="DELETE")
     await wait_until(lambda: _equals(paths, set()))
@@ -99,8 +106,7 @@ async def test_bad_search_requests_are_400(jp_fetch, params, message):
 
 async def test_search_requires_authentication(jp_fetch):
     with pytest.raises(tornado.httpclient.HTTPClientError) as info:
-        await jp_fetch("jupyter-cursor", "search", params={"q": "x"},
-                       headers={"Authorization": ""})
+        await jp_fetch("jupyter-cursor", "search", params={"q": "x"}, headers={"Authorization": ""})
     assert info.value.code == 403
 
 
@@ -116,7 +122,9 @@ def files(named: dict):
     return pytest.mark.parametrize("root_files", [named], indirect=True)
 
 
-@files({"broken.ipynb": "{ this is not a notebook", "fine.py": "def hello():\n    return 'world'\n"})
+@files(
+    {"broken.ipynb": "{ this is not a notebook", "fine.py": "def hello():\n    return 'world'\n"}
+)
 async def test_status_reports_the_index_and_a_corrupt_notebook(root_files, jp_fetch):
     await jp_fetch("jupyter-cursor", "status")
 
@@ -136,8 +144,9 @@ async def test_search_over_the_websocket(root_files, jp_ws_fetch):
     ws = await jp_ws_fetch("jupyter-cursor", "ws")
 
     async def hits():
-        ws.write_message(json.dumps({"type": "search", "id": "s", "query": "phone number",
-                                     "mode": "bm25"}))
+        ws.write_message(
+            json.dumps({"type": "search", "id": "s", "query": "phone number", "mode": "bm25"})
+        )
         while True:
             reply = json.loads(await ws.read_message())
             if reply.get("id") == "s":
@@ -169,7 +178,10 @@ async def test_a_file_written_behind_the_servers_back_is_found_by_the_rescan(jp_
     (jp_root_dir / "later.py").write_text("def reconcile_ledger_entries(book):\n    return book\n")
 
     async def found():
-        return [h for h in await search(jp_fetch, "reconcile ledger", mode="bm25")
-                if h["path"] == "later.py"]
+        return [
+            h
+            for h in await search(jp_fetch, "reconcile ledger", mode="bm25")
+            if h["path"] == "later.py"
+        ]
 
     assert await wait_until(found, timeout=30)

@@ -99,7 +99,9 @@ class _Apply:
     def _warn_unresolved(self, action: str, ref: CellRef, ids: list[str]) -> None:
         label = ref.id or (f"number {ref.number}" if ref.number else f"`{ref.text}`")
         if ids:
-            self.warn("ambiguous", f"Not applied ({action}): several cells match {label}.", candidates=ids)
+            self.warn(
+                "ambiguous", f"Not applied ({action}): several cells match {label}.", candidates=ids
+            )
         else:
             self.warn("not_found", f"Not applied ({action}): no cell matches {label}.")
 
@@ -125,14 +127,18 @@ class _Apply:
         self.modify(code, block.language, target)
 
     def insert(self, directive: Directive, code: str, language: str) -> None:
-        cell_type = directive.cell_type or ("markdown" if language in ("markdown", "md") else "code")
+        cell_type = directive.cell_type or (
+            "markdown" if language in ("markdown", "md") else "code"
+        )
         if directive.where == "top":
             position = 0
         elif directive.where == "end":
             position = len(self.cells)
         elif directive.where == "previous":
             if self.last_inserted is None or find_index(self.cells, self.last_inserted) < 0:
-                self.warn("not_found", "Not applied (insert): 'right after it' follows no new cell.")
+                self.warn(
+                    "not_found", "Not applied (insert): 'right after it' follows no new cell."
+                )
                 return
             position = find_index(self.cells, self.last_inserted) + 1
         else:
@@ -160,7 +166,9 @@ class _Apply:
         return [
             cid
             for cid in ids
-            if cid in at and 0 <= at[cid] + step < len(order) and order[at[cid] + step] in self.deleted
+            if cid in at
+            and 0 <= at[cid] + step < len(order)
+            and order[at[cid] + step] in self.deleted
         ]
 
     # -- modifying one cell -------------------------------------------------------------------------
@@ -182,20 +190,30 @@ class _Apply:
             return
         matches = locate(rep.old, [(c["id"], c["source"].split("\n")) for c in cells])
         if not matches:
-            self.warn("not_found", f"Not applied: a {what} matches no cell.", search="\n".join(rep.old[:3]))
+            self.warn(
+                "not_found",
+                f"Not applied: a {what} matches no cell.",
+                search="\n".join(rep.old[:3]),
+            )
             return
         if len(matches) > 1:
             # A context line dropped from the search may survive in the replacement: the place
             # where it stands next to the match is the one meant.
             sources = {c["id"]: c["source"].split("\n") for c in cells}
-            widened = [m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)]
+            widened = [
+                m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)
+            ]
             if len(widened) == 1:
                 matches = widened
         if len(matches) > 1 and rep.hint is not None and len({m.cell_id for m in matches}) == 1:
             # One cell (a module) with the same lines twice, and a diff that edits both, hunk by
             # hunk: each hunk's own line number, though a few lines off, tells the two apart.
             near = sorted(matches, key=lambda m: abs(m.start - rep.hint))
-            if abs(near[0].start - rep.hint) <= HINT_SLACK < abs(near[1].start - rep.hint) - HINT_SLACK:
+            if (
+                abs(near[0].start - rep.hint)
+                <= HINT_SLACK
+                < abs(near[1].start - rep.hint) - HINT_SLACK
+            ):
                 matches = near[:1]
         if len(matches) > 1:
             places = [f"{m.cell_id} line {m.start + 1}" for m in matches]
@@ -215,7 +233,10 @@ class _Apply:
         if target is None and not self.cells:
             # A notebook with no cell: a block of code can only be its first cell.
             if lazy:
-                self.warn("not_found", "Not applied: a block with '... existing code ...' in a notebook with no cell.")
+                self.warn(
+                    "not_found",
+                    "Not applied: a block with '... existing code ...' in a notebook with no cell.",
+                )
             else:
                 self.insert(Directive("insert", where="end"), "\n".join(lines), language)
             return
@@ -236,7 +257,9 @@ class _Apply:
             self.warn("not_merged", f"Not applied: {reason}.", cell_id=target)
             return
         cell["source"] = new
-        self.warn("model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target)
+        self.warn(
+            "model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target
+        )
 
     # -- result -------------------------------------------------------------------------------------
     def build_diff(self) -> NotebookDiff:
@@ -248,8 +271,12 @@ class _Apply:
             error = introduced_error(before, cell["source"])
             if error:
                 message, line = error
-                self.warn("syntax_error", f"The edit introduces a syntax error: {message}.",
-                          cell_id=cell["id"], line=line)
+                self.warn(
+                    "syntax_error",
+                    f"The edit introduces a syntax error: {message}.",
+                    cell_id=cell["id"],
+                    line=line,
+                )
         return NotebookDiff(self.cells, operations(self.original, self.cells), self.warnings)
 
 

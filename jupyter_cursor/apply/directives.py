@@ -22,7 +22,8 @@ _ADD_EDGE = re.compile(
     re.IGNORECASE,
 )
 _ADD_ANOTHER = re.compile(
-    rf"add another {_KIND}cell (?:right |just |directly )?(?:after|below) (?:it|that)", re.IGNORECASE
+    rf"add another {_KIND}cell (?:right |just |directly )?(?:after|below) (?:it|that)",
+    re.IGNORECASE,
 )
 _DELETE = re.compile(rf"(?:delete|remove) the cell {_HOW} {_SPAN}", re.IGNORECASE)
 _PROSE_TARGET = re.compile(

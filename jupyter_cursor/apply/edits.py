@@ -26,6 +26,7 @@ from .matching import (
     trim_blank_edges,
 )
 
+
 @dataclass(frozen=True)
 class Replacement:
     old: list[str]
@@ -71,8 +72,10 @@ _NEW_START = re.compile(r"\+(\d+)")
 
 def is_udiff(code: str, language: str) -> bool:
     lines = code.split("\n")
-    return language in ("diff", "patch", "udiff") or any(_HUNK.match(l) for l in lines) or (
-        len(lines) > 2 and lines[0].startswith("--- ") and lines[1].startswith("+++ ")
+    return (
+        language in ("diff", "patch", "udiff")
+        or any(_HUNK.match(l) for l in lines)
+        or (len(lines) > 2 and lines[0].startswith("--- ") and lines[1].startswith("+++ "))
     )
 
 
@@ -181,9 +184,13 @@ def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[
     missing = len(window) - len(old)  # only a window longer than the old text lost lines
     if missing <= 0:
         return new
-    window_to_old = {b + k: a + k for a, b, n in old_in_window.get_matching_blocks() for k in range(n)}
+    window_to_old = {
+        b + k: a + k for a, b, n in old_in_window.get_matching_blocks() for k in range(n)
+    }
     old_to_new = {a + k: b + k for a, b, n in old_in_new.get_matching_blocks() for k in range(n)}
-    kept = [old_to_new.get(window_to_old[w]) if w in window_to_old else None for w in range(len(window))]
+    kept = [
+        old_to_new.get(window_to_old[w]) if w in window_to_old else None for w in range(len(window))
+    ]
     inserts: dict[int, list[str]] = {}  # new index -> dropped lines that go before it
     for w, line in enumerate(window):
         if w in window_to_old or missing <= 0:

@@ -85,7 +85,9 @@ class ModelFallback:
             except concurrent.futures.TimeoutError:
                 future.cancel()
                 return None
-            except Exception:  # an engine error (not loaded, out of memory): the merge's refusal stands
+            except (
+                Exception
+            ):  # an engine error (not loaded, out of memory): the merge's refusal stands
                 return None
 
         return rewrite

@@ -17,7 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .markers import is_marker
-from .matching import indent_delta, indent_of, is_trivial, keep_original_text, reindent, strip_blank_edges
+from .matching import (
+    indent_delta,
+    indent_of,
+    is_trivial,
+    keep_original_text,
+    reindent,
+    strip_blank_edges,
+)
 
 EDGE_LINES = 3  # lines at each end of a run whose occurrences in the cell start/end a stretch
 MAX_EDGE_CANDIDATES = 60  # occurrences per edge considered (a line like `return x` recurs)
@@ -113,7 +120,9 @@ def _whole(run: list[str], original: list[str]):
     matcher = difflib.SequenceMatcher(
         None, [l.strip() for l in run], [l.strip() for l in original], autojunk=False
     )
-    pairs = [(original[b + k], run[a + k]) for a, b, n in matcher.get_matching_blocks() for k in range(n)]
+    pairs = [
+        (original[b + k], run[a + k]) for a, b, n in matcher.get_matching_blocks() for k in range(n)
+    ]
     # With no line in common, the cell's margin: a one-line cell rewritten and indented as a block
     # (`    __version__ = "1.6.4"`) stays at the left margin.
     delta = indent_delta(pairs) if pairs else _margin(original) - _margin(run)
@@ -156,7 +165,9 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
     """(start, end, new lines) of the stretch the run replaces, or the reason it has none."""
     lines = run.lines
     run_keys = [line.strip() for line in lines]
-    starts = [fixed_start] if fixed_start is not None else _edge_positions(run_keys, where, pos, False)
+    starts = (
+        [fixed_start] if fixed_start is not None else _edge_positions(run_keys, where, pos, False)
+    )
     ends = [fixed_end] if fixed_end is not None else _edge_positions(run_keys, where, pos, True)
     pairs = sorted(
         ((s, e) for s in starts for e in ends if e > s),
@@ -244,8 +255,11 @@ def _resembling_place(lines, original, pos, fixed_start, fixed_end):
 
     def resembles(matcher, text):
         matcher.set_seq1(text.strip())
-        return (matcher.real_quick_ratio() >= CLOSE_RESEMBLANCE and matcher.quick_ratio() >= CLOSE_RESEMBLANCE
-                and matcher.ratio() >= CLOSE_RESEMBLANCE)
+        return (
+            matcher.real_quick_ratio() >= CLOSE_RESEMBLANCE
+            and matcher.quick_ratio() >= CLOSE_RESEMBLANCE
+            and matcher.ratio() >= CLOSE_RESEMBLANCE
+        )
 
     found = []
     for k in range(len(filled) - len(run) + 1):

@@ -34,11 +34,15 @@ def hunks(before: str, after: str) -> list[dict]:
     # time of applying it.
     head, tail = common_ends(a, b)
     out = []
-    matcher = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal":
             i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
-            out.append({"old_start": i1, "old_lines": a[i1:i2], "new_start": j1, "new_lines": b[j1:j2]})
+            out.append(
+                {"old_start": i1, "old_lines": a[i1:i2], "new_start": j1, "new_lines": b[j1:j2]}
+            )
     return out
 
 

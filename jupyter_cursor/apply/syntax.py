@@ -80,7 +80,12 @@ def _changed_part_parses(before: str, after: str) -> bool:
     new = after.split("\n")
     head, tail = common_ends(before.split("\n"), new)
     start = min(head, len(new) - 1)
-    while start > 0 and not _TOP_LEVEL.match(new[start]) or start > 0 and new[start - 1].endswith("\\"):
+    while (
+        start > 0
+        and not _TOP_LEVEL.match(new[start])
+        or start > 0
+        and new[start - 1].endswith("\\")
+    ):
         start -= 1
     end = max(len(new) - tail, start + 1)
     while end < len(new) and not (_TOP_LEVEL.match(new[end]) and not new[end - 1].endswith("\\")):

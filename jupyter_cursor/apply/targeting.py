@@ -67,7 +67,7 @@ def _match_quote(cells: list[dict], want: str, how: str) -> list[str]:
     found = []
     for cell in cells:
         have = " ".join(cell["source"].split())
-        if (have.startswith(want) if how == "starts" else want in have):
+        if have.startswith(want) if how == "starts" else want in have:
             found.append(cell["id"])
     if len(found) > 1 and how == "starts":
         # An unabridged quote is the whole first line: `samp` is not `samp = Html(...)`.
@@ -76,9 +76,11 @@ def _match_quote(cells: list[dict], want: str, how: str) -> list[str]:
         found = whole or found
     if not found and how == "starts":
         # Models quote a cell by a line near its top as often as by its very first characters.
-        found = [c["id"] for c in cells if any(
-            " ".join(line.split()).startswith(want) for line in c["source"].split("\n")[:3]
-        )]
+        found = [
+            c["id"]
+            for c in cells
+            if any(" ".join(line.split()).startswith(want) for line in c["source"].split("\n")[:3])
+        ]
     return found
 
 
@@ -92,7 +94,9 @@ def pick_candidates(cells: list[dict], language: str, target: str | None) -> lis
     return typed or cells
 
 
-def find_target(cells: list[dict], lines: list[str], language: str, lazy: bool, warn: Warn) -> str | None:
+def find_target(
+    cells: list[dict], lines: list[str], language: str, lazy: bool, warn: Warn
+) -> str | None:
     """The id of the one cell a block that no directive places edits, or None: then `warn` has
     said why, unless every candidate already reads as the block."""
     candidates = pick_candidates(cells, language, None)
@@ -119,8 +123,11 @@ def find_target(cells: list[dict], lines: list[str], language: str, lazy: bool, 
             scored, enough = _score_edges(lines, candidates), MIN_EDGE_SCORE
         best = scored[0][0]
         if best < enough:
-            warn("not_found", "Not applied: no cell resembles a block of the answer.",
-                 snippet="\n".join(lines[:3]))
+            warn(
+                "not_found",
+                "Not applied: no cell resembles a block of the answer.",
+                snippet="\n".join(lines[:3]),
+            )
             return None
     # Among close candidates the block is meant for one it merges into and changes (a cell
     # that already reads as the block gains nothing), clearly the one it changes least.
@@ -129,9 +136,14 @@ def find_target(cells: list[dict], lines: list[str], language: str, lazy: bool, 
         # A cell holding every context line of a lazy block is a place it may go, however
         # many of the block's other lines a neighbour it was copied from shares: the block
         # that made one cell read like the next landed on that next cell.
-        holds_context = {cid for score, cid in _score_edges(lines, candidates) if score >= MIN_EDGE_SCORE}
-        close += [(score, cid) for score, cid in scored
-                  if cid in holds_context and score >= MIN_CONTENT_SCORE and (score, cid) not in close]
+        holds_context = {
+            cid for score, cid in _score_edges(lines, candidates) if score >= MIN_EDGE_SCORE
+        }
+        close += [
+            (score, cid)
+            for score, cid in scored
+            if cid in holds_context and score >= MIN_CONTENT_SCORE and (score, cid) not in close
+        ]
     if len(close) == 1:
         return close[0][1]
     # Tied on whole lines (often on a line every cell has, `#export`), one of them may hold
@@ -179,7 +191,9 @@ def _score_words(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]
     words = _collect_words(l for l in lines if not edits.is_marker(l))
     if not words:
         return [(0.0, cells[0]["id"])]
-    scored = [(len(words & _collect_words(c["source"].split("\n"))) / len(words), c["id"]) for c in cells]
+    scored = [
+        (len(words & _collect_words(c["source"].split("\n"))) / len(words), c["id"]) for c in cells
+    ]
     return sorted(scored, reverse=True)
 
 
@@ -194,11 +208,14 @@ def _score_edges(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]
             runs[-1].append(line.strip())
     edges = {line for run in runs if run for line in (run[0], run[-1])}
     scored = [
-        (len(edges & {l.strip() for l in c["source"].split("\n")}) / max(1, len(edges)), c["id"]) for c in cells
+        (len(edges & {l.strip() for l in c["source"].split("\n")}) / max(1, len(edges)), c["id"])
+        for c in cells
     ]
     return sorted(scored, reverse=True)
 
 
 def _count_changed_lines(before: list[str], after: list[str]) -> int:
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+    return sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    )

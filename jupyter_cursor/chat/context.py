@@ -114,19 +114,13 @@ class ContextBuilder:
         mentioned_files = [m.target for m in mentions if m.kind == "file"]
 
         selection_block = self._selection(selection, cells, ledger)
-        file_blocks = [
-            b for p in mentioned_files if (b := self._file(p, ledger)) is not None
-        ]
+        file_blocks = [b for p in mentioned_files if (b := self._file(p, ledger)) is not None]
         active = (
             selection.cell_id if selection else (mentioned_cells[0] if mentioned_cells else None)
         )
-        notebook_block, in_prompt = self._notebook(
-            path, cells, mentioned_cells, active, ledger
-        )
+        notebook_block, in_prompt = self._notebook(path, cells, mentioned_cells, active, ledger)
         history_messages = self._history(history, ledger)
-        snippet_blocks = self._retrieved(
-            message, path, in_prompt, set(mentioned_files), ledger
-        )
+        snippet_blocks = self._retrieved(message, path, in_prompt, set(mentioned_files), ledger)
 
         # Render order is not priority order: the big picture first, the selection last, next to
         # the request, where models attend most.
@@ -137,7 +131,9 @@ class ContextBuilder:
             *history_messages,
             {"role": "user", "content": user},
         ]
-        return BuiltContext(messages, ledger.sent, ledger.dropped, sum(len(m["content"]) for m in messages))
+        return BuiltContext(
+            messages, ledger.sent, ledger.dropped, sum(len(m["content"]) for m in messages)
+        )
 
     # -- the items, each taking its share of the budget ------------------------------------------
     def _selection(self, selection, cells, ledger) -> str | None:
@@ -148,7 +144,9 @@ class ContextBuilder:
         if text is None:
             cell = next((c for c in cells if c["id"] == selection.cell_id), None)
             if cell is None:
-                ledger.dropped.append({"kind": "selection", "label": label, "reason": "no such cell"})
+                ledger.dropped.append(
+                    {"kind": "selection", "label": label, "reason": "no such cell"}
+                )
                 return None
             text = cell["source"][selection.start or 0 : selection.end]
         if not text.strip():
@@ -157,7 +155,9 @@ class ContextBuilder:
         if not ledger.take(len(block) + BLOCK_SEP):
             keep = ledger.left - BLOCK_SEP - (len(block) - len(text)) - 20
             if keep < MIN_TRUNCATED_CHARS:
-                ledger.dropped.append({"kind": "selection", "label": label, "reason": "over the budget"})
+                ledger.dropped.append(
+                    {"kind": "selection", "label": label, "reason": "over the budget"}
+                )
                 return None
             block = prompts.render_selection(selection.cell_id, text[:keep] + "\n[… truncated]")
             ledger.take(len(block) + BLOCK_SEP)
@@ -189,12 +189,12 @@ class ContextBuilder:
             text = text[:limit]
         block = prompts.render_file(rel, text, truncated)
         ledger.take(len(block) + BLOCK_SEP)
-        ledger.sent.append({**item, "chars": len(block), **({"truncated": True} if truncated else {})})
+        ledger.sent.append(
+            {**item, "chars": len(block), **({"truncated": True} if truncated else {})}
+        )
         return block
 
-    def _notebook(
-        self, path, cells, mentioned, active, ledger
-    ) -> tuple[str | None, set[str]]:
+    def _notebook(self, path, cells, mentioned, active, ledger) -> tuple[str | None, set[str]]:
         """The notebook's cells in order, as many as fit: mentioned cells first, then by distance
         from the active cell (the last cell when none is active)."""
         index = {c["id"]: i for i, c in enumerate(cells)}

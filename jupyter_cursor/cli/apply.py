@@ -13,8 +13,14 @@ import sys
 
 from .. import protocol
 from ..apply.protocol import ApplyBody
-
-from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_error, write_jsonl_line
+from ._common import (
+    UsageError,
+    jsonl_output,
+    print_json,
+    read_jsonl,
+    write_jsonl_error,
+    write_jsonl_line,
+)
 from .notebooks import read_notebook, wire_cells, write_cells
 
 

@@ -20,10 +20,15 @@ def register(subparsers) -> None:
         "ignored) and write lines shaped like nes_*.jsonl: 'expected' is the suggestion when "
         "accepted, no edit otherwise ('suggested' keeps it).",
     )
-    parser.add_argument("--log", help="the log (default: <jupyter data dir>/jupyter_cursor/nextedit_log.jsonl)")
+    parser.add_argument(
+        "--log", help="the log (default: <jupyter data dir>/jupyter_cursor/nextedit_log.jsonl)"
+    )
     parser.add_argument("--out", help="output JSON-lines file (default: stdout)")
-    parser.add_argument("--outcomes", default="accepted,rejected",
-                        help="comma-separated outcomes to export (accepted, rejected, ignored)")
+    parser.add_argument(
+        "--outcomes",
+        default="accepted,rejected",
+        help="comma-separated outcomes to export (accepted, rejected, ignored)",
+    )
     parser.set_defaults(func=run)
 
 

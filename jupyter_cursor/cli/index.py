@@ -38,7 +38,8 @@ def register(subparsers) -> None:
     search.add_argument("--batch", metavar="IN.jsonl", help="queries, one JSON object a line")
     search.add_argument("--out", metavar="OUT.jsonl", help="results of --batch (default: stdout)")
     search.add_argument(
-        "--no-wait", action="store_true",
+        "--no-wait",
+        action="store_true",
         help="search what is indexed now instead of waiting for changes and embeddings",
     )
     _common_options(search)
@@ -60,7 +61,9 @@ def _open(root: str, args, embeddings: bool):
     try:
         index.start()
     except IndexLocked as err:
-        raise UsageError(f"{err} (a running Jupyter server? use its search, or --data-dir)") from None
+        raise UsageError(
+            f"{err} (a running Jupyter server? use its search, or --data-dir)"
+        ) from None
     return index
 
 
@@ -70,7 +73,12 @@ def _wait(index, embeddings: bool, quiet: bool) -> dict:
     if not quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=100, unit="%", file=sys.stderr, bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}")
+        bar = tqdm(
+            total=100,
+            unit="%",
+            file=sys.stderr,
+            bar_format="{desc} {percentage:3.0f}%|{bar}| {elapsed}",
+        )
     try:
         while not index.wait_idle(timeout=0.2, embeddings=embeddings):
             if bar is not None:
@@ -88,7 +96,10 @@ def _draw(bar, status: dict) -> None:
     scan = status["scan"]
     if not scan["complete"]:
         bar.set_description_str(f"scanning {scan['done']}/{scan['total']} files")
-    elif status["embeddings"] in ("loading", "running", "waiting") and status["embedded_chunks"] < status["chunks"]:
+    elif (
+        status["embeddings"] in ("loading", "running", "waiting")
+        and status["embedded_chunks"] < status["chunks"]
+    ):
         bar.set_description_str(f"embedding {status['embedded_chunks']}/{status['chunks']} chunks")
     else:
         bar.set_description_str(f"{status['files']} files, {status['chunks']} chunks")
@@ -106,7 +117,9 @@ def run_index(args) -> int:
     if args.json:
         print_json(status)
     else:
-        print(f"{status['files']} files, {status['chunks']} chunks, {status['embedded_chunks']} embedded; index in {status['index_dir']}")
+        print(
+            f"{status['files']} files, {status['chunks']} chunks, {status['embedded_chunks']} embedded; index in {status['index_dir']}"
+        )
         for item in status["corrupt"]:
             print(f"  corrupt: {item['path']}: {item['reason']}")
         if status["error"]:
@@ -155,10 +168,16 @@ def run_search(args) -> int:
                 for request_id, query, k, mode in requests:
                     started = time.perf_counter()
                     hits = index.search(query, k, mode)
-                    write_jsonl_line(out, {
-                        "id": request_id, "query": query, "mode": mode, "hits": hits,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    })
+                    write_jsonl_line(
+                        out,
+                        {
+                            "id": request_id,
+                            "query": query,
+                            "mode": mode,
+                            "hits": hits,
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                        },
+                    )
             return 0
         _, query, k, mode = requests[0]
         hits = index.search(query, k, mode)
@@ -170,7 +189,9 @@ def run_search(args) -> int:
         for hit in hits:
             where = f"cell {hit['cell_index']}" if hit["cell_index"] is not None else "lines"
             first = next((line for line in hit["text"].splitlines() if line.strip()), "")
-            print(f"{hit['score']:.4f}  {hit['path']}  {where} {hit['start_line']}-{hit['end_line']}  ({hit['kind']})")
+            print(
+                f"{hit['score']:.4f}  {hit['path']}  {where} {hit['start_line']}-{hit['end_line']}  ({hit['kind']})"
+            )
             print(f"        {first[:100]}")
         if not hits:
             print("no hits")

@@ -14,8 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
-from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_error, write_jsonl_line
+from ._common import (
+    UsageError,
+    jsonl_output,
+    print_json,
+    read_jsonl,
+    write_jsonl_error,
+    write_jsonl_line,
+)
+
 
 def register(subparsers) -> None:
     from ..nextedit.formats import FORMATS
@@ -30,11 +39,19 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     parser.add_argument("--batch", help="JSON-lines file of requests")
     parser.add_argument("--out", help="where --batch writes its answers (default: stdout)")
-    parser.add_argument("--model", default="", help="local model directory or hub id (default: none)")
-    parser.add_argument("--format", default="jupyter-cursor", choices=list(FORMATS), help="its prompt format")
+    parser.add_argument(
+        "--model", default="", help="local model directory or hub id (default: none)"
+    )
+    parser.add_argument(
+        "--format", default="jupyter-cursor", choices=list(FORMATS), help="its prompt format"
+    )
     add_engine_arguments(parser)
-    parser.add_argument("--min-confidence", type=float, default=None,
-                        help="the least sure token a shown model answer may have (default: the server's)")
+    parser.add_argument(
+        "--min-confidence",
+        type=float,
+        default=None,
+        help="the least sure token a shown model answer may have (default: the server's)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -55,8 +72,14 @@ def engine_config(args):
     """The EngineConfig of --model and the options of add_engine_arguments."""
     from ..engine import EngineConfig
 
-    return EngineConfig(model=args.model, device=args.device, quantization=args.quantization,
-                        dtype=args.dtype, cpu_threads=args.threads, max_new_tokens=args.max_new_tokens)
+    return EngineConfig(
+        model=args.model,
+        device=args.device,
+        quantization=args.quantization,
+        dtype=args.dtype,
+        cpu_threads=args.threads,
+        max_new_tokens=args.max_new_tokens,
+    )
 
 
 def run(args) -> int:
@@ -73,7 +96,9 @@ async def _service(args):
     if not args.model:
         return NextEditService()
     try:
-        return await load_model_service(engine_config(args), args.format, min_confidence=args.min_confidence)
+        return await load_model_service(
+            engine_config(args), args.format, min_confidence=args.min_confidence
+        )
     except RuntimeError as err:
         raise UsageError(str(err)) from None
 
@@ -93,27 +118,42 @@ def _check(request) -> dict:
     if not isinstance(request, dict):
         raise ValueError("a request must be a JSON object")
     cells, cursor = request.get("cells"), request.get("cursor")
-    if not isinstance(cells, list) or not all(isinstance(c, dict) and isinstance(c.get("id"), str)
-                                              and isinstance(c.get("source"), str) for c in cells):
+    if not isinstance(cells, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("source"), str)
+        for c in cells
+    ):
         raise ValueError("cells must be a list of {id, cell_type, source}")
-    if not isinstance(cursor, dict) or not isinstance(cursor.get("cell_id"), str) \
-            or not isinstance(cursor.get("offset"), int):
+    if (
+        not isinstance(cursor, dict)
+        or not isinstance(cursor.get("cell_id"), str)
+        or not isinstance(cursor.get("offset"), int)
+    ):
         raise ValueError("cursor must be {cell_id, offset}")
     events = request.get("events") or []
     if not isinstance(events, list) or not all(
-        isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("cell_id", "before", "after"))
+        isinstance(e, dict)
+        and all(isinstance(e.get(k), str) for k in ("cell_id", "before", "after"))
         for e in events
     ):
         raise ValueError("events must be a list of {cell_id, before, after}")
     cells = [{"cell_type": "code", **c} for c in cells]
-    return {"path": str(request.get("path") or ""), "cells": cells, "cursor": cursor, "events": events}
+    return {
+        "path": str(request.get("path") or ""),
+        "cells": cells,
+        "cursor": cursor,
+        "events": events,
+    }
+
+
+def _read_request(path: str) -> str:
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
 
 
 async def _single(args, service) -> int:
-    try:
-        text = sys.stdin.read() if args.request == "-" else open(args.request, encoding="utf-8").read()
-    except OSError as err:
-        raise UsageError(f"cannot read {args.request}: {err.strerror}") from None
+    text = _read_request(args.request)
     try:
         answer = await service.predict(_check(json.loads(text)))
     except ValueError as err:

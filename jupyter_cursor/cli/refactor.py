@@ -28,10 +28,14 @@ def register(subparsers) -> None:
         "provider", "either --providers FILE (the list of c.CursorApp.providers) or one of --model"
     )
     providers.add_argument("--providers", help="JSON file with a list of provider dicts")
-    providers.add_argument("--provider", help="the provider's name in that list (default: its default)")
+    providers.add_argument(
+        "--provider", help="the provider's name in that list (default: its default)"
+    )
     providers.add_argument("--kind", default="openai", choices=["openai", "azure", "anthropic"])
     providers.add_argument("--model", help="model name, e.g. gpt-4o-mini")
-    providers.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://localhost:8000/v1")
+    providers.add_argument(
+        "--base-url", help="an OpenAI-compatible server, e.g. http://localhost:8000/v1"
+    )
     providers.add_argument("--api-key-env", help="environment variable holding the key")
     parser.set_defaults(func=run)
 

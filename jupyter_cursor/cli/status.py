@@ -17,7 +17,9 @@ def register(subparsers) -> None:
         description="Query /jupyter-cursor/status of a running server. Without --url, every "
         "server listed in Jupyter's runtime directory is asked.",
     )
-    parser.add_argument("--url", help="server URL, e.g. http://127.0.0.1:8888/ (default: find them)")
+    parser.add_argument(
+        "--url", help="server URL, e.g. http://127.0.0.1:8888/ (default: find them)"
+    )
     parser.add_argument("--token", default="", help="the server's token (with --url)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for a server")

@@ -78,7 +78,10 @@ class Runtime:
             self._loop = None
 
     def status(self) -> dict:
-        status = {"backend": self.config.backend, "model": self.config.model or self.config.remote_model}
+        status = {
+            "backend": self.config.backend,
+            "model": self.config.model or self.config.remote_model,
+        }
         status.update(self._state())
         return status
 
@@ -113,8 +116,13 @@ def text_stream(runtime: Runtime, priority: Priority = Priority.CHAT):
     """The ``generate(prompt, max_tokens, stop) -> AsyncIterator[str]`` of providers/local.py."""
 
     async def generate(prompt: str, max_tokens: int, stop: list[str]) -> AsyncIterator[str]:
-        request = GenerationRequest(prompt=prompt, max_new_tokens=max_tokens, stop=list(stop),
-                                    priority=priority, prompt_lookup=False)
+        request = GenerationRequest(
+            prompt=prompt,
+            max_new_tokens=max_tokens,
+            stop=list(stop),
+            priority=priority,
+            prompt_lookup=False,
+        )
         async for chunk in runtime.generate(request):
             if chunk.delta:
                 yield chunk.delta

@@ -28,7 +28,14 @@ def _shared_prefix(a: list[int], b: list[int]) -> int:
 
 
 class Decoder:
-    def __init__(self, model: Any, tokenizer: Any, device: str, max_new_tokens: int, prefix_reuse_min_tokens: int):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        device: str,
+        max_new_tokens: int,
+        prefix_reuse_min_tokens: int,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.device = torch.device(device)
@@ -70,8 +77,11 @@ class Decoder:
     def _hidden_special_ids(self, stop: list[str]) -> set[int]:
         """Special tokens left out of the text, except those a stop string names (a format may
         stop on one, as Sweep's on ``<|file_sep|>``): the tracker must see those to stop."""
-        shown = {self.tokenizer.convert_tokens_to_ids(s) for s in stop
-                 if s in self.tokenizer.all_special_tokens or s in self.tokenizer.get_added_vocab()}
+        shown = {
+            self.tokenizer.convert_tokens_to_ids(s)
+            for s in stop
+            if s in self.tokenizer.all_special_tokens or s in self.tokenizer.get_added_vocab()
+        }
         return set(self.tokenizer.all_special_ids) - shown
 
     def _pick(self, logits: torch.Tensor, temperature: float) -> int:
@@ -104,8 +114,15 @@ class Decoder:
         started = time.perf_counter()
         cache, reused = self._cache_for(ids)
         cached_ids = list(ids[:reused])
-        stats = {"prefill_ms": 0.0, "decode_ms": 0.0, "ttft_ms": None, "tokens": 0,
-                 "draft_proposed": 0, "draft_accepted": 0, "reused_prefix_tokens": reused}
+        stats = {
+            "prefill_ms": 0.0,
+            "decode_ms": 0.0,
+            "ttft_ms": None,
+            "tokens": 0,
+            "draft_proposed": 0,
+            "draft_accepted": 0,
+            "reused_prefix_tokens": reused,
+        }
         generated: list[int] = []
         least = 1.0  # the lowest probability of a chosen token (greedy only)
         emitted = ""  # the text the caller has been given
@@ -126,8 +143,9 @@ class Decoder:
                 kept = budget - len(generated)
                 least = min([least, *probs[:kept]])
                 generated.extend(pending[:kept])
-                raw = self.tokenizer.decode([t for t in generated if t not in hidden],
-                                            clean_up_tokenization_spaces=False)
+                raw = self.tokenizer.decode(
+                    [t for t in generated if t not in hidden], clean_up_tokenization_spaces=False
+                )
                 text, stopped = tracker.update(raw)
                 reason = stopped or reason
                 if reason is None and len(generated) >= budget:
@@ -138,8 +156,11 @@ class Decoder:
                 if text != emitted and text.startswith(emitted):
                     if stats["ttft_ms"] is None:
                         stats["ttft_ms"] = (time.perf_counter() - started) * 1000
-                    chunk = GenerationChunk(text=text, delta=text[len(emitted):],
-                                            min_token_prob=least if greedy else None)
+                    chunk = GenerationChunk(
+                        text=text,
+                        delta=text[len(emitted) :],
+                        min_token_prob=least if greedy else None,
+                    )
                     emitted = text
                     yield chunk
                 else:
@@ -176,6 +197,12 @@ class Decoder:
                 self._prefix = (cached_ids, cache)
         if stats["ttft_ms"] is None:
             stats["ttft_ms"] = (time.perf_counter() - started) * 1000
-        delta = visible[len(emitted):] if visible.startswith(emitted) else visible
-        yield GenerationChunk(text=visible, delta=delta, done=True, finish_reason=reason, timings=stats,
-                              min_token_prob=least if greedy else None)
+        delta = visible[len(emitted) :] if visible.startswith(emitted) else visible
+        yield GenerationChunk(
+            text=visible,
+            delta=delta,
+            done=True,
+            finish_reason=reason,
+            timings=stats,
+            min_token_prob=least if greedy else None,
+        )

@@ -24,7 +24,9 @@ class Job:
         self.cancel_reason: str | None = None  # "cancelled" or "replaced"
         self.finished = False
         self.text = ""  # what the consumer has been given so far
-        self.on_cancel = None  # the producer's hook to notice at once (wake a thread, cancel a task)
+        self.on_cancel = (
+            None  # the producer's hook to notice at once (wake a thread, cancel a task)
+        )
 
     def cancel(self, reason: str = "cancelled") -> None:
         if self.finished or self.cancel_reason:
@@ -48,9 +50,15 @@ class Job:
 
     def finish_cancelled(self, timings: dict | None = None) -> None:
         """The final chunk of a job stopped by its consumer or replaced by a newer request."""
-        self.emit(GenerationChunk(text=self.text, delta="", done=True,
-                                  finish_reason=self.cancel_reason or "cancelled",
-                                  timings=self.complete_timings(timings or {})))
+        self.emit(
+            GenerationChunk(
+                text=self.text,
+                delta="",
+                done=True,
+                finish_reason=self.cancel_reason or "cancelled",
+                timings=self.complete_timings(timings or {}),
+            )
+        )
 
     def complete_timings(self, timings: dict) -> dict:
         now = time.perf_counter()

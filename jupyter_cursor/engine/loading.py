@@ -11,8 +11,6 @@ import torch
 
 from .config import EngineConfig, EngineError
 
-
-
 # Below this many bytes of weights on disk a model is "small": per-token overhead, not reading the
 # weights, bounds its decoding, and fp32 is fastest (the tiny shape in benchmarks/RESULTS.md: fp32
 # 0.4 ms/token, bf16 0.6, NF4 0.9). The 0.5B shape (~1 GB in bf16) is past it. The measured points
@@ -56,6 +54,7 @@ def _cpu_has_bf16() -> bool:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
+
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -89,7 +88,9 @@ def plan_for(config: EngineConfig, cuda_available: bool | None = None) -> Plan:
         dtype = "bfloat16" if config.dtype == "auto" else config.dtype
     else:
         default = cpu_default(weights_bytes(config.model) if config.model else None)
-        quantization = default["quantization"] if config.quantization == "auto" else config.quantization
+        quantization = (
+            default["quantization"] if config.quantization == "auto" else config.quantization
+        )
         dtype = default["dtype"] if config.dtype == "auto" else config.dtype
     return Plan(device=device, dtype=dtype, quantization=quantization)
 
@@ -122,7 +123,10 @@ def load_model(config: EngineConfig, plan: Plan | None = None) -> LoadedModel:
     if config.cpu_threads > 0:
         torch.set_num_threads(config.cpu_threads)
     started = time.perf_counter()
-    kwargs: dict[str, Any] = {"trust_remote_code": config.trust_remote_code, "dtype": _DTYPES[plan.dtype]}
+    kwargs: dict[str, Any] = {
+        "trust_remote_code": config.trust_remote_code,
+        "dtype": _DTYPES[plan.dtype],
+    }
     if plan.quantization == "4bit":
         kwargs["quantization_config"] = _quantization_config(plan)
         # bitsandbytes quantises while placing weights on their device, so it needs a device map.
@@ -130,7 +134,9 @@ def load_model(config: EngineConfig, plan: Plan | None = None) -> LoadedModel:
     if plan.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(config.model, trust_remote_code=config.trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            config.model, trust_remote_code=config.trust_remote_code
+        )
         model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
         if plan.quantization != "4bit":
             model.to(plan.device)
@@ -138,7 +144,9 @@ def load_model(config: EngineConfig, plan: Plan | None = None) -> LoadedModel:
     except EngineError:
         raise
     except Exception as e:  # a bad path, a missing file, an unsupported architecture, OOM
-        raise EngineError("load_failed", f"could not load {config.model!r}: {type(e).__name__}: {e}") from e
+        raise EngineError(
+            "load_failed", f"could not load {config.model!r}: {type(e).__name__}: {e}"
+        ) from e
     if plan.device == "cuda":
         torch.cuda.synchronize()
         memory = torch.cuda.memory_allocated()

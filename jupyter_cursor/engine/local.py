@@ -32,13 +32,20 @@ class LocalRuntime(Runtime):
             return {"state": RuntimeState.NOT_CONFIGURED}
         if scheduler is None:
             return {"state": RuntimeState.STOPPED}
-        state = {"state": scheduler.state, "queue_length": scheduler.queue_length(),
-                 "last_error": scheduler.last_error}
+        state = {
+            "state": scheduler.state,
+            "queue_length": scheduler.queue_length(),
+            "last_error": scheduler.last_error,
+        }
         loaded = scheduler.loaded
         if loaded is not None:
-            state.update(device=loaded.plan.device, dtype=loaded.plan.dtype,
-                         quantization=loaded.plan.quantization, memory_bytes=loaded.memory_bytes,
-                         load_time_s=round(loaded.load_time_s, 3))
+            state.update(
+                device=loaded.plan.device,
+                dtype=loaded.plan.dtype,
+                quantization=loaded.plan.quantization,
+                memory_bytes=loaded.memory_bytes,
+                load_time_s=round(loaded.load_time_s, 3),
+            )
         return state
 
     def _submit(self, job: Job) -> None:

@@ -42,7 +42,9 @@ def _http_error(status: int, body: str) -> EngineError:
 class RemoteRuntime(Runtime):
     def __init__(self, config: EngineConfig, on_status: StatusCallback | None = None):
         super().__init__(config, on_status)
-        self._state_name = RuntimeState.NOT_CONFIGURED if not config.remote_url else RuntimeState.STOPPED
+        self._state_name = (
+            RuntimeState.NOT_CONFIGURED if not config.remote_url else RuntimeState.STOPPED
+        )
         self._last_error: str | None = None
         self._warning: str | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -59,14 +61,20 @@ class RemoteRuntime(Runtime):
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             timeout = httpx.Timeout(self.config.remote_timeout_s, connect=10.0)
-            self._client = httpx.AsyncClient(base_url=_base_url(self.config.remote_url),
-                                             headers=self._headers(), timeout=timeout)
+            self._client = httpx.AsyncClient(
+                base_url=_base_url(self.config.remote_url), headers=self._headers(), timeout=timeout
+            )
         return self._client
 
     def _state(self) -> dict:
-        return {"state": self._state_name, "url": safe_url(self.config.remote_url), "device": "remote",
-                "queue_length": len(self._tasks), "last_error": self._last_error,
-                "warning": self._warning}
+        return {
+            "state": self._state_name,
+            "url": safe_url(self.config.remote_url),
+            "device": "remote",
+            "queue_length": len(self._tasks),
+            "last_error": self._last_error,
+            "warning": self._warning,
+        }
 
     def _set_state(self, name: RuntimeState, error: str | None = None) -> None:
         error = redact(error) if error else error
@@ -93,10 +101,14 @@ class RemoteRuntime(Runtime):
         try:
             response = await self._http().get("/models")
         except httpx.HTTPError as e:
-            self._set_state(RuntimeState.ERROR, f"cannot reach {safe_url(self.config.remote_url)}: {e!r}")
+            self._set_state(
+                RuntimeState.ERROR, f"cannot reach {safe_url(self.config.remote_url)}: {e!r}"
+            )
             return
         if response.status_code != 200:
-            self._set_state(RuntimeState.ERROR, str(_http_error(response.status_code, response.text)))
+            self._set_state(
+                RuntimeState.ERROR, str(_http_error(response.status_code, response.text))
+            )
             return
         try:
             served = [m.get("id") for m in response.json().get("data", [])]
@@ -104,8 +116,11 @@ class RemoteRuntime(Runtime):
             served = []
         # llama.cpp answers for any model name, so an unlisted one is a warning, not an error.
         model = self.config.remote_model
-        self._warning = (redact(f"model {model!r} is not among those served: {served}")
-                         if model and served and model not in served else None)
+        self._warning = (
+            redact(f"model {model!r} is not among those served: {served}")
+            if model and served and model not in served
+            else None
+        )
         self._set_state(RuntimeState.READY)
 
     def _submit(self, job: Job) -> None:
@@ -131,7 +146,9 @@ class RemoteRuntime(Runtime):
         try:
             async with self._http().stream("POST", "/completions", json=body) as response:
                 if response.status_code != 200:
-                    error = _http_error(response.status_code, (await response.aread()).decode(errors="replace"))
+                    error = _http_error(
+                        response.status_code, (await response.aread()).decode(errors="replace")
+                    )
                     self._last_error = str(error)
                     job.emit(error)
                     return
@@ -151,10 +168,12 @@ class RemoteRuntime(Runtime):
                         if reason is not None:
                             break  # leaving the block closes the stream: the server stops too
                         if text != job.text and text.startswith(job.text):
-                            job.emit(GenerationChunk(text=text, delta=text[len(job.text):]))
+                            job.emit(GenerationChunk(text=text, delta=text[len(job.text) :]))
                     finish = choice.get("finish_reason")
                     if finish:
-                        reason = "length" if finish == "length" else "stop" if request.stop else "eos"
+                        reason = (
+                            "length" if finish == "length" else "stop" if request.stop else "eos"
+                        )
         except asyncio.CancelledError:
             job.finish_cancelled()
             raise
@@ -165,17 +184,29 @@ class RemoteRuntime(Runtime):
             job.emit(error)
             return
         except (ValueError, KeyError, IndexError) as e:
-            job.emit(EngineError("bad_response", f"the model server sent something unexpected: {e!r}"))
+            job.emit(
+                EngineError("bad_response", f"the model server sent something unexpected: {e!r}")
+            )
             return
         if self._state_name == RuntimeState.ERROR:
             self._set_state(RuntimeState.READY)  # the server is back
         text = tracker.update(raw)[0] if reason in ("stop", "rejoined") else tracker.final(raw)
         now = time.perf_counter()
-        timings = {"prefill_ms": ((first or now) - job.started) * 1000,
-                   "decode_ms": (now - (first or now)) * 1000,
-                   "ttft_ms": ((first or now) - job.started) * 1000, "tokens": pieces}
-        job.emit(GenerationChunk(text=text, delta=text[len(job.text):] if text.startswith(job.text) else text,
-                                 done=True, finish_reason=reason or "eos", timings=job.complete_timings(timings)))
+        timings = {
+            "prefill_ms": ((first or now) - job.started) * 1000,
+            "decode_ms": (now - (first or now)) * 1000,
+            "ttft_ms": ((first or now) - job.started) * 1000,
+            "tokens": pieces,
+        }
+        job.emit(
+            GenerationChunk(
+                text=text,
+                delta=text[len(job.text) :] if text.startswith(job.text) else text,
+                done=True,
+                finish_reason=reason or "eos",
+                timings=job.complete_timings(timings),
+            )
+        )
 
     def close(self) -> None:
         """Cancel the streams in flight; the HTTP client closes on the loop that made it."""

@@ -26,8 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, config: EngineConfig, on_state: Callable[[], None],
-                 loader: Callable[[EngineConfig], LoadedModel] = load_model):
+    def __init__(
+        self,
+        config: EngineConfig,
+        on_state: Callable[[], None],
+        loader: Callable[[EngineConfig], LoadedModel] = load_model,
+    ):
         self.config = config
         self._on_state = on_state
         self._loader = loader
@@ -39,7 +43,9 @@ class Scheduler:
         self.last_error: str | None = None
         self.loaded: LoadedModel | None = None
         self._decoder: Decoder | None = None
-        self._thread = threading.Thread(target=self._main, name="jupyter-cursor-engine", daemon=True)
+        self._thread = threading.Thread(
+            target=self._main, name="jupyter-cursor-engine", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -73,8 +79,13 @@ class Scheduler:
     def _main(self) -> None:
         try:
             self.loaded = self._loader(self.config)
-            self._decoder = Decoder(self.loaded.model, self.loaded.tokenizer, self.loaded.plan.device,
-                                    self.config.max_new_tokens, self.config.prefix_reuse_min_tokens)
+            self._decoder = Decoder(
+                self.loaded.model,
+                self.loaded.tokenizer,
+                self.loaded.plan.device,
+                self.config.max_new_tokens,
+                self.config.prefix_reuse_min_tokens,
+            )
             self.state = RuntimeState.READY
         except Exception as e:
             self.state = RuntimeState.ERROR

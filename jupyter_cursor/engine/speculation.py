@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 
 
-def lookup_draft(ids: torch.Tensor, max_tokens: int, max_ngram: int = 3, min_ngram: int = 1) -> list[int]:
+def lookup_draft(
+    ids: torch.Tensor, max_tokens: int, max_ngram: int = 3, min_ngram: int = 1
+) -> list[int]:
     """Up to ``max_tokens`` draft tokens for the sequence ``ids`` (1-D), or [] without a match.
 
     Longer n-grams first (a longer match is a surer alignment). Among matches the most recent is

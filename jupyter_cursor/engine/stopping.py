@@ -45,7 +45,9 @@ class OutputTracker:
     a tail that could be the start of a stop string, so no stop string ever reaches the caller.
     """
 
-    def __init__(self, stop: Sequence[str] = (), original: str | None = None, rejoin_chars: int = 32):
+    def __init__(
+        self, stop: Sequence[str] = (), original: str | None = None, rejoin_chars: int = 32
+    ):
         self._stop = [s for s in stop if s]
         self._original = original
         self._rejoin_chars = rejoin_chars

@@ -22,12 +22,31 @@ _CORPUS = [
 SHAPES = {
     # Wider initial weights than the usual 0.02, so that greedy output varies instead of
     # repeating one token: tests of stop strings and rejoining need varied text.
-    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                 num_key_value_heads=2, vocab_size=None, initializer_range=0.2),
-    "qwen2.5-coder-0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-                               num_attention_heads=14, num_key_value_heads=2, vocab_size=151936),
-    "qwen2.5-coder-1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
-                               num_attention_heads=12, num_key_value_heads=2, vocab_size=151936),
+    "tiny": dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=None,
+        initializer_range=0.2,
+    ),
+    "qwen2.5-coder-0.5b": dict(
+        hidden_size=896,
+        intermediate_size=4864,
+        num_hidden_layers=24,
+        num_attention_heads=14,
+        num_key_value_heads=2,
+        vocab_size=151936,
+    ),
+    "qwen2.5-coder-1.5b": dict(
+        hidden_size=1536,
+        intermediate_size=8960,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        vocab_size=151936,
+    ),
 }
 
 
@@ -39,15 +58,24 @@ def build_tokenizer(vocab_size: int = 400):
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     tokenizer.train_from_iterator(_CORPUS * 10, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|endoftext|>",
-                                   pad_token="<|endoftext|>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
 
 
-def build_random_model(path: str | Path, shape: str = "tiny", family: str = "qwen2", seed: int = 0,
-                       save_dtype: str = "float32") -> Path:
+def build_random_model(
+    path: str | Path,
+    shape: str = "tiny",
+    family: str = "qwen2",
+    seed: int = 0,
+    save_dtype: str = "float32",
+) -> Path:
     """Save a random-weight causal LM of ``shape`` and its tokenizer to ``path``; return it."""
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
@@ -60,8 +88,14 @@ def build_random_model(path: str | Path, shape: str = "tiny", family: str = "qwe
     dims["vocab_size"] = dims["vocab_size"] or len(tokenizer)
     eos = tokenizer.eos_token_id
     config_class = {"qwen2": Qwen2Config, "llama": LlamaConfig}[family]
-    config = config_class(**dims, max_position_embeddings=32768, tie_word_embeddings=True,
-                          bos_token_id=eos, eos_token_id=eos, pad_token_id=eos)
+    config = config_class(
+        **dims,
+        max_position_embeddings=32768,
+        tie_word_embeddings=True,
+        bos_token_id=eos,
+        eos_token_id=eos,
+        pad_token_id=eos,
+    )
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, save_dtype))
     model.save_pretrained(path)

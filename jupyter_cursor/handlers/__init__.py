@@ -6,7 +6,6 @@ from .status import StatusHandler
 from .ws import CursorWebSocket
 
 
-
 def handler_routes() -> list[tuple[str, type]]:
     """Routes relative to the server's base URL."""
     return [

@@ -18,12 +18,12 @@ class ApplyHandler(CursorAPIHandler):
         try:
             body = protocol.parse_body(ApplyBody, self.request.body or b"null", limit)
         except protocol.ProtocolError as err:
-            raise web.HTTPError(413 if err.code == protocol.ErrorCode.TOO_LARGE else 400,
-                                err.message) from None
+            raise web.HTTPError(
+                413 if err.code == protocol.ErrorCode.TOO_LARGE else 400, err.message
+            ) from None
         fallback = self.cursor_app.apply_fallback
         try:
             result = await run_apply_async(body.cells, body.suggestion, fallback)
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
         self.finish(result)
-

@@ -18,8 +18,11 @@ class SearchHandler(CursorAPIHandler):
             k = int(self.get_query_argument("k", "10"))
         except ValueError:
             raise web.HTTPError(400, "k must be an integer") from None
-        query = {"query": self.get_query_argument("q", ""), "k": k,
-                 "mode": self.get_query_argument("mode", "hybrid")}
+        query = {
+            "query": self.get_query_argument("q", ""),
+            "k": k,
+            "mode": self.get_query_argument("mode", "hybrid"),
+        }
         try:
             body = protocol.from_dict(SearchBody, query, "request")
             hits = await search(self.cursor_app.index, body.query, body.k, body.mode)

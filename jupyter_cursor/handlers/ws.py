@@ -12,7 +12,6 @@ from .. import protocol
 from ..rpc import RpcSession
 from .base import AUTH_RESOURCE, CursorHandlerMixin
 
-
 # Tornado closes a connection (1009, "message too big") whose message is over this, without
 # reading it. Our own limit (CursorApp.max_message_bytes) is lower, so that a message over it is read,
 # answered 'too_large', and the connection stays open. Set on this handler alone: the server's
@@ -20,7 +19,9 @@ from .base import AUTH_RESOURCE, CursorHandlerMixin
 WS_MESSAGE_CEILING = 64 * 1024 * 1024
 
 
-class CursorWebSocket(CursorHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
+class CursorWebSocket(
+    CursorHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
+):
     """The one websocket: typed JSON requests in, replies matched by id out (see protocol.py)."""
 
     auth_resource = AUTH_RESOURCE

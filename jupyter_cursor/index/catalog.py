@@ -157,7 +157,11 @@ class Catalog:
         return list(map(ChunkKey._make, rows))
 
     def replace_file(
-        self, path: str, stat: tuple[int, int], sha: str, error: str | None,
+        self,
+        path: str,
+        stat: tuple[int, int],
+        sha: str,
+        error: str | None,
         chunks: list[tuple[str, Chunk]],
     ) -> None:
         """Record the file and its (uid, chunk) list in one transaction."""
@@ -167,8 +171,19 @@ class Catalog:
             self._db.executemany(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
-                    (uid, path, n, c.content_hash, c.kind, c.cell_id, c.cell_index,
-                     c.start_line, c.end_line, c.heading, c.text)
+                    (
+                        uid,
+                        path,
+                        n,
+                        c.content_hash,
+                        c.kind,
+                        c.cell_id,
+                        c.cell_index,
+                        c.start_line,
+                        c.end_line,
+                        c.heading,
+                        c.text,
+                    )
                     for n, (uid, c) in enumerate(chunks)
                 ],
             )

@@ -76,7 +76,13 @@ def notebook_cells(text: str) -> list[tuple[str | None, str, str]]:
         if not isinstance(cell, dict):
             raise CorruptFile("a cell is not an object")
         cell_id = cell.get("id")
-        result.append((cell_id if isinstance(cell_id, str) else None, str(cell.get("cell_type", "code")), _source(cell)))
+        result.append(
+            (
+                cell_id if isinstance(cell_id, str) else None,
+                str(cell.get("cell_type", "code")),
+                _source(cell),
+            )
+        )
     return result
 
 

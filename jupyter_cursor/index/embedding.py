@@ -39,7 +39,9 @@ class EmbedderThread:
         self._catalog = catalog
         self._recent_paths = recent_paths
         self._wake.set()
-        self._thread = threading.Thread(target=self._main, name="cursor-index-embedder", daemon=True)
+        self._thread = threading.Thread(
+            target=self._main, name="cursor-index-embedder", daemon=True
+        )
         self._thread.start()
 
     def wake(self) -> None:

@@ -86,7 +86,9 @@ class WorkspaceFiles:
     def walk(self, folder: str = "") -> Iterator[str]:
         """API paths of the candidate files under ``folder`` ("" for the root), in a stable order."""
         # The specs of the folders above: _walk_dir adds the folder's own.
-        specs = [(f, s) for f, s in self._ignore_specs(folder + "/x") if f != folder] if folder else []
+        specs = (
+            [(f, s) for f, s in self._ignore_specs(folder + "/x") if f != folder] if folder else []
+        )
         yield from self._walk_dir(folder, specs)
 
     def _walk_dir(self, folder: str, specs) -> Iterator[str]:
@@ -108,7 +110,9 @@ class WorkspaceFiles:
                         continue
                     if not self._ignored(api_path, True, specs):
                         yield from self._walk_dir(api_path, specs)
-                elif entry.is_file(follow_symlinks=True) and not self._ignored(api_path, False, specs):
+                elif entry.is_file(follow_symlinks=True) and not self._ignored(
+                    api_path, False, specs
+                ):
                     yield api_path
             except OSError:
                 continue
@@ -139,7 +143,9 @@ class WorkspaceFiles:
         if not _is_within(real, self.root):
             raise Skip("symlink out of the root")
         stat = os_path.stat()
-        limit = self.max_notebook_bytes if api_path.lower().endswith(".ipynb") else self.max_file_bytes
+        limit = (
+            self.max_notebook_bytes if api_path.lower().endswith(".ipynb") else self.max_file_bytes
+        )
         if stat.st_size > limit:
             raise Skip(f"over the size limit ({stat.st_size} > {limit} bytes)")
         with open(real, "rb") as handle:

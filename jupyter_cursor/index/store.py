@@ -56,7 +56,9 @@ class IndexLock:
                 fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 self._handle.close()
-                raise IndexLocked(f"the index in {directory} is in use by another process") from None
+                raise IndexLocked(
+                    f"the index in {directory} is in use by another process"
+                ) from None
 
     def release(self) -> None:
         if fcntl is not None and not self._handle.closed:
@@ -137,8 +139,10 @@ def _repair_bm25(bm25: Bm25Store, chunks: list[ChunkText]) -> str:
         chunk = wanted[uid]
         bm25.add(uid, chunk.path, chunk.text, context_text(chunk.path, chunk.heading))
     bm25.commit()
-    return (f"BM25 index out of step with the catalog: repaired from it "
-            f"({len(missing)} chunks added, {len(stale)} removed)")
+    return (
+        f"BM25 index out of step with the catalog: repaired from it "
+        f"({len(missing)} chunks added, {len(stale)} removed)"
+    )
 
 
 def context_text(path: str, heading: str) -> str:

@@ -81,7 +81,11 @@ class WorkspaceIndex:
         self._last_status_push = 0.0
         self._lock_file: IndexLock | None = None
         shared = Shared(
-            self.vectors, self._cond, self._closing, self._push_status, self._set_state,
+            self.vectors,
+            self._cond,
+            self._closing,
+            self._push_status,
+            self._set_state,
             self._report_error,
         )
         self._embedding = None if self.embedder is None else EmbedderThread(shared, self.embedder)
@@ -182,7 +186,9 @@ class WorkspaceIndex:
             "scan": {"done": scanned, "total": to_scan, "complete": writer.scan_done},
             "pending": writer.pending,
             "modes": self._available_modes(embedded, chunks),
-            "skipped": [{"path": p, "reason": r} for p, r in list(writer.skipped.items())[:MAX_LISTED_SKIPS]],
+            "skipped": [
+                {"path": p, "reason": r} for p, r in list(writer.skipped.items())[:MAX_LISTED_SKIPS]
+            ],
             "skipped_count": len(writer.skipped),
             "corrupt": [{"path": p, "reason": r} for p, r in writer.corrupt.items()],
             "error": self._error,
@@ -198,7 +204,11 @@ class WorkspaceIndex:
 
     @property
     def embedder_ready(self) -> bool:
-        return self.embedder is not None and getattr(self.embedder, "loaded", True) and self._embed_state != "error"
+        return (
+            self.embedder is not None
+            and getattr(self.embedder, "loaded", True)
+            and self._embed_state != "error"
+        )
 
     @property
     def _embed_state(self) -> str:

@@ -34,8 +34,12 @@ class WriterThread:
     """
 
     def __init__(
-        self, shared: Shared, files: WorkspaceFiles, index_dir: Path,
-        embedding: EmbedderThread | None, scan_commit_seconds: float,
+        self,
+        shared: Shared,
+        files: WorkspaceFiles,
+        index_dir: Path,
+        embedding: EmbedderThread | None,
+        scan_commit_seconds: float,
     ):
         self._shared = shared
         self._files = files

@@ -160,7 +160,9 @@ def _grow(lines: Sequence[str], line: int, budget: int, count: TokenCounter) -> 
     return start, end
 
 
-def build_region(cell: dict, offset: int, budget: int, count: TokenCounter = estimate_tokens) -> Region:
+def build_region(
+    cell: dict, offset: int, budget: int, count: TokenCounter = estimate_tokens
+) -> Region:
     source = cell["source"]
     offset = min(max(offset, 0), len(source))
     lines = _lines(source)
@@ -272,13 +274,23 @@ def _query(region: Region, diffs: Sequence[CellDiff]) -> str:
     line_end = region.text.find("\n", region.cursor)
     query = region.text[line_start : line_end if line_end >= 0 else None]
     if diffs:
-        added = [line[1:] for line in diffs[-1].diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+        added = [
+            line[1:]
+            for line in diffs[-1].diff.splitlines()
+            if line.startswith("+") and not line.startswith("+++")
+        ]
         query += "\n" + "\n".join(added)
     return query.strip()[:1000]
 
 
-def _retrieve(retrieve: Retriever | None, path: str, shown: set[str], query: str, budget: Budget,
-              count: TokenCounter) -> tuple[Snippet, ...]:
+def _retrieve(
+    retrieve: Retriever | None,
+    path: str,
+    shown: set[str],
+    query: str,
+    budget: Budget,
+    count: TokenCounter,
+) -> tuple[Snippet, ...]:
     if retrieve is None or not query or budget.retrieved <= 0:
         return ()
     snippets = []
@@ -309,9 +321,13 @@ def check_request(request: dict) -> int:
     return index
 
 
-
-def build_context(request: dict, *, count_tokens: TokenCounter = estimate_tokens,
-                  retrieve: Retriever | None = None, budget: Budget = Budget()) -> NextEditContext:
+def build_context(
+    request: dict,
+    *,
+    count_tokens: TokenCounter = estimate_tokens,
+    retrieve: Retriever | None = None,
+    budget: Budget = Budget(),
+) -> NextEditContext:
     """The context of a next-edit request: a dict shaped like ARCHITECTURE.md's request or a line of
     nes_*.jsonl (``cells``, ``cursor``, ``events``, ``path``; other keys ignored).
 
@@ -333,5 +349,17 @@ def build_context(request: dict, *, count_tokens: TokenCounter = estimate_tokens
     path = str(request.get("path", ""))
     shown = {c.id for c in before + after} | {cell["id"]}
     snippets = _retrieve(retrieve, path, shown, _query(region, diffs), budget, count_tokens)
-    return NextEditContext(path, cells, cell, region, prefix, suffix, prefix_complete,
-                           suffix_complete, before, after, snippets, diffs)
+    return NextEditContext(
+        path,
+        cells,
+        cell,
+        region,
+        prefix,
+        suffix,
+        prefix_complete,
+        suffix_complete,
+        before,
+        after,
+        snippets,
+        diffs,
+    )

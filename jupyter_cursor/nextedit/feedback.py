@@ -35,16 +35,31 @@ class SuggestionLog:
 
     def shown(self, request_id: str, request: dict, result: dict) -> None:
         request = {key: request.get(key) for key in ("path", "cells", "cursor", "events")}
-        self._append({"kind": "shown", "request_id": request_id, "time": time.time(),
-                      "request": request, "edits": result["edits"], "predictor": result.get("predictor")})
+        self._append(
+            {
+                "kind": "shown",
+                "request_id": request_id,
+                "time": time.time(),
+                "request": request,
+                "edits": result["edits"],
+                "predictor": result.get("predictor"),
+            }
+        )
 
     def outcome(self, request_id: str, outcome: str, cell_id: str | None = None) -> None:
         """What the user did with the suggestion of ``request_id`` (with ``cell_id``: with its
         edit of that cell only)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        self._append({"kind": "outcome", "request_id": request_id, "cell_id": cell_id,
-                      "time": time.time(), "outcome": outcome})
+        self._append(
+            {
+                "kind": "outcome",
+                "request_id": request_id,
+                "cell_id": cell_id,
+                "time": time.time(),
+                "outcome": outcome,
+            }
+        )
 
     def _append(self, entry: dict) -> None:
         line = json.dumps(entry, ensure_ascii=False) + "\n"
@@ -84,7 +99,11 @@ def pair_outcomes(entries: Iterable[dict]) -> Iterator[tuple[dict, dict[str, str
             pending[request_id] = (entry, {})
         elif request_id in pending and entry.get("outcome") in OUTCOMES:
             shown, decided = pending[request_id]
-            cells = [entry["cell_id"]] if entry.get("cell_id") else [e["cell_id"] for e in shown["edits"]]
+            cells = (
+                [entry["cell_id"]]
+                if entry.get("cell_id")
+                else [e["cell_id"] for e in shown["edits"]]
+            )
             for cell_id in cells:
                 decided.setdefault(cell_id, entry["outcome"])
     yield from pending.values()
@@ -102,7 +121,9 @@ def training_line(entry: dict, decided: dict[str, str], number: int) -> dict:
     request = entry["request"]
     path = request.get("path") or ""
     edits = {edit["cell_id"]: edit["source"] for edit in entry["edits"]}
-    expected = {cell_id: source for cell_id, source in edits.items() if decided.get(cell_id) == "accepted"}
+    expected = {
+        cell_id: source for cell_id, source in edits.items() if decided.get(cell_id) == "accepted"
+    }
     return {
         "id": f"local-{number}",
         "path": path,
@@ -120,7 +141,9 @@ def training_line(entry: dict, decided: dict[str, str], number: int) -> dict:
     }
 
 
-def export_training(path: str | Path, outcomes: Iterable[str] = ("accepted", "rejected")) -> Iterator[dict]:
+def export_training(
+    path: str | Path, outcomes: Iterable[str] = ("accepted", "rejected")
+) -> Iterator[dict]:
     wanted = set(outcomes)
     number = 0
     for entry, decided in pair_outcomes(read_log(path)):

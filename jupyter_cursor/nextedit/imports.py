@@ -52,11 +52,51 @@ CONVENTIONAL: dict[str, tuple[str, str | None]] = {
 }
 # Standard-library modules used as ``module.attribute``.
 for _module in (
-    "os", "sys", "re", "json", "math", "time", "random", "itertools", "collections", "functools",
-    "pathlib", "subprocess", "shutil", "glob", "pickle", "csv", "logging", "typing", "string",
-    "statistics", "copy", "warnings", "textwrap", "operator", "heapq", "bisect", "gzip", "zipfile",
-    "tempfile", "uuid", "hashlib", "base64", "io", "inspect", "asyncio", "threading", "sqlite3",
-    "dataclasses", "contextlib", "platform", "struct", "decimal", "fractions", "enum", "abc",
+    "os",
+    "sys",
+    "re",
+    "json",
+    "math",
+    "time",
+    "random",
+    "itertools",
+    "collections",
+    "functools",
+    "pathlib",
+    "subprocess",
+    "shutil",
+    "glob",
+    "pickle",
+    "csv",
+    "logging",
+    "typing",
+    "string",
+    "statistics",
+    "copy",
+    "warnings",
+    "textwrap",
+    "operator",
+    "heapq",
+    "bisect",
+    "gzip",
+    "zipfile",
+    "tempfile",
+    "uuid",
+    "hashlib",
+    "base64",
+    "io",
+    "inspect",
+    "asyncio",
+    "threading",
+    "sqlite3",
+    "dataclasses",
+    "contextlib",
+    "platform",
+    "struct",
+    "decimal",
+    "fractions",
+    "enum",
+    "abc",
 ):
     CONVENTIONAL.setdefault(_module, (_module, None))
 
@@ -152,19 +192,26 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
             if unparsed_imports is None and _TOP_IMPORT.search(source):
                 unparsed_imports = position
             mentions, uses = _without_literals(source), _uses(_code_only(source))
-            defined |= {name for name in new_names
-                        if len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", mentions)) > uses[name]}
+            defined |= {
+                name
+                for name in new_names
+                if len(re.findall(rf"(?<![\w.]){re.escape(name)}\b", mentions)) > uses[name]
+            }
             continue
         trees[cell["id"]] = tree
         defined |= _defined(tree)
     missing = [name for name in new_names if name not in defined]
     if not missing:
         return []
-    target = next((cell for cell in code_cells if cell["id"] in trees and _top_imports(trees[cell["id"]])),
-                  None)
+    target = next(
+        (cell for cell in code_cells if cell["id"] in trees and _top_imports(trees[cell["id"]])),
+        None,
+    )
     if target is None:
         target = next((cell for cell in code_cells if cell["id"] in trees), None)
-    if target is None or (unparsed_imports is not None and code_cells.index(target) > unparsed_imports):
+    if target is None or (
+        unparsed_imports is not None and code_cells.index(target) > unparsed_imports
+    ):
         return []
     source = target["source"]
     for name in missing:
@@ -193,9 +240,13 @@ def _add_import(source: str, name: str) -> str:
     imports = _top_imports(tree) if tree is not None else []
     if imported is not None:
         for node in imports:
-            if (isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0
-                    and node.lineno == node.end_lineno
-                    and all(alias.asname is None for alias in node.names)):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == module
+                and node.level == 0
+                and node.lineno == node.end_lineno
+                and all(alias.asname is None for alias in node.names)
+            ):
                 row = node.lineno - 1
                 line = lines[row]
                 code, comment = (line.split("#", 1) + [None])[:2]
@@ -209,9 +260,11 @@ def _add_import(source: str, name: str) -> str:
         row = 0
         if tree is not None and tree.body:
             first = tree.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                    and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 row = first.end_lineno
     lines.insert(row, new_line)
     return "\n".join(lines)
-

@@ -18,7 +18,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from ..engine import GenerationRequest, Priority, Runtime, RuntimeState
-from .context import Budget, NextEditContext, Retriever, TokenCounter, build_context, estimate_tokens
+from .context import (
+    Budget,
+    NextEditContext,
+    Retriever,
+    TokenCounter,
+    build_context,
+    estimate_tokens,
+)
 from .formats import MalformedOutput, PromptFormat
 
 # A completion ends well when the model said it was done, hit the stop string or rejoined.
@@ -40,9 +47,13 @@ class ModelAnswer:
     """The end of one model prediction."""
 
     edits: list[dict]
-    well_formed: bool | None  # the completion ended normally and had the format's shape (None: no completion)
+    well_formed: (
+        bool | None
+    )  # the completion ended normally and had the format's shape (None: no completion)
     finish_reason: str | None
-    timings: dict = field(default_factory=dict)  # the runtime's: queue_ms, prefill_ms, decode_ms, ...
+    timings: dict = field(
+        default_factory=dict
+    )  # the runtime's: queue_ms, prefill_ms, decode_ms, ...
     refused: str | None = None  # why a well-formed answer was not shown
     confidence: float | None = None  # the runtime's min_token_prob, where it tells
 
@@ -60,9 +71,16 @@ def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
 
 
 class ModelPredictor:
-    def __init__(self, runtime: Runtime, fmt: PromptFormat, *, budget: Budget | None = None,
-                 count_tokens: TokenCounter = estimate_tokens, retrieve: Retriever | None = None,
-                 min_confidence: float | None = None):
+    def __init__(
+        self,
+        runtime: Runtime,
+        fmt: PromptFormat,
+        *,
+        budget: Budget | None = None,
+        count_tokens: TokenCounter = estimate_tokens,
+        retrieve: Retriever | None = None,
+        min_confidence: float | None = None,
+    ):
         self.runtime = runtime
         self.min_confidence = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
         self.format = fmt
@@ -76,16 +94,19 @@ class ModelPredictor:
 
     def prepare(self, request: dict) -> tuple[NextEditContext, GenerationRequest]:
         """The context and the generation request (CPU work: call it off the event loop)."""
-        ctx = build_context(request, count_tokens=self.count_tokens, retrieve=self.retrieve,
-                            budget=self.budget)
+        ctx = build_context(
+            request, count_tokens=self.count_tokens, retrieve=self.retrieve, budget=self.budget
+        )
         original = self.format.original(ctx)
         generation = GenerationRequest(
             prompt=self.format.render(ctx),
             stop=list(self.format.stop),
             original=original,
             # The configured limit stays the ceiling.
-            max_new_tokens=min(self.runtime.config.max_new_tokens,
-                               max(MIN_NEW_TOKENS, 2 * self.count_tokens(original))),
+            max_new_tokens=min(
+                self.runtime.config.max_new_tokens,
+                max(MIN_NEW_TOKENS, 2 * self.count_tokens(original)),
+            ),
             priority=Priority.NEXT_EDIT,
             key=str(request.get("path") or "") or None,
             prompt_lookup=True,
@@ -96,7 +117,9 @@ class ModelPredictor:
         """Partial edits (lists) while the model writes, then one ModelAnswer."""
         ctx, generation = await asyncio.to_thread(self.prepare, request)
         if self.count_tokens(ctx.region.text) > OVERSIZED_REGION * self.budget.region_tokens:
-            yield ModelAnswer([], None, None, refused="the lines at the cursor are too long for the model")
+            yield ModelAnswer(
+                [], None, None, refused="the lines at the cursor are too long for the model"
+            )
             return
         shown: list[dict] = []
         lines = 0
@@ -113,26 +136,47 @@ class ModelPredictor:
                         shown = partial
                         yield partial
                     continue
-                yield self.finish(ctx, chunk.text, chunk.finish_reason, chunk.timings or {},
-                                  chunk.min_token_prob)
+                yield self.finish(
+                    ctx, chunk.text, chunk.finish_reason, chunk.timings or {}, chunk.min_token_prob
+                )
                 return
 
     def _sure(self, confidence: float | None) -> bool:
         return sure_enough(confidence, self.min_confidence)
 
-    def finish(self, ctx: NextEditContext, output: str, finish_reason: str | None, timings: dict,
-               confidence: float | None = None) -> ModelAnswer:
+    def finish(
+        self,
+        ctx: NextEditContext,
+        output: str,
+        finish_reason: str | None,
+        timings: dict,
+        confidence: float | None = None,
+    ) -> ModelAnswer:
         if finish_reason not in FINISHED_WELL:
             # Cut by the length limit, cancelled or replaced by a newer request: half an answer.
             return ModelAnswer([], False, finish_reason, timings, confidence=confidence)
         try:
             edits = self.format.read(output, ctx)
         except MalformedOutput as err:
-            return ModelAnswer([], False, finish_reason, timings, refused=str(err), confidence=confidence)
+            return ModelAnswer(
+                [], False, finish_reason, timings, refused=str(err), confidence=confidence
+            )
         if reverts_last_edit(ctx, edits):
-            return ModelAnswer([], True, finish_reason, timings, refused="undoes the last edit",
-                               confidence=confidence)
+            return ModelAnswer(
+                [],
+                True,
+                finish_reason,
+                timings,
+                refused="undoes the last edit",
+                confidence=confidence,
+            )
         if edits and not self._sure(confidence):
-            return ModelAnswer([], True, finish_reason, timings, confidence=confidence,
-                               refused=f"not sure enough ({confidence:.2f} < {self.min_confidence:.2f})")
+            return ModelAnswer(
+                [],
+                True,
+                finish_reason,
+                timings,
+                confidence=confidence,
+                refused=f"not sure enough ({confidence:.2f} < {self.min_confidence:.2f})",
+            )
         return ModelAnswer(edits, True, finish_reason, timings, confidence=confidence)

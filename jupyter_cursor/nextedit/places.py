@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 
-def places_after(cells: Sequence[dict], cursor_cell: str, offset: int) -> Iterator[tuple[dict, int]]:
+def places_after(
+    cells: Sequence[dict], cursor_cell: str, offset: int
+) -> Iterator[tuple[dict, int]]:
     """(cell, offset to search from): the cursor's cell from the cursor, then each code cell below."""
     below = False
     for cell in cells:

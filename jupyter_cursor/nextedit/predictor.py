@@ -64,8 +64,14 @@ SHIPPED = ("repeat", "repeat-earlier", "import")
 LANGUAGES = {"import": ("", "python")}
 
 
-def predict(cells: Sequence[dict], cursor_cell: str, events: Sequence[dict], cursor_offset: int = 0,
-            order: Sequence[str] = SHIPPED, language: str = "") -> dict:
+def predict(
+    cells: Sequence[dict],
+    cursor_cell: str,
+    events: Sequence[dict],
+    cursor_offset: int = 0,
+    order: Sequence[str] = SHIPPED,
+    language: str = "",
+) -> dict:
     """{"edits": [{"cell_id", "source"}], "predictor", "timings"} for the next edit; ``language``
     (the kernel's or the file's) leaves out the predictors of other languages."""
     started = time.perf_counter()
@@ -87,5 +93,10 @@ def predict(cells: Sequence[dict], cursor_cell: str, events: Sequence[dict], cur
     return {
         "edits": edits,
         "predictor": predictor,
-        "timings": {"queue_ms": 0.0, "prefill_ms": 0.0, "decode_ms": 0.0, "total_ms": round(total, 3)},
+        "timings": {
+            "queue_ms": 0.0,
+            "prefill_ms": 0.0,
+            "decode_ms": 0.0,
+            "total_ms": round(total, 3),
+        },
     }

@@ -25,8 +25,8 @@ class NextEditRequest:
     path: str
     cells: protocol.Cells
     cursor: protocol.Cursor
-    events: Annotated[list[protocol.EditEvent], protocol.MaxLen(protocol.MAX_EVENTS)] = dataclasses.field(
-        default_factory=list
+    events: Annotated[list[protocol.EditEvent], protocol.MaxLen(protocol.MAX_EVENTS)] = (
+        dataclasses.field(default_factory=list)
     )
     language: str = ""  # the kernel's (a notebook) or the file's; "" when the client cannot tell
 
@@ -37,7 +37,9 @@ class NextEditOutcome:
     id: str
     request_id: protocol.Identifier  # the id of the ``nextedit`` request whose suggestion was shown
     outcome: Literal["accepted", "rejected", "ignored"]
-    cell_id: protocol.Identifier | None = None  # the edit of one cell of the suggestion; None: all of them
+    cell_id: protocol.Identifier | None = (
+        None  # the edit of one cell of the suggestion; None: all of them
+    )
 
 
 def nextedit_methods(service: NextEditService) -> dict[str, Callable]:

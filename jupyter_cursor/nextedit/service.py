@@ -30,7 +30,9 @@ class NextEditService:
         self.model = model
         self.log = log  # the opt-in suggestion log (feedback.py), or None
 
-    async def predict(self, request: dict, emit: Emit | None = None, request_id: str | None = None) -> dict:
+    async def predict(
+        self, request: dict, emit: Emit | None = None, request_id: str | None = None
+    ) -> dict:
         """``{"edits", "predictor", "timings": {queue_ms, prefill_ms, decode_ms, total_ms}}`` (ValueError
         for a request that cannot be served: see context.check_request); when
         the model ran, also ``"model": {"finish_reason", "well_formed", "refused", "confidence"}``. Partials
@@ -39,8 +41,15 @@ class NextEditService:
         check_request(request)
         cursor = request["cursor"]
         size = text_size(request["cells"])
-        result = await run_cpu(size, predict, request["cells"], cursor["cell_id"], request.get("events") or [],
-                               cursor["offset"], language=request.get("language") or "")
+        result = await run_cpu(
+            size,
+            predict,
+            request["cells"],
+            cursor["cell_id"],
+            request.get("events") or [],
+            cursor["offset"],
+            language=request.get("language") or "",
+        )
         if not result["edits"] and self.model is not None and self.model.available():
             result = await self._ask_model(request, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
@@ -65,17 +74,26 @@ class NextEditService:
         return {
             "edits": answer.edits if answer else [],
             "predictor": "model" if answer and answer.edits else None,
-            "timings": {key: round(float(timings.get(key, 0.0)), 3)
-                        for key in ("queue_ms", "prefill_ms", "decode_ms")},
-            "model": {"finish_reason": answer.finish_reason if answer else None,
-                      "well_formed": answer.well_formed if answer else None,
-                      "refused": answer.refused if answer else None,
-                      "confidence": answer.confidence if answer else None},
+            "timings": {
+                key: round(float(timings.get(key, 0.0)), 3)
+                for key in ("queue_ms", "prefill_ms", "decode_ms")
+            },
+            "model": {
+                "finish_reason": answer.finish_reason if answer else None,
+                "well_formed": answer.well_formed if answer else None,
+                "refused": answer.refused if answer else None,
+                "confidence": answer.confidence if answer else None,
+            },
         }
 
 
-async def load_model_service(config, format_name: str, log: SuggestionLog | None = None,
-                             poll_s: float = 0.05, min_confidence: float | None = None) -> NextEditService:
+async def load_model_service(
+    config,
+    format_name: str,
+    log: SuggestionLog | None = None,
+    poll_s: float = 0.05,
+    min_confidence: float | None = None,
+) -> NextEditService:
     """A service over a runtime started from ``config`` (an EngineConfig), once it is ready: for
     the CLI and the evaluation, which load the model once for many requests. RuntimeError when it
     fails to load; the caller closes ``service.model.runtime``."""
@@ -90,5 +108,7 @@ async def load_model_service(config, format_name: str, log: SuggestionLog | None
     status = runtime.status()
     if status.get("state") != RuntimeState.READY:
         runtime.close()
-        raise RuntimeError(f"the model did not load: {status.get('last_error') or status.get('state')}")
+        raise RuntimeError(
+            f"the model did not load: {status.get('last_error') or status.get('state')}"
+        )
     return NextEditService(ModelPredictor(runtime, fmt, min_confidence=min_confidence), log)

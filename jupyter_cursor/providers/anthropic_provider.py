@@ -49,14 +49,22 @@ class AnthropicProvider(SdkProvider):
             extra["extra_body"] = {"temperature": temperature}
 
         def texts(event) -> list[str]:
-            is_text = event.type == "content_block_delta" and getattr(event.delta, "type", "") == "text_delta"
+            is_text = (
+                event.type == "content_block_delta"
+                and getattr(event.delta, "type", "") == "text_delta"
+            )
             return [event.delta.text] if is_text else []
 
         return self._relay(
             model,
             timeout,
             lambda client: client.messages.create(
-                model=model, max_tokens=max_tokens, messages=turns, stream=True, timeout=timeout, **extra
+                model=model,
+                max_tokens=max_tokens,
+                messages=turns,
+                stream=True,
+                timeout=timeout,
+                **extra,
             ),
             texts,
         )

@@ -75,7 +75,9 @@ class ProviderRegistry:
         provider = self.get(name)
         ok, why = provider.available()
         if not ok:
-            raise ProviderError(NOT_CONFIGURED, f"Provider '{provider.name}' cannot be used: {why}.")
+            raise ProviderError(
+                NOT_CONFIGURED, f"Provider '{provider.name}' cannot be used: {why}."
+            )
         return provider
 
     def preload(self) -> None:

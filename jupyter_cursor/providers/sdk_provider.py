@@ -57,13 +57,17 @@ class SdkProvider(Provider):
         try:
             stream = await open_stream(client)
         except errors as err:
-            raise translate(err, sdk, self.spec, model=model, timeout=timeout, secrets=secrets) from None
+            raise translate(
+                err, sdk, self.spec, model=model, timeout=timeout, secrets=secrets
+            ) from None
         try:
             async for event in stream:
                 for text in texts(event):
                     yield text
         except errors as err:
-            raise translate(err, sdk, self.spec, model=model, timeout=timeout, secrets=secrets) from None
+            raise translate(
+                err, sdk, self.spec, model=model, timeout=timeout, secrets=secrets
+            ) from None
         finally:
             await stream.close()
 

@@ -27,7 +27,12 @@ class CellWarning:
     line: int | None = None  # 1-based, in the cell
 
     def to_json(self) -> dict:
-        return {"code": self.code, "message": self.message, "cell_id": self.cell_id, "line": self.line}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "cell_id": self.cell_id,
+            "line": self.line,
+        }
 
 
 def _code_cells(cells: Sequence[dict]) -> list[tuple[str, str]]:

@@ -20,7 +20,9 @@ class RefactorRequest:
     path: str
     cells: protocol.Cells
     instruction: protocol.Text
-    outputs: Annotated[dict[str, protocol.Source], protocol.MaxLen(protocol.MAX_CELLS)] | None = None  # cell id -> summarised output text
+    outputs: Annotated[dict[str, protocol.Source], protocol.MaxLen(protocol.MAX_CELLS)] | None = (
+        None  # cell id -> summarised output text
+    )
     provider: str | None = None
 
 
@@ -38,6 +40,8 @@ def refactor_methods(service: RefactorService) -> dict[str, Callable]:
             raise ProtocolError(err.code, err.message, req.id) from None
         except ValueError as err:
             raise ProtocolError(protocol.ErrorCode.BAD_MESSAGE, str(err), req.id) from None
-        raise ProtocolError(protocol.ErrorCode.INTERNAL, "the refactor ended without a result", req.id)
+        raise ProtocolError(
+            protocol.ErrorCode.INTERNAL, "the refactor ended without a result", req.id
+        )
 
     return {RefactorRequest.TYPE: refactor}

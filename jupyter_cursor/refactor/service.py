@@ -40,7 +40,9 @@ class RefactorService:
         if not instruction.strip():
             raise ValueError("the instruction is empty")
         provider = self.providers.require(provider_name)
-        snippets = await asyncio.to_thread(self.retrieve, instruction, RETRIEVE_K) if self.retrieve else []
+        snippets = (
+            await asyncio.to_thread(self.retrieve, instruction, RETRIEVE_K) if self.retrieve else []
+        )
         # Retrieved cells of this very notebook are already in the prompt.
         snippets = [hit for hit in snippets if hit.get("path") != path]
         messages = build_messages(path, cells, instruction, outputs, snippets)
@@ -59,5 +61,7 @@ def review(cells: list[dict], answer: str) -> dict:
     from ..apply import apply_suggestion
 
     diff = apply_suggestion(cells, answer).to_json()
-    diff["warnings"] = list(diff["warnings"]) + [w.to_json() for w in check_change(cells, diff["cells"])]
+    diff["warnings"] = list(diff["warnings"]) + [
+        w.to_json() for w in check_change(cells, diff["cells"])
+    ]
     return diff

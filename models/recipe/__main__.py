@@ -44,17 +44,31 @@ def cmd_corpus(args) -> None:
 def cmd_tokenizer(args) -> None:
     from . import corpus, tokenizer
 
-    texts = tokenizer.sample_texts(corpus.iter_texts(args.work / "corpus" / "corpus.jsonl"), args.chars)
+    texts = tokenizer.sample_texts(
+        corpus.iter_texts(args.work / "corpus" / "corpus.jsonl"), args.chars
+    )
     tok = tokenizer.train(texts, args.work / "tokenizer", vocab_size=args.vocab_size)
-    print(f"vocabulary {len(tok)} from {sum(map(len, texts))} characters → {args.work / 'tokenizer'}")
+    print(
+        f"vocabulary {len(tok)} from {sum(map(len, texts))} characters → {args.work / 'tokenizer'}"
+    )
 
 
 def _train_config(args, out_dir: Path, **defaults):
     from .train import TrainConfig
 
     cfg = TrainConfig(out_dir=str(out_dir), **defaults)
-    for name in ("steps", "max_minutes", "lr", "batch_tokens", "seq_len", "save_every", "threads", "device",
-                 "warmup", "log_every"):
+    for name in (
+        "steps",
+        "max_minutes",
+        "lr",
+        "batch_tokens",
+        "seq_len",
+        "save_every",
+        "threads",
+        "device",
+        "warmup",
+        "log_every",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -66,7 +80,8 @@ def _train_config(args, out_dir: Path, **defaults):
 def cmd_pretrain(args) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from . import corpus, tokenizer as tokenizer_mod
+    from . import corpus
+    from . import tokenizer as tokenizer_mod
     from .architecture import model_config
     from .train import PretrainBatches, tokenize_corpus, train
 
@@ -75,8 +90,9 @@ def cmd_pretrain(args) -> None:
     tok = AutoTokenizer.from_pretrained(args.work / "tokenizer")
     tokens_path = args.work / "corpus" / "tokens.npy"
     if not tokens_path.exists():
-        texts = tokenizer_mod.sample_texts(corpus.iter_texts(args.work / "corpus" / "corpus.jsonl"),
-                                           args.corpus_chars, seed=1)
+        texts = tokenizer_mod.sample_texts(
+            corpus.iter_texts(args.work / "corpus" / "corpus.jsonl"), args.corpus_chars, seed=1
+        )
         n = tokenize_corpus(texts, tok, tokens_path)
         log(json.dumps({"corpus_tokens": n, "corpus_chars": sum(map(len, texts))}))
     cfg = _train_config(args, out, steps=3000, lr=1.5e-3, warmup=100)
@@ -115,16 +131,28 @@ def _train_on(args, stage: str, make_batches, **defaults) -> None:
 def cmd_copy(args) -> None:
     from .train import CopyBatches
 
-    _train_on(args, "copy", lambda tok, cfg, log: CopyBatches(args.work / "corpus" / "tokens.npy", tok,
-                                                              cfg.batch_tokens, cfg.seed),
-              steps=600, lr=1e-3, warmup=20)
+    _train_on(
+        args,
+        "copy",
+        lambda tok, cfg, log: CopyBatches(
+            args.work / "corpus" / "tokens.npy", tok, cfg.batch_tokens, cfg.seed
+        ),
+        steps=600,
+        lr=1e-3,
+        warmup=20,
+    )
 
 
 def cmd_finetune_data(args) -> None:
     from . import edits
 
-    counts = edits.build_examples(args.work / "finetune" / "examples.jsonl", args.work / "corpus" / "corpus.jsonl",
-                                  train_path=args.train, synthetic=args.synthetic, limit=args.limit)
+    counts = edits.build_examples(
+        args.work / "finetune" / "examples.jsonl",
+        args.work / "corpus" / "corpus.jsonl",
+        train_path=args.train,
+        synthetic=args.synthetic,
+        limit=args.limit,
+    )
     print(json.dumps(counts, indent=1))
 
 
@@ -132,10 +160,18 @@ def cmd_finetune(args) -> None:
     from .train import CompletionBatches
 
     def batches(tok, cfg, log):
-        found = CompletionBatches(args.work / "finetune" / "examples.jsonl", tok, args.max_len,
-                                  cfg.batch_tokens, cfg.seed)
-        log(json.dumps({"examples": len(found.examples), "dropped_too_long": found.dropped,
-                        "batches_per_epoch": found.batches_per_epoch()}))
+        found = CompletionBatches(
+            args.work / "finetune" / "examples.jsonl", tok, args.max_len, cfg.batch_tokens, cfg.seed
+        )
+        log(
+            json.dumps(
+                {
+                    "examples": len(found.examples),
+                    "dropped_too_long": found.dropped,
+                    "batches_per_epoch": found.batches_per_epoch(),
+                }
+            )
+        )
         return found
 
     _train_on(args, "finetune", batches, steps=3000, lr=8e-4, warmup=50, batch_tokens=6144)
@@ -149,13 +185,20 @@ def cmd_export(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m models.recipe", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=WORK, help="working folder (default models/runs)")
+    parser = argparse.ArgumentParser(
+        prog="python -m models.recipe",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--work", type=Path, default=WORK, help="working folder (default models/runs)"
+    )
     sub = parser.add_subparsers(dest="step", required=True)
 
     p = sub.add_parser("corpus")
-    p.add_argument("--root", action="append", help="a folder to read (default: venv + system Python)")
+    p.add_argument(
+        "--root", action="append", help="a folder to read (default: venv + system Python)"
+    )
     p.add_argument("--max-files", type=int)
     p.set_defaults(run=cmd_corpus)
 
@@ -185,20 +228,30 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("copy")
     training(p)
-    p.add_argument("--init", type=Path, help="the model to start from (default: the pretrained one)")
+    p.add_argument(
+        "--init", type=Path, help="the model to start from (default: the pretrained one)"
+    )
     p.set_defaults(run=cmd_copy)
 
     p = sub.add_parser("finetune-data")
-    p.add_argument("--train", type=Path, default=None, help="NES train split (default ../shared/data)")
+    p.add_argument(
+        "--train", type=Path, default=None, help="NES train split (default ../shared/data)"
+    )
     p.add_argument("--synthetic", type=int, default=6000, help="synthetic edit examples")
-    p.add_argument("--limit", type=int, help="a random subset of this many train-split examples "
-                   "(the rest is written to heldout.jsonl.gz)")
+    p.add_argument(
+        "--limit",
+        type=int,
+        help="a random subset of this many train-split examples "
+        "(the rest is written to heldout.jsonl.gz)",
+    )
     p.set_defaults(run=cmd_finetune_data)
 
     p = sub.add_parser("finetune")
     training(p)
     p.add_argument("--max-len", type=int, default=1024, help="longer examples are left out")
-    p.add_argument("--init", type=Path, help="the model to start from (default: the pretrained one)")
+    p.add_argument(
+        "--init", type=Path, help="the model to start from (default: the pretrained one)"
+    )
     p.set_defaults(run=cmd_finetune)
 
     p = sub.add_parser("export")

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 SIZES = {
     # hidden, layers, heads, kv heads, MLP width
-    "default": dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=4, num_key_value_heads=2,
-                    intermediate_size=768),
+    "default": dict(
+        hidden_size=256,
+        num_hidden_layers=6,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=768,
+    ),
     # For the recipe's tests: the same code path in seconds.
-    "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
-                 intermediate_size=128),
+    "tiny": dict(
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        intermediate_size=128,
+    ),
 }
 MAX_POSITIONS = 2048
 

@@ -22,8 +22,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-PERMISSIVE = re.compile(r"\b(MIT|BSD|0BSD|Apache|ISC|PSF|Python Software Foundation|Unlicense|Zlib|"
-                        r"CNRI-Python|HPND)\b", re.I)
+PERMISSIVE = re.compile(
+    r"\b(MIT|BSD|0BSD|Apache|ISC|PSF|Python Software Foundation|Unlicense|Zlib|"
+    r"CNRI-Python|HPND)\b",
+    re.I,
+)
 COPYLEFT = re.compile(r"GPL|General Public|MPL|Mozilla|EPL|Eclipse|copyleft", re.I)
 MAX_CHARS = 120_000
 MAX_LINE = 400
@@ -31,7 +34,9 @@ MAX_LINE = 400
 
 def default_roots() -> list[Path]:
     """The venv's site-packages and the system Python's library (stdlib and its site-packages)."""
-    base = Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    base = (
+        Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    )
     roots = [Path(sysconfig.get_paths()["purelib"]), base, base / "site-packages"]
     return list(dict.fromkeys(r.resolve() for r in roots if r.is_dir()))
 
@@ -47,9 +52,14 @@ def classify(license_texts: Iterable[str]) -> str:
 def _licence_fields(metadata) -> tuple[str, list[str]]:
     expression = metadata.get("License-Expression") or ""
     free_text = (metadata.get("License") or "").strip().splitlines()[:1]
-    classifiers = [c.split("::")[-1].strip() for c in metadata.get_all("Classifier") or []
-                   if c.startswith("License ::")]
-    name = expression or (classifiers[0] if classifiers else (free_text[0] if free_text else "UNKNOWN"))
+    classifiers = [
+        c.split("::")[-1].strip()
+        for c in metadata.get_all("Classifier") or []
+        if c.startswith("License ::")
+    ]
+    name = expression or (
+        classifiers[0] if classifiers else (free_text[0] if free_text else "UNKNOWN")
+    )
     return name[:60], [expression, *free_text, *classifiers]
 
 
@@ -80,7 +90,9 @@ def notebook_text(raw: str) -> str | None:
         if cell.get("cell_type") == "code":
             parts.append("# %%\n" + source)
         elif cell.get("cell_type") == "markdown":
-            parts.append("# %% [markdown]\n" + "\n".join("# " + line for line in source.splitlines()))
+            parts.append(
+                "# %% [markdown]\n" + "\n".join("# " + line for line in source.splitlines())
+            )
     return "\n\n".join(parts) or None
 
 
@@ -135,8 +147,12 @@ def build(out_dir: Path, roots: list[Path] | None = None, max_files: int | None 
                     dropped["exact duplicate"] += 1
                     continue
                 seen.add(key)
-                out.write(json.dumps({"path": str(path), "source": str(root), "license": licence,
-                                      "text": text}) + "\n")
+                out.write(
+                    json.dumps(
+                        {"path": str(path), "source": str(root), "license": licence, "text": text}
+                    )
+                    + "\n"
+                )
                 kept[licence] += 1
                 kept_chars[licence] += len(text)
                 n += 1

@@ -33,6 +33,7 @@ RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"self", "cls"}
 
 # ---------------------------------------------------------------- rendering
 
+
 def render(row: dict, count_tokens: Callable[[str], int]) -> dict | None:
     """{"prompt", "completion", "no_edit", "out_of_reach"} for a NES-shaped row, or None for a
     request the pipeline refuses. When the expected edit lies outside what the prompt lets the
@@ -47,8 +48,12 @@ def render(row: dict, count_tokens: Callable[[str], int]) -> dict | None:
         completion, out_of_reach = fmt.target(ctx, row["expected"]), False
     except UnrepresentableEdit:
         completion, out_of_reach = fmt.original(ctx), True
-    return {"prompt": fmt.render(ctx), "completion": completion,
-            "no_edit": completion == fmt.original(ctx), "out_of_reach": out_of_reach}
+    return {
+        "prompt": fmt.render(ctx),
+        "completion": completion,
+        "no_edit": completion == fmt.original(ctx),
+        "out_of_reach": out_of_reach,
+    }
 
 
 def read_rows(path: Path) -> Iterator[dict]:
@@ -58,6 +63,7 @@ def read_rows(path: Path) -> Iterator[dict]:
 
 
 # ---------------------------------------------------------------- synthetic edits
+
 
 def _line_runs(lines: list[int]) -> list[list[int]]:
     """Consecutive line numbers grouped: each group is one diff hunk."""
@@ -81,17 +87,34 @@ def _rename(rng: random.Random, text: str):
         code = line.split("#")[0]
         for m in IDENT.finditer(code):
             counts.setdefault(m.group(), set()).add(i)
-    names = [n for n, where in counts.items() if len(where) >= 3 and len(n) >= 2 and n not in RESERVED]
+    names = [
+        n for n, where in counts.items() if len(where) >= 3 and len(n) >= 2 and n not in RESERVED
+    ]
     if not names:
         return None
     old = rng.choice(names)
-    new = rng.choice([
-        old + rng.choice(["_list", "s", "_df", "_new", "2", "_data", "_value", "_count"]),
-        "_" + old if not old.startswith("_") else old.lstrip("_"),
-        old.upper() if old.islower() and len(old) < 12 else old.lower() + "_",
-        rng.choice(["result", "values", "items", "data", "config", "path", "name", "model", "frame", "total"]),
-        re.sub(r"[aeiou]", "", old) if len(re.sub(r"[aeiou]", "", old)) >= 2 else old + "_x",
-    ])
+    new = rng.choice(
+        [
+            old + rng.choice(["_list", "s", "_df", "_new", "2", "_data", "_value", "_count"]),
+            "_" + old if not old.startswith("_") else old.lstrip("_"),
+            old.upper() if old.islower() and len(old) < 12 else old.lower() + "_",
+            rng.choice(
+                [
+                    "result",
+                    "values",
+                    "items",
+                    "data",
+                    "config",
+                    "path",
+                    "name",
+                    "model",
+                    "frame",
+                    "total",
+                ]
+            ),
+            re.sub(r"[aeiou]", "", old) if len(re.sub(r"[aeiou]", "", old)) >= 2 else old + "_x",
+        ]
+    )
     if new == old or new in counts or not new.isidentifier() or keyword.iskeyword(new):
         return None
     pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?!\w)")
@@ -103,8 +126,20 @@ def _rename(rng: random.Random, text: str):
     return sorted(counts[old]), change
 
 
-_KWARGS = ["verbose=True", "axis=1", "dtype=float", "inplace=True", "timeout=10", "strict=False",
-           "encoding='utf-8'", "check=True", "default=None", "index=False", "copy=False", "key=None"]
+_KWARGS = [
+    "verbose=True",
+    "axis=1",
+    "dtype=float",
+    "inplace=True",
+    "timeout=10",
+    "strict=False",
+    "encoding='utf-8'",
+    "check=True",
+    "default=None",
+    "index=False",
+    "copy=False",
+    "key=None",
+]
 
 
 def _argument_change(rng: random.Random, text: str):
@@ -124,6 +159,7 @@ def _argument_change(rng: random.Random, text: str):
         def change_args(args: str) -> str:
             return f"{args}, {extra}" if args.strip() else extra
     elif kind == "drop_last":
+
         def change_args(args: str) -> str:
             parts = args.split(",")
             return ",".join(parts[:-1]) if len(parts) > 1 else args
@@ -144,10 +180,20 @@ def _argument_change(rng: random.Random, text: str):
 
 
 _REPLACEMENTS = [
-    (r"\bprint (.+)$", r"print(\1)"), (r"'", '"'), (r"\.format\(", ".format_map("), (r"== None", "is None"),
-    (r"!= None", "is not None"), (r"np\.", "numpy."), (r"self\.(\w+)", r"self._\1"), (r"\bassertEquals\(", "assertEqual("),
-    (r"\bTrue\b", "False"), (r"\b(\d+)\b", lambda m: str(int(m.group(1)) * 2)), (r"\.iteritems\(\)", ".items()"),
-    (r"\blogger\.", "log."), (r"\bxrange\(", "range("), (r"\bos\.path\.join\(", "Path("),
+    (r"\bprint (.+)$", r"print(\1)"),
+    (r"'", '"'),
+    (r"\.format\(", ".format_map("),
+    (r"== None", "is None"),
+    (r"!= None", "is not None"),
+    (r"np\.", "numpy."),
+    (r"self\.(\w+)", r"self._\1"),
+    (r"\bassertEquals\(", "assertEqual("),
+    (r"\bTrue\b", "False"),
+    (r"\b(\d+)\b", lambda m: str(int(m.group(1)) * 2)),
+    (r"\.iteritems\(\)", ".items()"),
+    (r"\blogger\.", "log."),
+    (r"\bxrange\(", "range("),
+    (r"\bos\.path\.join\(", "Path("),
 ]
 
 
@@ -172,7 +218,11 @@ def _single_edit(rng: random.Random, text: str) -> str | None:
     indent = re.match(r"\s*", lines[i]).group()
     kind = rng.choice(["comment", "print", "delete", "literal"])
     if kind == "comment":
-        lines.insert(i, indent + rng.choice(["# TODO: check this", "# noqa", "# see above", "# handle the edge case"]))
+        lines.insert(
+            i,
+            indent
+            + rng.choice(["# TODO: check this", "# noqa", "# see above", "# handle the edge case"]),
+        )
     elif kind == "print":
         name = rng.choice(IDENT.findall(lines[i]) or ["result"])
         lines.insert(i + 1, indent + f"print({name})")
@@ -183,7 +233,9 @@ def _single_edit(rng: random.Random, text: str) -> str | None:
         if not numbers:
             return None
         m = rng.choice(numbers)
-        lines[i] = lines[i][: m.start()] + str(int(m.group()) + rng.randint(1, 9)) + lines[i][m.end():]
+        lines[i] = (
+            lines[i][: m.start()] + str(int(m.group()) + rng.randint(1, 9)) + lines[i][m.end() :]
+        )
     new = "\n".join(lines)
     return new if new != text else None
 
@@ -192,7 +244,9 @@ def _snippet(rng: random.Random, text: str, max_lines: int = 80) -> str:
     lines = text.split("\n")
     if len(lines) <= max_lines:
         return text
-    starts = [i for i, line in enumerate(lines[: len(lines) - 10]) if re.match(r"(def|class|@)\s?", line)] or [0]
+    starts = [
+        i for i, line in enumerate(lines[: len(lines) - 10]) if re.match(r"(def|class|@)\s?", line)
+    ] or [0]
     start = rng.choice(starts)
     return "\n".join(lines[start : start + rng.randint(20, max_lines)])
 
@@ -213,7 +267,9 @@ def _as_cells(rng: random.Random, text: str, notebook: bool) -> list[dict]:
     return [{"id": f"c{i}", "cell_type": "code", "source": s} for i, s in enumerate(cells)]
 
 
-def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: float = 0.2) -> dict | None:
+def synthetic_row(
+    rng: random.Random, text: str, index: int, no_edit_share: float = 0.2
+) -> dict | None:
     """One NES-shaped example made from a corpus file, or None when the file offers no edit."""
     notebook = rng.random() < 0.3
     snippet = _snippet(rng, text)
@@ -224,13 +280,20 @@ def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: floa
         after = _single_edit(rng, cell["source"])
         if after is None:
             return None
-        changed_at = next((i for i, (a, b) in enumerate(zip(cell["source"], after)) if a != b), len(after))
+        changed_at = next(
+            (i for i, (a, b) in enumerate(zip(cell["source"], after)) if a != b), len(after)
+        )
         new_cells = [dict(c, source=after) if c is cell else c for c in cells]
         offset = after.find("\n", changed_at)
-        return {"id": f"syn-{index}", "path": path, "kind": "synthetic-no-edit", "cells": new_cells,
-                "events": [{"cell_id": cell["id"], "before": cell["source"], "after": after}],
-                "cursor": {"cell_id": cell["id"], "offset": offset if offset >= 0 else len(after)},
-                "expected": {}}
+        return {
+            "id": f"syn-{index}",
+            "path": path,
+            "kind": "synthetic-no-edit",
+            "cells": new_cells,
+            "events": [{"cell_id": cell["id"], "before": cell["source"], "after": after}],
+            "cursor": {"cell_id": cell["id"], "offset": offset if offset >= 0 else len(after)},
+            "expected": {},
+        }
     maker = rng.choice([_rename, _rename, _argument_change, _repeated_replacement])
     # Hunks across the notebook, top to bottom: (cell index, [line numbers]).
     hunks, changes = [], None
@@ -256,10 +319,15 @@ def synthetic_row(rng: random.Random, text: str, index: int, no_edit_share: floa
     offset = sum(len(line) + 1 for line in last_lines[: last_run[-1] + 1]) - 1
     next_ci, next_run = hunks[k + 1]
     expected_source = "\n".join(_apply_on_lines(state[next_ci].split("\n"), set(next_run), changes))
-    return {"id": f"syn-{index}", "path": path, "kind": f"synthetic-{maker.__name__.strip('_')}",
-            "cells": [dict(c, source=s) for c, s in zip(cells, state)], "events": events,
-            "cursor": {"cell_id": cells[last_ci]["id"], "offset": offset},
-            "expected": {cells[next_ci]["id"]: expected_source}}
+    return {
+        "id": f"syn-{index}",
+        "path": path,
+        "kind": f"synthetic-{maker.__name__.strip('_')}",
+        "cells": [dict(c, source=s) for c, s in zip(cells, state)],
+        "events": events,
+        "cursor": {"cell_id": cells[last_ci]["id"], "offset": offset},
+        "expected": {cells[next_ci]["id"]: expected_source},
+    }
 
 
 def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
@@ -285,16 +353,29 @@ def synthetic_rows(corpus_path: Path, n: int, seed: int = 0) -> Iterator[dict]:
 
 # ---------------------------------------------------------------- the examples file
 
-def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = None, synthetic: int = 6000,
-                   limit: int | None = None, tokenizer_dir: Path | None = None, seed: int = 0) -> dict:
+
+def build_examples(
+    out_path: Path,
+    corpus_path: Path,
+    train_path: Path | None = None,
+    synthetic: int = 6000,
+    limit: int | None = None,
+    tokenizer_dir: Path | None = None,
+    seed: int = 0,
+) -> dict:
     """Write {"prompt", "completion", "source"} lines to ``out_path``; return counts per source."""
     from transformers import AutoTokenizer
 
     from . import DATA, WORK
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir or (out_path.parents[1] / "tokenizer"
-                                                                if (out_path.parents[1] / "tokenizer").is_dir()
-                                                                else WORK / "tokenizer"))
+    tokenizer = AutoTokenizer.from_pretrained(
+        tokenizer_dir
+        or (
+            out_path.parents[1] / "tokenizer"
+            if (out_path.parents[1] / "tokenizer").is_dir()
+            else WORK / "tokenizer"
+        )
+    )
 
     def count_model_tokens(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -304,6 +385,7 @@ def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     train_rows = read_rows(train_path or DATA / "nes_train.jsonl.gz")
     with open(out_path.with_suffix(".tmp"), "w") as out:
+
         def write(rows, source_of):
             for row in rows:
                 counter = count_model_tokens if rng.random() < 0.5 else estimate_tokens
@@ -311,9 +393,12 @@ def build_examples(out_path: Path, corpus_path: Path, train_path: Path | None = 
                 source = source_of(row) if example else "refused"
                 counts[source] = counts.get(source, 0) + 1
                 if example:
-                    counts["no-edit targets"] = counts.get("no-edit targets", 0) + example["no_edit"]
-                    counts["out of reach (no-edit targets)"] = (counts.get("out of reach (no-edit targets)", 0)
-                                                                + example["out_of_reach"])
+                    counts["no-edit targets"] = (
+                        counts.get("no-edit targets", 0) + example["no_edit"]
+                    )
+                    counts["out of reach (no-edit targets)"] = (
+                        counts.get("out of reach (no-edit targets)", 0) + example["out_of_reach"]
+                    )
                     out.write(json.dumps({**example, "source": source}) + "\n")
 
         if limit is not None:  # a random subset: the split is ordered by repository

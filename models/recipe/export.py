@@ -26,8 +26,11 @@ def export(model_dir: Path, out_dir: Path) -> dict[str, int]:
             stale.unlink()
     end = tokenizer.convert_tokens_to_ids("<|end|>")
     model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.eos_token_id, eos_token_id=[end, tokenizer.eos_token_id],
-        pad_token_id=tokenizer.pad_token_id, do_sample=False)
+        bos_token_id=tokenizer.eos_token_id,
+        eos_token_id=[end, tokenizer.eos_token_id],
+        pad_token_id=tokenizer.pad_token_id,
+        do_sample=False,
+    )
     model.save_pretrained(out_dir, safe_serialization=True, max_shard_size=MAX_SHARD)
     tokenizer.save_pretrained(out_dir)
     files = [f for f in sorted(out_dir.iterdir()) if f.is_file()]

@@ -16,8 +16,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # The jupyter-cursor next-edit format's markers (jupyter_cursor/nextedit/formats/).
-MARKERS = ["<|edits|>", "<|context|>", "<|region|>", "<|/region|>", "<|cursor|>", "<|rewrite|>",
-           "<|end|>", "<|cell|>"]
+MARKERS = [
+    "<|edits|>",
+    "<|context|>",
+    "<|region|>",
+    "<|/region|>",
+    "<|cursor|>",
+    "<|rewrite|>",
+    "<|end|>",
+    "<|cell|>",
+]
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
 SPECIAL_TOKENS = [EOS, PAD, *MARKERS]
@@ -26,14 +34,17 @@ SPECIAL_TOKENS = [EOS, PAD, *MARKERS]
 def train(texts: Iterable[str], out_dir: Path, vocab_size: int = 8192):
     """Train on ``texts``, save to ``out_dir``; return the PreTrainedTokenizerFast."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        min_frequency=2,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(texts, trainer)
     fast = with_markers_in_text(tokenizer)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -52,9 +63,14 @@ def with_markers_in_text(tokenizer):
     for token in raw["added_tokens"]:
         if token["content"] in MARKERS:
             token["special"] = False
-    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(raw)), eos_token=EOS,
-                                   pad_token=PAD, bos_token=EOS, model_max_length=2048,
-                                   clean_up_tokenization_spaces=False)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer.from_str(json.dumps(raw)),
+        eos_token=EOS,
+        pad_token=PAD,
+        bos_token=EOS,
+        model_max_length=2048,
+        clean_up_tokenization_spaces=False,
+    )
 
 
 def sample_texts(texts: Iterable[str], max_chars: int, seed: int = 0) -> list[str]:

@@ -48,6 +48,7 @@ class TrainConfig:
 
 # ---------------------------------------------------------------- data
 
+
 def tokenize_corpus(texts, tokenizer, out_path: Path) -> int:
     """Token ids of ``texts``, each text followed by eos, as a uint16 array in ``out_path`` (.npy)."""
     assert len(tokenizer) < 2**16
@@ -82,7 +83,9 @@ class PretrainBatches:
     def __call__(self, step: int):
         rng = np.random.default_rng([self.seed, step])
         starts = rng.integers(0, len(self.tokens) - self.seq_len - 1, size=self.batch)
-        ids = torch.from_numpy(np.stack([self.tokens[s : s + self.seq_len + 1] for s in starts]).astype(np.int64))
+        ids = torch.from_numpy(
+            np.stack([self.tokens[s : s + self.seq_len + 1] for s in starts]).astype(np.int64)
+        )
         return ids[:, :-1], ids[:, 1:].clone(), None
 
 
@@ -99,7 +102,9 @@ class CompletionBatches:
         self.examples, self.dropped = [], 0
         rows = [json.loads(line) for line in open(examples_path)]
         prompts = tokenizer([r["prompt"] for r in rows], add_special_tokens=False)["input_ids"]
-        completions = tokenizer([r["completion"] for r in rows], add_special_tokens=False)["input_ids"]
+        completions = tokenizer([r["completion"] for r in rows], add_special_tokens=False)[
+            "input_ids"
+        ]
         for p, c in zip(prompts, completions):
             if len(p) + len(c) > max_len + 1 or not c:
                 self.dropped += 1
@@ -182,11 +187,23 @@ class CopyBatches:
     is the same on every run (resume-safe).
     """
 
-    def __init__(self, tokens_path: Path, tokenizer, batch_tokens: int, seed: int,
-                 region: int = 160, around: int = 160, settle_steps: int = 300, grow_steps: int = 300):
+    def __init__(
+        self,
+        tokens_path: Path,
+        tokenizer,
+        batch_tokens: int,
+        seed: int,
+        region: int = 160,
+        around: int = 160,
+        settle_steps: int = 300,
+        grow_steps: int = 300,
+    ):
         self.tokens = np.load(tokens_path, mmap_mode="r")
         ids = tokenizer.convert_tokens_to_ids
-        self.marks = {name: ids(name) for name in ("<|region|>", "<|/region|>", "<|cursor|>", "<|rewrite|>", "<|end|>")}
+        self.marks = {
+            name: ids(name)
+            for name in ("<|region|>", "<|/region|>", "<|cursor|>", "<|rewrite|>", "<|end|>")
+        }
         self.pad, self.batch_tokens, self.seed = tokenizer.pad_token_id, batch_tokens, seed
         self.region, self.around = region, around
         self.settle_steps, self.grow_steps = settle_steps, grow_steps
@@ -205,9 +222,16 @@ class CopyBatches:
         while True:
             region = self._window(rng, int(rng.integers(shortest_region, longest_region + 1)))
             cut = int(rng.integers(0, len(region) + 1))
-            prompt = (self._window(rng, int(rng.integers(0, longest_around + 1))) + [m["<|region|>"]]
-                      + region[:cut] + [m["<|cursor|>"]] + region[cut:] + [m["<|/region|>"]]
-                      + self._window(rng, int(rng.integers(0, longest_around + 1))) + [m["<|rewrite|>"]])
+            prompt = (
+                self._window(rng, int(rng.integers(0, longest_around + 1)))
+                + [m["<|region|>"]]
+                + region[:cut]
+                + [m["<|cursor|>"]]
+                + region[cut:]
+                + [m["<|/region|>"]]
+                + self._window(rng, int(rng.integers(0, longest_around + 1)))
+                + [m["<|rewrite|>"]]
+            )
             row = (prompt, region + [m["<|end|>"]])
             wider = max(width, len(row[0]) + len(row[1]) - 1)
             if rows and wider * (len(rows) + 1) > self.batch_tokens:
@@ -218,6 +242,7 @@ class CopyBatches:
 
 
 # ---------------------------------------------------------------- loop
+
 
 def loss_on_labels(model, inputs, labels, mask):
     """Cross-entropy on the labelled positions only; the output head runs on those alone."""
@@ -256,23 +281,50 @@ def train(model, batches, cfg: TrainConfig, resume: bool = False, log=print) -> 
     model.train()
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optim = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                               {"params": no_decay, "weight_decay": 0.0}],
-                              lr=cfg.lr, betas=(0.9, 0.95), fused=cfg.device == "cuda")
+    optim = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+        betas=(0.9, 0.95),
+        fused=cfg.device == "cuda",
+    )
     step, elapsed, tokens_seen, history = 0, 0.0, 0, []
     if resume and ckpt.exists():
         state = torch.load(ckpt, map_location=cfg.device, weights_only=False)
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optimizer"])
-        step, elapsed, tokens_seen, history = state["step"], state["elapsed"], state["tokens"], state["history"]
+        step, elapsed, tokens_seen, history = (
+            state["step"],
+            state["elapsed"],
+            state["tokens"],
+            state["history"],
+        )
         log(f"resumed at step {step} ({elapsed / 60:.1f} min, {tokens_seen} tokens)")
 
     def checkpoint(done: bool):
-        _save(ckpt, {"model": model.state_dict(), "optimizer": optim.state_dict(), "step": step,
-                     "elapsed": elapsed, "tokens": tokens_seen, "history": history, "done": done,
-                     "config": asdict(cfg)})
+        _save(
+            ckpt,
+            {
+                "model": model.state_dict(),
+                "optimizer": optim.state_dict(),
+                "step": step,
+                "elapsed": elapsed,
+                "tokens": tokens_seen,
+                "history": history,
+                "done": done,
+                "config": asdict(cfg),
+            },
+        )
 
-    started, window_loss, window_n, window_tokens, window_t = time.perf_counter() - elapsed, 0.0, 0, 0, time.perf_counter()
+    started, window_loss, window_n, window_tokens, window_t = (
+        time.perf_counter() - elapsed,
+        0.0,
+        0,
+        0,
+        time.perf_counter(),
+    )
     while step < cfg.steps and not (cfg.max_minutes and elapsed >= cfg.max_minutes * 60):
         inputs, labels, mask = batches(step)
         inputs, labels = inputs.to(cfg.device), labels.to(cfg.device)
@@ -289,20 +341,33 @@ def train(model, batches, cfg: TrainConfig, resume: bool = False, log=print) -> 
         step += 1
         n_tokens = int(mask.sum()) if mask is not None else inputs.numel()
         tokens_seen += n_tokens
-        window_loss, window_n, window_tokens = window_loss + loss.item(), window_n + 1, window_tokens + n_tokens
+        window_loss, window_n, window_tokens = (
+            window_loss + loss.item(),
+            window_n + 1,
+            window_tokens + n_tokens,
+        )
         elapsed = time.perf_counter() - started
         if step % cfg.log_every == 0 or step == cfg.steps:
             now = time.perf_counter()
-            entry = {"step": step, "loss": round(window_loss / window_n, 4), "lr": round(lr, 6),
-                     "tok_s": round(window_tokens / (now - window_t)), "min": round(elapsed / 60, 2)}
+            entry = {
+                "step": step,
+                "loss": round(window_loss / window_n, 4),
+                "lr": round(lr, 6),
+                "tok_s": round(window_tokens / (now - window_t)),
+                "min": round(elapsed / 60, 2),
+            }
             history.append(entry)
             log(json.dumps(entry))
             window_loss, window_n, window_tokens, window_t = 0.0, 0, 0, now
         if step % cfg.save_every == 0:
             checkpoint(False)
     checkpoint(True)
-    summary = {"steps": step, "tokens": tokens_seen, "minutes": round(elapsed / 60, 1),
-               "final_loss": history[-1]["loss"] if history else None}
+    summary = {
+        "steps": step,
+        "tokens": tokens_seen,
+        "minutes": round(elapsed / 60, 1),
+        "final_loss": history[-1]["loss"] if history else None,
+    }
     (out / "summary.json").write_text(json.dumps({**summary, "config": asdict(cfg)}, indent=1))
     log(json.dumps({"done": summary}))
     return summary

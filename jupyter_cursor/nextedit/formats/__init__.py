@@ -26,5 +26,13 @@ def get_format(name: str) -> PromptFormat:
         raise ValueError(f"unknown next-edit format {name!r} (known: {known})") from None
 
 
-__all__ = ["FORMATS", "JupyterCursorFormat", "MalformedOutput", "PromptFormat",
-           "SweepFormat", "UnrepresentableEdit", "ZetaFormat", "get_format"]
+__all__ = [
+    "FORMATS",
+    "JupyterCursorFormat",
+    "MalformedOutput",
+    "PromptFormat",
+    "SweepFormat",
+    "UnrepresentableEdit",
+    "ZetaFormat",
+    "get_format",
+]

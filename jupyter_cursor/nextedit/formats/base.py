@@ -73,7 +73,9 @@ class PromptFormat:
         if written and not written[-1].endswith("\n"):
             written.pop()  # a line still being written
         original = ctx.region.text.splitlines(keepends=True)
-        blocks = difflib.SequenceMatcher(None, original, written, autojunk=False).get_matching_blocks()[:-1]
+        blocks = difflib.SequenceMatcher(
+            None, original, written, autojunk=False
+        ).get_matching_blocks()[:-1]
         if not blocks or blocks[-1].b + blocks[-1].size != len(written):
             return []
         new_region = "".join(written) + "".join(original[blocks[-1].a + blocks[-1].size :])
@@ -123,12 +125,16 @@ def split_expected(ctx: NextEditContext, expected: dict[str, str]) -> tuple[str,
         if cell_id == cell["id"] or (ctx.cell(cell_id) or {}).get("source") == text:
             continue
         if cell_id not in shown:
-            raise UnrepresentableEdit(f"the edit changes cell {cell_id!r}, which is not shown whole")
+            raise UnrepresentableEdit(
+                f"the edit changes cell {cell_id!r}, which is not shown whole"
+            )
         others[cell_id] = text
     return new_region, others
 
 
-def region_edits(ctx: NextEditContext, new_region: str, others: dict[str, str] | None = None) -> list[dict]:
+def region_edits(
+    ctx: NextEditContext, new_region: str, others: dict[str, str] | None = None
+) -> list[dict]:
     """Full new sources of the changed cells, in notebook order; no edit for unchanged text.
 
     A code cell that parsed before and would not parse after is refused: half an edit is worse

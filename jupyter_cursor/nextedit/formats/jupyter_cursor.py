@@ -35,13 +35,28 @@ CURSOR, REWRITE, END, CELL = "<|cursor|>", "<|rewrite|>", "<|end|>", "<|cell|>"
 
 class JupyterCursorFormat(PromptFormat):
     name = "jupyter-cursor"
-    SPECIAL_TOKENS: ClassVar[tuple[str, ...]] = (EDITS, CONTEXT, REGION, REGION_END, CURSOR, REWRITE, END, CELL)
+    SPECIAL_TOKENS: ClassVar[tuple[str, ...]] = (
+        EDITS,
+        CONTEXT,
+        REGION,
+        REGION_END,
+        CURSOR,
+        REWRITE,
+        END,
+        CELL,
+    )
     stop = (END,)
     markers = SPECIAL_TOKENS
     # Small on purpose: our model is small and runs on every keystroke on the CPU; every prompt
     # token is prefill time, and a shorter region is fewer tokens to copy.
-    budget = Budget(region_tokens=160, context_tokens=240, events_tokens=240, max_events=8,
-                    retrieved=2, retrieved_tokens=120)
+    budget = Budget(
+        region_tokens=160,
+        context_tokens=240,
+        events_tokens=240,
+        max_events=8,
+        retrieved=2,
+        retrieved_tokens=120,
+    )
 
     def render(self, ctx: NextEditContext) -> str:
         parts = [EDITS, "\n"]
@@ -54,10 +69,23 @@ class JupyterCursorFormat(PromptFormat):
             parts += self._cell(cell.id, cell.cell_type, cell.text, cell.complete)
         region = ctx.region
         complete = ctx.prefix_complete and ctx.suffix_complete
-        parts += [CELL, ctx.cursor_cell["id"], " ", ctx.cursor_cell.get("cell_type", "code"),
-                  "" if complete else " excerpt", "\n", ctx.prefix, REGION, "\n",
-                  region.text[: region.cursor], CURSOR, region.text[region.cursor :], REGION_END, "\n",
-                  with_newline(ctx.suffix)]
+        parts += [
+            CELL,
+            ctx.cursor_cell["id"],
+            " ",
+            ctx.cursor_cell.get("cell_type", "code"),
+            "" if complete else " excerpt",
+            "\n",
+            ctx.prefix,
+            REGION,
+            "\n",
+            region.text[: region.cursor],
+            CURSOR,
+            region.text[region.cursor :],
+            REGION_END,
+            "\n",
+            with_newline(ctx.suffix),
+        ]
         for cell in ctx.after:
             parts += self._cell(cell.id, cell.cell_type, cell.text, cell.complete)
         parts += [REWRITE, "\n"]
@@ -65,7 +93,15 @@ class JupyterCursorFormat(PromptFormat):
 
     @staticmethod
     def _cell(cell_id: str, cell_type: str, text: str, complete: bool) -> list[str]:
-        return [CELL, cell_id, " ", cell_type, "" if complete else " excerpt", "\n", with_newline(text)]
+        return [
+            CELL,
+            cell_id,
+            " ",
+            cell_type,
+            "" if complete else " excerpt",
+            "\n",
+            with_newline(text),
+        ]
 
     def target(self, ctx: NextEditContext, expected: dict[str, str]) -> str:
         new_region, others = split_expected(ctx, expected)

@@ -12,7 +12,14 @@ window, so no cross-cell edit.
 from __future__ import annotations
 
 from ..context import CellDiff, NextEditContext
-from .base import PromptFormat, UnrepresentableEdit, cell_label, region_edits, split_expected, with_newline
+from .base import (
+    PromptFormat,
+    UnrepresentableEdit,
+    cell_label,
+    region_edits,
+    split_expected,
+    with_newline,
+)
 
 FILE_SEP = "<|file_sep|>"
 
@@ -43,8 +50,12 @@ class SweepFormat(PromptFormat):
             sections.append((cell_label(ctx, cell.id), cell.text))
         for diff in ctx.diffs:
             old, new = changed_lines(diff.before, diff.after)
-            sections.append((f"{cell_label(ctx, diff.cell_id)}.diff",
-                             f"original:\n{with_newline(old)}updated:\n{with_newline(new)}"))
+            sections.append(
+                (
+                    f"{cell_label(ctx, diff.cell_id)}.diff",
+                    f"original:\n{with_newline(old)}updated:\n{with_newline(new)}",
+                )
+            )
         label = cell_label(ctx, ctx.region.cell_id)
         sections.append((f"original/{label}", self._window_before_edits(ctx)))
         sections.append((f"current/{label}", ctx.region.text))

@@ -37,7 +37,14 @@ leniency, not Zed's). One region, so no cross-cell edit.
 from __future__ import annotations
 
 from ..context import Budget, NextEditContext
-from .base import MalformedOutput, PromptFormat, UnrepresentableEdit, cell_label, region_edits, split_expected
+from .base import (
+    MalformedOutput,
+    PromptFormat,
+    UnrepresentableEdit,
+    cell_label,
+    region_edits,
+    split_expected,
+)
 
 CURSOR = "<|user_cursor_is_here|>"
 START_OF_FILE = "<|start_of_file|>"
@@ -67,20 +74,35 @@ class ZetaFormat(PromptFormat):
         events = []
         for diff in ctx.diffs:
             hunks = diff.diff.split("\n", 2)[2]  # Zed's event diffs have no ---/+++ lines
-            events.append(f"User edited {cell_label(ctx, diff.cell_id)}:\n```diff\n{_without_final_newline(hunks)}\n```")
+            events.append(
+                f"User edited {cell_label(ctx, diff.cell_id)}:\n```diff\n{_without_final_newline(hunks)}\n```"
+            )
         region = ctx.region
         # Zed's region ends at a line end: its line break belongs to the context after it.
         text = _without_final_newline(region.text)
-        after = _without_final_newline(region.text[len(text):] + ctx.suffix)
+        after = _without_final_newline(region.text[len(text) :] + ctx.suffix)
         first = ctx.cells[0]["id"] == ctx.cursor_cell["id"]
-        excerpt = "".join([
-            f"```{cell_label(ctx, region.cell_id)}\n",
-            f"{START_OF_FILE}\n" if first and ctx.prefix_complete else "",
-            ctx.prefix,
-            f"{REGION_START}\n", text[: region.cursor], CURSOR, text[region.cursor :],
-            f"\n{REGION_END}", after, "\n```",
-        ])
-        return INSTRUCTION + "\n\n".join(events) + "\n\n### User Excerpt:\n\n" + excerpt + "\n\n### Response:\n"
+        excerpt = "".join(
+            [
+                f"```{cell_label(ctx, region.cell_id)}\n",
+                f"{START_OF_FILE}\n" if first and ctx.prefix_complete else "",
+                ctx.prefix,
+                f"{REGION_START}\n",
+                text[: region.cursor],
+                CURSOR,
+                text[region.cursor :],
+                f"\n{REGION_END}",
+                after,
+                "\n```",
+            ]
+        )
+        return (
+            INSTRUCTION
+            + "\n\n".join(events)
+            + "\n\n### User Excerpt:\n\n"
+            + excerpt
+            + "\n\n### Response:\n"
+        )
 
     def target(self, ctx: NextEditContext, expected: dict[str, str]) -> str:
         new_region, others = split_expected(ctx, expected)
