@@ -20,13 +20,19 @@ FRONTEND_SOURCES := $(shell find labextension/src labextension/schema labextensi
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench install clean
+.PHONY: lab test lint bench install clean
 
 lab: $(STAMPS)/install
 	$(BIN)/jupyter lab $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMPS)/install $(STAMPS)/chromium
+test: lint $(STAMPS)/chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The linters CI runs: ruff (check and format) on the Python, eslint and prettier on the TypeScript.
+lint: $(STAMPS)/install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd labextension && jlpm lint:check
 
 bench: $(STAMPS)/install
 	$(BIN)/python benchmarks/run_all.py

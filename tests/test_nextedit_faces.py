@@ -185,7 +185,13 @@ def test_cli_predict_batch_echoes_ids(tmp_path):
     one, two, three = [json.loads(text) for text in out.read_text().splitlines()]
     assert one["id"] == "one" and one["predictor"] == "repeat"
     assert two["id"] == "two" and "error" in two
-    assert three == {"id": "three", "edits": [], "predictor": None, "timings": three["timings"]}
+    assert three == {
+        "id": "three",
+        "edits": [],
+        "predictor": None,
+        "returns_cursor": False,
+        "timings": three["timings"],
+    }
 
 
 def test_cli_predict_batch_with_a_tiny_random_model(tmp_path, tiny_model):

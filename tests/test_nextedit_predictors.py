@@ -77,7 +77,7 @@ def test_predict_repeats_the_last_edit_at_its_next_place_in_another_cell():
         {"cell_id": "a", "before": "df = load()\nsales.head()\n", "after": cells[0]["source"]}
     ]
     result = predict(cells, "a", events, 5)
-    assert result["predictor"] == "repeat"
+    assert (result["predictor"], result["returns_cursor"]) == ("repeat", False)
     assert result["edits"] == [{"cell_id": "b", "source": "sales.plot()\nsales.hist()"}]
     assert set(result["timings"]) == {"queue_ms", "prefill_ms", "decode_ms", "total_ms"}
 
@@ -149,7 +149,8 @@ def test_a_conventional_name_used_before_its_import_gets_the_import_in_the_impor
         code("work", "df = pd.read_csv('sales.csv')"),
     ]
     result = typed(cells, "work", "df = ")
-    assert result["predictor"] == "import"
+    # the server says that accepting it sends the cursor back (the client need not know why)
+    assert (result["predictor"], result["returns_cursor"]) == ("import", True)
     assert result["edits"] == [
         {"cell_id": "imports", "source": "import numpy as np\nimport os\nimport pandas as pd\n"}
     ]

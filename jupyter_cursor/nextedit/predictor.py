@@ -62,6 +62,9 @@ SHIPPED = ("repeat", "repeat-earlier", "import")
 # Predictors that know one language, and the languages they know ("" is a client that cannot
 # tell, served as before the field existed).
 LANGUAGES = {"import": ("", "python")}
+# Predictors whose suggestion, once accepted, sends the cursor back to where the user was typing:
+# an import lands far above the line that needed it.
+RETURNS_CURSOR = {"import"}
 
 
 def predict(
@@ -72,7 +75,8 @@ def predict(
     order: Sequence[str] = SHIPPED,
     language: str = "",
 ) -> dict:
-    """{"edits": [{"cell_id", "source"}], "predictor", "timings"} for the next edit; ``language``
+    """{"edits": [{"cell_id", "source"}], "predictor", "returns_cursor", "timings"} for the next
+    edit (``returns_cursor``: once accepted, the cursor goes back where the user typed); ``language``
     (the kernel's or the file's) leaves out the predictors of other languages."""
     started = time.perf_counter()
     edits: list[dict] = []
@@ -93,6 +97,7 @@ def predict(
     return {
         "edits": edits,
         "predictor": predictor,
+        "returns_cursor": predictor in RETURNS_CURSOR,
         "timings": {
             "queue_ms": 0.0,
             "prefill_ms": 0.0,

@@ -74,6 +74,7 @@ class NextEditService:
         return {
             "edits": answer.edits if answer else [],
             "predictor": "model" if answer and answer.edits else None,
+            "returns_cursor": False,
             "timings": {
                 key: round(float(timings.get(key, 0.0)), 3)
                 for key in ("queue_ms", "prefill_ms", "decode_ms")

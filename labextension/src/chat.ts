@@ -9,21 +9,16 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled, RequestError } from './connection';
+import { ChatProviders, ChatSelection, SentItem, notebookCells } from './protocol';
 
 /** Said wherever a foundation model is needed and none is configured. */
 export const NO_CHAT_MODEL =
   'No chat model is configured. An administrator sets c.CursorApp.providers (see the README).';
 
-type ProviderInfo = { name: string; label?: string; model?: string; available?: boolean; reason?: string };
-
 /** The configured chat providers and the default one, as the server lists them. */
-export function chatProviders(
-  connection: CursorConnection
-): Promise<{ default: string | null; providers: ProviderInfo[] }> {
-  return connection.request<{ default: string | null; providers: ProviderInfo[] }>('chat_providers').result;
+export function chatProviders(connection: CursorConnection): Promise<ChatProviders> {
+  return connection.request('chat_providers', {}).result;
 }
-type SentItem = { kind: string; label: string; chars?: number };
-type StoredMessage = { role: string; content: string; status?: string };
 
 /** A fenced code block of an answer, as the apply engine wants it. */
 export type CodeBlock = { info: string; code: string; markdown: string };
@@ -79,7 +74,8 @@ export class ChatPanel extends Widget {
     footer.className = 'jp-CursorChat-footer';
     this.input = document.createElement('textarea');
     this.input.className = 'jp-CursorChat-input';
-    this.input.placeholder = 'Ask about this notebook (Enter to send, Shift+Enter for a new line; @cell:<id>, @file:<path>)';
+    this.input.placeholder =
+      'Ask about this notebook (Enter to send, Shift+Enter for a new line; @cell:<id>, @file:<path>)';
     this.input.rows = 3;
     this.input.addEventListener('keydown', event => {
       if (event.key === 'Enter' && !event.shiftKey) {
@@ -92,7 +88,9 @@ export class ChatPanel extends Widget {
     this.sendButton = document.createElement('button');
     this.sendButton.className = 'jp-CursorChat-send jp-Button';
     this.sendButton.textContent = 'Send';
-    this.sendButton.addEventListener('click', () => (this.inflight ? this.stop() : void this.send()));
+    this.sendButton.addEventListener('click', () =>
+      this.inflight ? this.stop() : void this.send()
+    );
     footer.append(this.input, this.sendButton);
     this.node.append(header, this.setup, this.log, footer);
 
@@ -158,7 +156,7 @@ export class ChatPanel extends Widget {
       {
         path: panel.context.path,
         message,
-        cells: this._cells(panel),
+        cells: notebookCells(panel),
         session_id: this.sessionId,
         selection: this._selection(panel),
         provider: this.providerSelect.value || null
@@ -166,7 +164,7 @@ export class ChatPanel extends Widget {
       data => {
         if (data.type === 'context') {
           this.sessionId = data.session_id;
-          this._renderSent(sentList, data.sent as SentItem[], data.dropped as SentItem[]);
+          this._renderSent(sentList, data.sent, data.dropped);
         } else if (data.type === 'delta') {
           text += data.text;
           if (!timer) {
@@ -195,15 +193,7 @@ export class ChatPanel extends Widget {
     }
   }
 
-  private _cells(panel: NotebookPanel) {
-    const cells = [];
-    for (const cell of panel.content.model?.cells ?? []) {
-      cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
-    }
-    return cells;
-  }
-
-  private _selection(panel: NotebookPanel) {
+  private _selection(panel: NotebookPanel): ChatSelection | null {
     const cell = panel.content.activeCell;
     if (!cell) {
       return null;
@@ -218,7 +208,11 @@ export class ChatPanel extends Widget {
     return { cell_id: cell.model.id };
   }
 
-  private async _render(node: HTMLElement, markdown: string, panel: NotebookPanel | null): Promise<void> {
+  private async _render(
+    node: HTMLElement,
+    markdown: string,
+    panel: NotebookPanel | null
+  ): Promise<void> {
     const renderer = this.rendermime.createRenderer('text/markdown');
     await renderer.renderModel(new MimeModel({ data: { 'text/markdown': markdown || '…' } }));
     node.replaceChildren(renderer.node);
@@ -335,7 +329,7 @@ export class ChatPanel extends Widget {
       if (stale()) {
         return;
       }
-      for (const message of messages as StoredMessage[]) {
+      for (const message of messages) {
         const node = this._appendMessage(message.role, '');
         await this._render(node, message.content, message.role === 'assistant' ? panel : null);
       }

@@ -1,23 +1,21 @@
 /**
  * The client side of the one websocket (see jupyter_cursor/protocol.py): requests with ids,
  * replies matched by id, streamed partials, cancellation, and server status events.
- * Reconnects with backoff after the server goes away.
+ * Reconnects with backoff after the server goes away. The messages are typed in protocol.ts.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-export type ServiceStatus = {
-  state: string;
-  message?: string;
-  [key: string]: unknown;
-};
-
-export type ServerStatus = {
-  version: string;
-  protocol: number;
-  services: { [name: string]: ServiceStatus };
-};
+import {
+  ClientMessage,
+  RequestFields,
+  RequestPartial,
+  RequestResult,
+  RequestType,
+  ServerMessage,
+  ServerStatus
+} from './protocol';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -33,9 +31,9 @@ export class RequestError extends Error {
 export class RequestCancelled extends Error {}
 
 type Pending = {
-  resolve: (value: any) => void;
+  resolve: (value: unknown) => void;
   reject: (reason: Error) => void;
-  onPartial?: (data: any) => void;
+  onPartial?: (data: unknown) => void;
 };
 
 const MAX_BACKOFF_MS = 10000;
@@ -67,19 +65,23 @@ export class CursorConnection {
    * Send a request; resolves with its result, rejects with RequestError or RequestCancelled.
    * `onPartial` receives streamed updates before the result.
    */
-  request<T = any>(
-    type: string,
-    fields: { [key: string]: unknown } = {},
-    onPartial?: (data: any) => void
-  ): { id: string; result: Promise<T> } {
+  request<K extends RequestType>(
+    type: K,
+    fields: RequestFields<K>,
+    onPartial?: (data: RequestPartial<K>) => void
+  ): { id: string; result: Promise<RequestResult<K>> } {
     const id = `${type}-${++this._counter}`;
-    const result = new Promise<T>((resolve, reject) => {
+    const result = new Promise<RequestResult<K>>((resolve, reject) => {
       if (this._state !== 'open' || !this._socket) {
         reject(new RequestError('offline', 'not connected to the jupyter_cursor server'));
         return;
       }
-      this._pending.set(id, { resolve, reject, onPartial });
-      this._socket.send(JSON.stringify({ ...fields, type, id }));
+      this._pending.set(id, {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onPartial: onPartial as ((data: unknown) => void) | undefined
+      });
+      this._send({ ...fields, type, id });
     });
     return { id, result };
   }
@@ -87,9 +89,7 @@ export class CursorConnection {
   /** Ask the server to cancel request `id`; its promise rejects with RequestCancelled. */
   cancel(id: string): void {
     if (this._pending.has(id) && this._socket && this._state === 'open') {
-      this._socket.send(
-        JSON.stringify({ type: 'cancel', id: `cancel-${++this._counter}`, target: id })
-      );
+      this._send({ type: 'cancel', id: `cancel-${++this._counter}`, target: id });
     }
   }
 
@@ -132,10 +132,14 @@ export class CursorConnection {
     };
   }
 
+  private _send(message: ClientMessage): void {
+    this._socket!.send(JSON.stringify(message));
+  }
+
   private _onMessage(raw: string): void {
-    let msg: any;
+    let msg: ServerMessage;
     try {
-      msg = JSON.parse(raw);
+      msg = JSON.parse(raw) as ServerMessage;
     } catch {
       console.warn('jupyter_cursor: unreadable message from the server');
       return;
@@ -146,11 +150,15 @@ export class CursorConnection {
       }
       return;
     }
-    const pending = this._pending.get(msg.id);
-    if (!pending) {
-      if (msg.type === 'error' && msg.id === null) {
+    if (msg.id === null) {
+      // An error about a message the server could not read, so not one of ours.
+      if (msg.type === 'error') {
         console.warn(`jupyter_cursor: ${msg.error.code}: ${msg.error.message}`);
       }
+      return;
+    }
+    const pending = this._pending.get(msg.id);
+    if (!pending) {
       return;
     }
     switch (msg.type) {

@@ -1,15 +1,9 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
-import {
-  EditorExtensionRegistry,
-  IEditorExtensionRegistry
-} from '@jupyterlab/codemirror';
+import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -22,13 +16,32 @@ import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
 import { ChatPanel } from './chat';
 import { refactorNotebook } from './refactor';
-import { DiffReview, NotebookDiff } from './review';
+import { reviewSuggestion } from './review';
 import { SearchPanel } from './search';
 import { CursorStatusItem } from './status';
 
 export { CursorConnection } from './connection';
+export { reviewSuggestion } from './review';
 
-const PLUGIN_ID = 'jupyter-cursor:plugin';
+/** The settings of schema/plugin.json (`<package name>:<schema file>`). */
+const SETTINGS_ID = 'jupyter-cursor:plugin';
+
+/**
+ * Call `apply` with the settings once they load, and again at each change. The one loader of
+ * every plugin that reads them (each reads its own part).
+ */
+function followSettings(
+  registry: ISettingRegistry | null,
+  apply: (settings: ISettingRegistry.ISettings) => void
+): void {
+  registry
+    ?.load(SETTINGS_ID)
+    .then(settings => {
+      apply(settings);
+      settings.changed.connect(apply);
+    })
+    .catch(reason => console.error('jupyter_cursor: cannot load settings', reason));
+}
 
 /** The shared websocket connection, for the features of later plugins. */
 export const ICursorConnection = new Token<CursorConnection>(
@@ -41,12 +54,12 @@ const connectionPlugin: JupyterFrontEndPlugin<CursorConnection> = {
   description: 'The websocket connection to the jupyter_cursor server extension.',
   autoStart: true,
   provides: ICursorConnection,
-  activate: (app: JupyterFrontEnd) =>
-    new CursorConnection(app.serviceManager.serverSettings)
+  activate: (app: JupyterFrontEnd) => new CursorConnection(app.serviceManager.serverSettings)
 };
 
 const statusPlugin: JupyterFrontEndPlugin<void> = {
-  id: PLUGIN_ID,
+  // The same id as the settings (SETTINGS_ID), as it has always been: users may disable it by it.
+  id: 'jupyter-cursor:plugin',
   description: 'Shows the state of jupyter_cursor in the status bar.',
   autoStart: true,
   requires: [ICursorConnection],
@@ -67,18 +80,9 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
       align: 'left',
       rank: 4
     });
-    if (settingRegistry) {
-      const apply = (settings: ISettingRegistry.ISettings) => {
-        item.setHidden(!(settings.get('showStatusBarItem').composite as boolean));
-      };
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          apply(settings);
-          settings.changed.connect(apply);
-        })
-        .catch(reason => console.error('jupyter_cursor: cannot load settings', reason));
-    }
+    followSettings(settingRegistry, settings => {
+      item.setHidden(!(settings.get('showStatusBarItem').composite as boolean));
+    });
   }
 };
 
@@ -165,41 +169,13 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
       execute: () => manager.dismiss(app.shell.currentWidget)
     });
 
-    if (settingRegistry) {
-      const apply = (settings: ISettingRegistry.ISettings) => {
-        const value = settings.get('nextEdit').composite as Partial<NextEditSettings>;
-        manager.settings = { ...DEFAULT_SETTINGS, ...value };
-      };
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(settings => {
-          apply(settings);
-          settings.changed.connect(apply);
-        })
-        .catch(reason => console.error('jupyter_cursor: cannot load settings', reason));
-    }
+    followSettings(settingRegistry, settings => {
+      const value = settings.get('nextEdit').composite as Partial<NextEditSettings>;
+      manager.settings = { ...DEFAULT_SETTINGS, ...value };
+    });
     return manager;
   }
 };
-
-/** Run the apply engine on a suggestion and open its review next to the notebook. */
-export async function reviewSuggestion(
-  app: JupyterFrontEnd,
-  connection: CursorConnection,
-  panel: NotebookPanel,
-  suggestion: string,
-  title: string
-): Promise<DiffReview> {
-  const cells = [];
-  for (const cell of panel.content.model?.cells ?? []) {
-    cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
-  }
-  const diff = await connection.request<NotebookDiff>('apply', { cells, suggestion }).result;
-  const review = new DiffReview(panel, cells, diff, title);
-  app.shell.add(review, 'main', { mode: 'split-right', ref: panel.id });
-  app.shell.activateById(review.id);
-  return review;
-}
 
 const OPEN_CHAT = 'jupyter-cursor:open-chat';
 

@@ -8,7 +8,8 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 
 import { NO_CHAT_MODEL, chatProviders } from './chat';
 import { CursorConnection, RequestCancelled } from './connection';
-import { DiffReview, NotebookDiff } from './review';
+import { notebookCells } from './protocol';
+import { DiffReview, showReview } from './review';
 
 const MAX_OUTPUT_CHARS = 300;
 
@@ -72,12 +73,9 @@ export async function refactorNotebook(
     }
     instruction = answer.value.trim();
   }
-  const cells = [];
-  for (const cell of panel.content.model?.cells ?? []) {
-    cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
-  }
+  const cells = notebookCells(panel);
   let streamed = 0;
-  const { id, result } = connection.request<NotebookDiff & { answer: string }>(
+  const { id, result } = connection.request(
     'refactor',
     { path: panel.context.path, cells, instruction, outputs: outputSummaries(panel) },
     data => {
@@ -102,13 +100,12 @@ export async function refactorNotebook(
       type: 'success',
       autoClose: 4000
     });
-    const review = new DiffReview(panel, cells, diff, `Refactor: ${instruction}`);
-    app.shell.add(review, 'main', { mode: 'split-right', ref: panel.id });
-    app.shell.activateById(review.id);
-    return review;
+    return showReview(app, panel, new DiffReview(panel, cells, diff, `Refactor: ${instruction}`));
   } catch (error) {
     const message =
-      error instanceof RequestCancelled ? 'Refactor stopped.' : `Refactor failed: ${(error as Error).message}`;
+      error instanceof RequestCancelled
+        ? 'Refactor stopped.'
+        : `Refactor failed: ${(error as Error).message}`;
     Notification.update({ id: toast, message, type: 'error', autoClose: 8000 });
     return null;
   }

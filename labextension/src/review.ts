@@ -9,25 +9,40 @@
 import { EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { getChunks, unifiedMergeView } from '@codemirror/merge';
+import { JupyterFrontEnd } from '@jupyterlab/application';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
+import { CursorConnection } from './connection';
+import { Cell, NotebookDiff, Operation, notebookCells } from './protocol';
 import { asOneNotebookUndoStep, asOneUndoStep } from './undo';
 
-type Cell = { id: string; cell_type: string; source: string };
-export type Operation =
-  | { op: 'modify'; cell_id: string; source?: string; [key: string]: unknown }
-  | {
-      op: 'insert';
-      position: number;
-      id: string;
-      cell_type: 'code' | 'markdown' | 'raw';
-      source: string;
-      [key: string]: unknown;
-    }
-  | { op: 'delete'; cell_id: string; [key: string]: unknown };
-type Warning = { code?: string; message: string; cell_id?: string };
-export type NotebookDiff = { cells: Cell[]; ops: Operation[]; warnings: (Warning | string)[] };
+/** Open `review` next to the notebook it reviews, and bring it forward. */
+export function showReview(
+  app: JupyterFrontEnd,
+  panel: NotebookPanel,
+  review: DiffReview
+): DiffReview {
+  app.shell.add(review, 'main', { mode: 'split-right', ref: panel.id });
+  app.shell.activateById(review.id);
+  return review;
+}
+
+/** Run the apply engine on a suggestion and open its review next to the notebook. */
+export async function reviewSuggestion(
+  app: JupyterFrontEnd,
+  connection: CursorConnection,
+  panel: NotebookPanel,
+  suggestion: string,
+  title: string
+): Promise<DiffReview> {
+  const cells = notebookCells(panel);
+  const diff = await connection.request('apply', { cells, suggestion }).result;
+  return showReview(app, panel, new DiffReview(panel, cells, diff, title));
+}
+
+/** The reviews opened so far, which number their ids. */
+let reviewCount = 0;
 
 type Card = {
   op: Operation;
@@ -46,7 +61,7 @@ export class DiffReview extends Widget {
   ) {
     super();
     this.addClass('jp-CursorReview');
-    this.id = `jupyter-cursor-review-${++Private.counter}`;
+    this.id = `jupyter-cursor-review-${++reviewCount}`;
     this.title.label = `Review: ${panel.context.path.split('/').pop()}`;
     this.title.closable = true;
 
@@ -302,8 +317,4 @@ export class DiffReview extends Widget {
   private cards: Card[] = [];
   private summary: HTMLElement;
   private result: string[]; // the cell ids of the notebook the diff makes, in order
-}
-
-namespace Private {
-  export let counter = 0;
 }

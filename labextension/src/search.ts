@@ -9,18 +9,7 @@ import { searchIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-export type SearchHit = {
-  path: string;
-  cell_id: string | null;
-  cell_index: number | null;
-  start_line: number;
-  end_line: number;
-  kind: string;
-  score: number;
-  text: string;
-};
-
-export type SearchMode = 'hybrid' | 'bm25' | 'embedding';
+import { SearchHit, SearchMode } from './protocol';
 
 export async function searchWorkspace(
   settings: ServerConnection.ISettings,

@@ -3,7 +3,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { CursorConnection, ServerStatus, ServiceStatus } from './connection';
+import { CursorConnection } from './connection';
+import { ServerStatus, ServiceStatus } from './protocol';
 
 /** Worst first: the item shows the first state any service is in. */
 const SEVERITY = ['error', 'starting', 'loading', 'indexing', 'busy', 'ready', 'not_configured'];

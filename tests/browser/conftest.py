@@ -17,11 +17,11 @@ def jp_asyncio_loop():
 def jp_server_cleanup():
     yield
 
+
 @pytest.fixture(scope="package")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     from browser_support import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(

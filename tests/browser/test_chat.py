@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from browser_support import open_lab, screenshot
 from fake_llm_server import FakeLLMServer
 from lab_server import start_lab_server
@@ -20,11 +19,19 @@ def chat_lab(tmp_path):
         server = start_lab_server(
             tmp_path,
             extra=("--LabApp.expose_app_in_browser=True",),
-            config={"CursorApp": {
-                "index_embeddings": False,
-                "providers": [{"name": "fake", "kind": "openai", "model": "fake-model",
-                               "base_url": llm.openai_url}],
-            }},
+            config={
+                "CursorApp": {
+                    "index_embeddings": False,
+                    "providers": [
+                        {
+                            "name": "fake",
+                            "kind": "openai",
+                            "model": "fake-model",
+                            "base_url": llm.openai_url,
+                        }
+                    ],
+                }
+            },
         )
         try:
             yield server, llm
@@ -34,18 +41,41 @@ def chat_lab(tmp_path):
 
 def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
     server, llm = chat_lab
-    notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
-                           "execution_count": None, "source": "df = load()"}],
-                "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
-    server.api("api/contents/nb.ipynb", method="PUT",
-               body={"type": "notebook", "content": notebook})
-    llm.script({"chunks": ["Rename it ", "like this:\n\n```python\n# cell: c0\n",
-                           "sales = load()\n```\n"], "delay": 0.3})
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c0",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "df = load()",
+            }
+        ],
+        "metadata": KERNEL,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    server.api(
+        "api/contents/nb.ipynb", method="PUT", body={"type": "notebook", "content": notebook}
+    )
+    llm.script(
+        {
+            "chunks": [
+                "Rename it ",
+                "like this:\n\n```python\n# cell: c0\n",
+                "sales = load()\n```\n",
+            ],
+            "delay": 0.3,
+        }
+    )
     open_lab(page, server, "lab/tree/nb.ipynb")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
     box = page.locator(".jp-CursorChat-input")
-    page.wait_for_function("() => document.activeElement?.classList.contains('jp-CursorChat-input')")
+    page.wait_for_function(
+        "() => document.activeElement?.classList.contains('jp-CursorChat-input')"
+    )
     box.fill("rename df to sales")
     box.press("Enter")
 
@@ -64,8 +94,14 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
 
 def test_stop_cancels_the_stream(chat_lab, page):
     server, llm = chat_lab
-    server.api("api/contents/s.ipynb", method="PUT", body={"type": "notebook", "content": {
-        "cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    server.api(
+        "api/contents/s.ipynb",
+        method="PUT",
+        body={
+            "type": "notebook",
+            "content": {"cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
+        },
+    )
     llm.script({"chunks": ["one ", "two ", "three ", "four ", "five"], "delay": 1.0})
     open_lab(page, server, "lab/tree/s.ipynb")
     page.locator(".jp-Notebook").wait_for()
@@ -83,8 +119,11 @@ def test_without_a_chat_model_the_panel_says_how_to_configure_one(lab_server, pa
     """The notice stays when the notebook's history loads (which clears the log), and there is no
     box to type a question that nothing can answer."""
     notebook = {"cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
-    lab_server.api("api/contents/unconfigured.ipynb", method="PUT",
-                   body={"type": "notebook", "content": notebook})
+    lab_server.api(
+        "api/contents/unconfigured.ipynb",
+        method="PUT",
+        body={"type": "notebook", "content": notebook},
+    )
     open_lab(page, lab_server, "lab/tree/unconfigured.ipynb")
     page.locator(".jp-Notebook").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")

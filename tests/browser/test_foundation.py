@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from browser_support import open_lab, screenshot, wait_connected
 from lab_server import start_lab_server
 
@@ -39,11 +38,21 @@ def test_no_console_errors_when_lab_loads(page, lab_server):
 
 def test_a_notebook_opens_and_a_cell_runs(page, lab_server):
     notebook = {
-        "cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "outputs": [],
-                   "execution_count": None, "source": "print(6 * 7)"}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "print(6 * 7)",
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     (lab_server.root / "run.ipynb").write_text(json.dumps(notebook))
     open_lab(page, lab_server, "lab/tree/run.ipynb")
@@ -54,10 +63,13 @@ def test_a_notebook_opens_and_a_cell_runs(page, lab_server):
           const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells);
           const kernel = panel?.sessionContext.session?.kernel;
           return kernel?.connectionStatus === 'connected' && kernel.status === 'idle';
-        }""", timeout=60_000)
+        }""",
+        timeout=60_000,
+    )
     page.locator(".jp-Notebook .jp-Cell .cm-line").first.click()
     page.wait_for_function(
-        "() => document.activeElement?.closest('.jp-Notebook .jp-Cell .cm-content') != null")
+        "() => document.activeElement?.closest('.jp-Notebook .jp-Cell .cm-content') != null"
+    )
     page.keyboard.press("Shift+Enter")
     output = page.locator(".jp-OutputArea-output").first
     output.wait_for(timeout=60_000)
@@ -97,8 +109,10 @@ def test_extension_loads_in_notebook_7(page, tmp_path):
     server = start_lab_server(tmp_path, app="notebook")
     try:
         loaded = []
-        page.on("response", lambda r: loaded.append(r.url) if "jupyter-cursor/static" in r.url
-                and r.ok else None)
+        page.on(
+            "response",
+            lambda r: loaded.append(r.url) if "jupyter-cursor/static" in r.url and r.ok else None,
+        )
         page.goto(server.lab_url("tree"))
         page.wait_for_selector("#main-panel, .jp-FileBrowser", timeout=60_000)
         page.wait_for_timeout(2000)

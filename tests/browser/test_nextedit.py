@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-
 from browser_support import screenshot, wait_connected
 from lab_server import start_lab_server
 
@@ -29,7 +28,8 @@ WAIT = 30_000
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     server = start_lab_server(
-        tmp_path_factory.mktemp("nextedit"), extra=("--LabApp.expose_app_in_browser=True",),
+        tmp_path_factory.mktemp("nextedit"),
+        extra=("--LabApp.expose_app_in_browser=True",),
         config=CONFIG,
     )
     yield server
@@ -59,7 +59,11 @@ class Frames:
             if len(requests) > after:
                 last = requests[-1]["id"]
                 for direction, message in self.log:
-                    if direction == "in" and message.get("id") == last and message.get("type") != "partial":
+                    if (
+                        direction == "in"
+                        and message.get("id") == last
+                        and message.get("type") != "partial"
+                    ):
                         return message
             page.wait_for_timeout(100)
         raise AssertionError("no reply to the last next-edit request")
@@ -89,8 +93,14 @@ def make_notebook(server, name: str, cell_specs=CELLS) -> str:
             cell.update(outputs=[], execution_count=None)
         cells.append(cell)
     path = re.sub(r"\W+", "_", name) + ".ipynb"
-    server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": {
-        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    server.api(
+        f"api/contents/{path}",
+        method="PUT",
+        body={
+            "type": "notebook",
+            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
+        },
+    )
     return path
 
 
@@ -102,8 +112,9 @@ def open_notebook(page, server, path: str) -> None:
     wait_connected(page)
 
 
-NOTEBOOK_JS = ("[...window.jupyterapp.shell.widgets('main')]"
-               ".find(w => w.content?.model?.cells).content")
+NOTEBOOK_JS = (
+    "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
+)
 
 
 def cell(page, index: int):
@@ -125,7 +136,10 @@ def wait_sources(page, expected: list[str]) -> None:
           const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells);
           const now = [...panel.content.model.cells].map(c => c.sharedModel.getSource());
           return JSON.stringify(now) === JSON.stringify(expected);
-        }""", arg=expected, timeout=WAIT)
+        }""",
+        arg=expected,
+        timeout=WAIT,
+    )
 
 
 def cursor_of(page) -> dict:
@@ -179,7 +193,11 @@ def test_typing_a_rename_shows_it_at_the_next_place(lab, page):
         assert "jp-mod-cursorNextEdit-target" not in cell(page, index).get_attribute("class")
         assert cell(page, index).locator(".jp-CursorNextEdit-insert").count() == 0
     # Only the user's typing changed the notebook: suggestions are not edits.
-    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
+    assert sources(page) == [
+        "sales = load()\ndf.describe()",
+        "print(df.head(), len(df))",
+        "about df",
+    ]
 
     requests = frames.nextedit_requests()
     assert requests, "no next-edit request was sent"
@@ -188,8 +206,11 @@ def test_typing_a_rename_shows_it_at_the_next_place(lab, page):
     assert last["language"] == "python"  # the kernel's, from the notebook's metadata
     assert last["cursor"] == {"cell_id": "load", "offset": len("sales")}
     assert [c["id"] for c in last["cells"]] == ["load", "use", "notes"]
-    assert last["events"][-1] == {"cell_id": "load", "before": "df = load()\ndf.describe()",
-                                  "after": "sales = load()\ndf.describe()"}
+    assert last["events"][-1] == {
+        "cell_id": "load",
+        "before": "df = load()\ndf.describe()",
+        "after": "sales = load()\ndf.describe()",
+    }
     assert frames.most_in_flight() <= 1
     assert page.console.errors == []
 
@@ -204,12 +225,15 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
         ".content.activeCell.editor.editor.state.selection.main.head === 'sales = load()\\n'.length",
-        timeout=WAIT)
+        timeout=WAIT,
+    )
     assert sources(page)[0] == "sales = load()\ndf.describe()"
     screenshot(page, "nextedit_jumped")
     # Tab again accepts it.
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"])
+    wait_sources(
+        page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"]
+    )
     assert cell(page, 0).locator(".jp-CursorNextEdit-delete").count() == 0
     # The next place is in the other cell (both uses on its line, one hunk each): shown there,
     # Tab goes there, Tab accepts it.
@@ -218,20 +242,25 @@ def test_tab_jumps_then_accepts_here_and_in_another_cell_and_undo_restores(lab, 
     page.keyboard.press("Tab")
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
-        ".content.activeCellIndex === 1", timeout=WAIT)
+        ".content.activeCellIndex === 1",
+        timeout=WAIT,
+    )
     assert cursor_of(page) == {"cell": 1, "offset": len("print("), "focused": True}
     screenshot(page, "nextedit_jumped_to_other_cell")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(sales.head(), len(sales))", "about df"])
+    wait_sources(
+        page, ["sales = load()\nsales.describe()", "print(sales.head(), len(sales))", "about df"]
+    )
     screenshot(page, "nextedit_accepted")
     # Nothing left to suggest: the marker class is gone, so Tab is Tab again.
-    page.wait_for_function(
-        "() => !document.querySelector('.jp-mod-cursorNextEdit')", timeout=WAIT)
+    page.wait_for_function("() => !document.querySelector('.jp-mod-cursorNextEdit')", timeout=WAIT)
     assert page.locator(".jp-mod-cursorNextEdit-target").count() == 0
 
     # One undo restores the accepted edit of this cell, and only it; no reverse suggestion.
     page.keyboard.press("Control+z")
-    wait_sources(page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"])
+    wait_sources(
+        page, ["sales = load()\nsales.describe()", "print(df.head(), len(df))", "about df"]
+    )
     page.wait_for_timeout(500)  # a wrong "rename back" suggestion would have time to appear
     assert page.locator(".jp-CursorNextEdit-insert").count() == 0
     screenshot(page, "nextedit_undone")
@@ -245,9 +274,15 @@ def test_escape_dismisses_every_suggestion(lab, page):
     page.keyboard.press("Escape")
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-CursorNextEdit-insert, .jp-CursorNextEdit-delete,"
-        " .jp-mod-cursorNextEdit-target').length === 0", timeout=WAIT)
+        " .jp-mod-cursorNextEdit-target').length === 0",
+        timeout=WAIT,
+    )
     # Only the suggestions went: the text is the user's, and the editor still has the focus.
-    assert sources(page) == ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
+    assert sources(page) == [
+        "sales = load()\ndf.describe()",
+        "print(df.head(), len(df))",
+        "about df",
+    ]
     assert cursor_of(page) == {"cell": 0, "offset": len("sales"), "focused": True}
     screenshot(page, "nextedit_dismissed")
     # With nothing shown, Escape is JupyterLab's again: command mode.
@@ -259,9 +294,19 @@ def test_a_dismissed_suggestion_is_not_shown_again(lab, page):
     """Escape means no: when a later request proposes the same change to the same unchanged cell
     (the rename's earlier event, repeated), it is not shown again."""
     frames = Frames(page)
-    open_notebook(page, lab, make_notebook(lab, "dismissed", [
-        ("a", "code", "df = load()"), ("b", "code", "print(df.head())"), ("notes", "markdown", "about df"),
-    ]))
+    open_notebook(
+        page,
+        lab,
+        make_notebook(
+            lab,
+            "dismissed",
+            [
+                ("a", "code", "df = load()"),
+                ("b", "code", "print(df.head())"),
+                ("notes", "markdown", "about df"),
+            ],
+        ),
+    )
     type_rename(page)
     cell(page, 1).locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
     page.keyboard.press("Escape")
@@ -292,15 +337,25 @@ def test_a_conventional_name_used_before_its_import_is_imported_in_the_imports_c
     """`pd.read_csv(...)` typed with no pandas import: the import is suggested in the imports cell,
     a hint at the cursor says so and where, Tab goes there, Tab accepts, and the cursor comes back
     to the line that needed it."""
-    open_notebook(page, lab, make_notebook(lab, "imports", [
-        ("imports", "code", "import numpy as np"),
-        ("work", "code", ""),
-        ("notes", "markdown", "about sales"),
-    ]))
+    open_notebook(
+        page,
+        lab,
+        make_notebook(
+            lab,
+            "imports",
+            [
+                ("imports", "code", "import numpy as np"),
+                ("work", "code", ""),
+                ("notes", "markdown", "about sales"),
+            ],
+        ),
+    )
     typed = 'df = pd.read_csv("sales.csv")'
     cell(page, 1).locator(".cm-content").click()
     page.keyboard.type(typed, delay=20)
-    cell(page, 0).locator(".jp-CursorNextEdit-insert", has_text="import pandas as pd").wait_for(timeout=WAIT)
+    cell(page, 0).locator(".jp-CursorNextEdit-insert", has_text="import pandas as pd").wait_for(
+        timeout=WAIT
+    )
     hint = cell(page, 1).locator(".jp-CursorNextEdit-jumpHint")
     hint.wait_for(timeout=WAIT)
     assert hint.inner_text() == "Tab ⇥ ↑ import pandas as pd"
@@ -309,13 +364,17 @@ def test_a_conventional_name_used_before_its_import_is_imported_in_the_imports_c
     page.keyboard.press("Tab")  # to the imports cell
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
-        ".content.activeCellIndex === 0", timeout=WAIT)
+        ".content.activeCellIndex === 0",
+        timeout=WAIT,
+    )
     assert hint.count() == 0
     page.keyboard.press("Tab")  # accept, and back
     wait_sources(page, ["import numpy as np\nimport pandas as pd", typed, "about sales"])
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
-        ".content.activeCellIndex === 1", timeout=WAIT)
+        ".content.activeCellIndex === 1",
+        timeout=WAIT,
+    )
     assert cursor_of(page) == {"cell": 1, "offset": len(typed), "focused": True}
     assert page.locator(".jp-CursorNextEdit-jumpHint, .jp-CursorNextEdit-insert").count() == 0
     assert page.console.errors == []
@@ -355,14 +414,18 @@ def test_typing_that_agrees_keeps_the_suggestion_without_a_new_request(lab, page
     page.keyboard.press("Tab")  # jump: the cursor lands where the ghost text starts
     page.wait_for_function(
         f"() => {NOTEBOOK_JS}.activeCell.editor.editor.state.selection.main.head"
-        " === 'sns.violinplot(a)\\nsns.violin'.length", timeout=WAIT)
+        " === 'sns.violinplot(a)\\nsns.violin'.length",
+        timeout=WAIT,
+    )
     sent = len(frames.nextedit_requests())
     page.keyboard.type("p")
     ghost.filter(has_text=re.compile("^lot$")).wait_for(timeout=WAIT)
     screenshot(page, "nextedit_typing_agrees")
     page.keyboard.type("lot")
-    wait_sources_js = "() => " + NOTEBOOK_JS + ".model.cells.get(0).sharedModel.getSource()" \
+    wait_sources_js = (
+        "() => " + NOTEBOOK_JS + ".model.cells.get(0).sharedModel.getSource()"
         " === 'sns.violinplot(a)\\nsns.violinplot(b)'"
+    )
     page.wait_for_function(wait_sources_js, timeout=WAIT)
     page.wait_for_timeout(500)  # time for a request that must not come
     assert len(frames.nextedit_requests()) == sent
@@ -377,7 +440,8 @@ def test_markdown_cell_sends_nothing(lab, page):
     page.keyboard.press("Enter")  # the rendered markdown cell opens its editor
     page.wait_for_function(
         "() => document.activeElement?.closest('.jp-MarkdownCell .cm-content') != null",
-        timeout=WAIT)
+        timeout=WAIT,
+    )
     page.keyboard.press("Control+Home")
     for _ in range(5):
         page.keyboard.press("Shift+ArrowRight")
@@ -397,7 +461,9 @@ def test_setting_off_sends_nothing(lab, page):
         frames = Frames(page)
         open_notebook(page, lab, make_notebook(lab, "off"))
         type_rename(page)
-        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"])
+        wait_sources(
+            page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
+        )
         # Enough time for a request and an answer to come and show; none may.
         page.wait_for_timeout(1500)
         assert frames.nextedit_requests() == []
@@ -413,7 +479,9 @@ def test_manual_trigger_asks_only_through_the_inline_completer_invoke(lab, page)
         frames = Frames(page)
         open_notebook(page, lab, make_notebook(lab, "manual"))
         type_rename(page)
-        wait_sources(page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"])
+        wait_sources(
+            page, ["sales = load()\ndf.describe()", "print(df.head(), len(df))", "about df"]
+        )
         page.wait_for_timeout(1000)  # time for a request that must not come
         assert frames.nextedit_requests() == []
         # Alt+\ is JupyterLab's inline-completer invoke: it reaches our provider, which asks.
@@ -431,9 +499,12 @@ def test_a_cell_the_windowed_notebook_renders_later_shows_its_suggestion(lab, pa
     tracker = "lab/api/settings/@jupyterlab/notebook-extension:tracker"
     lab.api(tracker, method="PUT", body={"raw": json.dumps({"windowingMode": "full"})})
     try:
-        cells = [(f"c{i}", "code", source)
-                 for i, source in enumerate(["df = load()"] + [f"x{i} = {i}" for i in range(150)]
-                                            + ["df.plot()"])]
+        cells = [
+            (f"c{i}", "code", source)
+            for i, source in enumerate(
+                ["df = load()"] + [f"x{i} = {i}" for i in range(150)] + ["df.plot()"]
+            )
+        ]
         path = make_notebook(lab, "long", cells)
         page.goto(lab.lab_url(f"lab/tree/{path}") + "&reset")
         cell(page, 0).wait_for(timeout=60_000)
@@ -445,7 +516,8 @@ def test_a_cell_the_windowed_notebook_renders_later_shows_its_suggestion(lab, pa
         type_rename(page)
         page.wait_for_function(
             f"() => {NOTEBOOK_JS}.widgets[{last}].node.dataset.cursorNextEdit === 'Tab ⇥'",
-            timeout=WAIT)
+            timeout=WAIT,
+        )
         assert page.evaluate(unrendered), "the suggestion came when the cell had an editor"
         # The user scrolls down: the cell renders, with the suggestion drawn.
         page.evaluate(f"() => {NOTEBOOK_JS}.scrollToItem({last})")
@@ -454,14 +526,17 @@ def test_a_cell_the_windowed_notebook_renders_later_shows_its_suggestion(lab, pa
         assert target.locator(".jp-CursorNextEdit-delete").all_inner_texts() == ["df"]
         screenshot(page, "nextedit_windowed_cell")
         # Tab from the first cell goes there, Tab accepts.
-        page.evaluate(f"() => {{ const nb = {NOTEBOOK_JS}; nb.activeCellIndex = 0;"
-                      " nb.activeCell.editor.focus(); }")
+        page.evaluate(
+            f"() => {{ const nb = {NOTEBOOK_JS}; nb.activeCellIndex = 0;"
+            " nb.activeCell.editor.focus(); }"
+        )
         page.keyboard.press("Tab")
         page.wait_for_function(f"() => {NOTEBOOK_JS}.activeCellIndex === {last}", timeout=WAIT)
         page.keyboard.press("Tab")
         page.wait_for_function(
             f"() => {NOTEBOOK_JS}.model.cells.get({last}).sharedModel.getSource() === 'sales.plot()'",
-            timeout=WAIT)
+            timeout=WAIT,
+        )
         assert page.console.errors == []
     finally:
         lab.api(tracker, method="PUT", body={"raw": "{}"})
@@ -472,7 +547,8 @@ def test_suggestions_come_back_after_a_server_restart(lab, page):
     lab.stop()
     page.wait_for_function(
         "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'offline'",
-        timeout=WAIT)
+        timeout=WAIT,
+    )
     lab.start()
     wait_connected(page, timeout=60_000)
     # JupyterLab's own "Server Connection Error" dialog, from its polls while the server was
@@ -490,13 +566,19 @@ def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
     open_notebook(page, lab, make_notebook(lab, "outcomes"))
 
     def outcomes():
-        return [(m["request_id"], m["outcome"]) for d, m in frames.log
-                if d == "out" and m.get("type") == "nextedit_outcome"]
+        return [
+            (m["request_id"], m["outcome"])
+            for d, m in frames.log
+            if d == "out" and m.get("type") == "nextedit_outcome"
+        ]
 
     def answered():
         """The id of the latest request whose answer had edits."""
-        ids = [m["id"] for d, m in frames.log
-               if d == "in" and m.get("type") == "result" and m["result"].get("edits")]
+        ids = [
+            m["id"]
+            for d, m in frames.log
+            if d == "in" and m.get("type") == "result" and m["result"].get("edits")
+        ]
         return ids[-1]
 
     # Typing on, away from "rename df to sa": that suggestion was ignored.
@@ -517,12 +599,17 @@ def test_outcomes_are_reported_accepted_rejected_ignored(lab, page):
     accepted = answered()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(df.head(), len(df))", "about df"])
+    wait_sources(
+        page, ["sales_2 = load()\nsales_2.describe()", "print(df.head(), len(df))", "about df"]
+    )
     wait_suggestion_in(page, 1, "df", "sales_2")
     accepted_next = answered()
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
-    wait_sources(page, ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head(), len(sales_2))", "about df"])
+    wait_sources(
+        page,
+        ["sales_2 = load()\nsales_2.describe()", "print(sales_2.head(), len(sales_2))", "about df"],
+    )
     assert (accepted, "accepted") in outcomes()
     assert (accepted_next, "accepted") in outcomes()
     ids = [request_id for request_id, _ in outcomes()]
@@ -541,7 +628,9 @@ def test_a_rename_in_the_file_editor(lab, page):
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.type("sales", delay=40)
-    page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
+    page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="sales").wait_for(
+        timeout=WAIT
+    )
     assert page.locator(".jp-FileEditor .jp-CursorNextEdit-delete").inner_text() == "df"
     screenshot(page, "nextedit_file_editor")
     page.keyboard.press("Tab")
@@ -550,7 +639,9 @@ def test_a_rename_in_the_file_editor(lab, page):
         """() => {
           const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
           return editor.content.model.sharedModel.getSource() === 'sales = load()\\nprint(sales.head())\\n';
-        }""", timeout=WAIT)
+        }""",
+        timeout=WAIT,
+    )
     assert page.locator(".jp-CursorNextEdit-insert").count() == 0
     assert page.console.errors == []
 
@@ -566,7 +657,9 @@ def test_an_import_in_the_file_editor_goes_to_the_import_block_and_the_cursor_co
     page.keyboard.press("Shift+Home")
     typed = "return Path.cwd()"
     page.keyboard.type(typed, delay=20)
-    page.locator(".jp-FileEditor .jp-CursorNextEdit-insert", has_text="from pathlib import Path").wait_for(timeout=WAIT)
+    page.locator(
+        ".jp-FileEditor .jp-CursorNextEdit-insert", has_text="from pathlib import Path"
+    ).wait_for(timeout=WAIT)
     assert frames.nextedit_requests()[-1]["language"] == "python"  # a .py file
     page.keyboard.press("Tab")  # up to the import block
     page.keyboard.press("Tab")  # accept, and back
@@ -575,23 +668,31 @@ def test_an_import_in_the_file_editor_goes_to_the_import_block_and_the_cursor_co
         """expected => {
           const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
           return editor.content.model.sharedModel.getSource() === expected;
-        }""", arg=expected, timeout=WAIT)
+        }""",
+        arg=expected,
+        timeout=WAIT,
+    )
     page.wait_for_function(
         """offset => {
           const editor = [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.editor);
           return editor.content.editor.editor.state.selection.main.head === offset;
-        }""", arg=expected.index(typed) + len(typed), timeout=WAIT)
+        }""",
+        arg=expected.index(typed) + len(typed),
+        timeout=WAIT,
+    )
     assert page.console.errors == []
 
 
 @pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
 def test_the_suggestion_reads_in_light_and_dark_themes(lab, page, theme):
     open_notebook(page, lab, make_notebook(lab, f"theme {theme}"))
-    page.evaluate("theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})",
-                  theme)
+    page.evaluate(
+        "theme => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
+    )
     try:
         page.wait_for_function(
-            "theme => document.body.dataset.jpThemeName === theme", arg=theme, timeout=WAIT)
+            "theme => document.body.dataset.jpThemeName === theme", arg=theme, timeout=WAIT
+        )
         type_rename(page)
         wait_suggestion_in(page, 0, "df", "sales")
         screenshot(page, f"nextedit_theme_{theme}")
@@ -612,7 +713,10 @@ def test_the_suggestion_reads_in_light_and_dark_themes(lab, page, theme):
         # Ghost text stands apart from the code and from the background.
         assert colors["insert"] not in (colors["code"], colors["background"])
     finally:
-        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme',"
-                      " {theme: 'JupyterLab Light'})")
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:change-theme',"
+            " {theme: 'JupyterLab Light'})"
+        )
         page.wait_for_function(
-            "() => document.body.dataset.jpThemeName === 'JupyterLab Light'", timeout=WAIT)
+            "() => document.body.dataset.jpThemeName === 'JupyterLab Light'", timeout=WAIT
+        )

@@ -10,14 +10,14 @@ server's partial replies arrive, before its final reply."""
 import time
 
 import pytest
-
 from browser_support import screenshot
 from completions_server import KEY, CompletionsServer
+from lab_server import start_lab_server
+from test_nextedit import KERNEL, NOTEBOOK_JS, WAIT, Frames, cell
+
 from jupyter_cursor.nextedit.context import build_context
 from jupyter_cursor.nextedit.formats import get_format
 from jupyter_cursor.nextedit.predictor import predict
-from lab_server import start_lab_server
-from test_nextedit import KERNEL, NOTEBOOK_JS, WAIT, Frames, cell
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +34,17 @@ def llm():
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, llm):
     server = start_lab_server(
-        tmp_path_factory.mktemp("nextedit_model"), extra=("--LabApp.expose_app_in_browser=True",),
-        config={"CursorApp": {
-            "index_embeddings": False, "engine_backend": "remote", "engine_remote_url": llm.url,
-            "engine_remote_model": llm.model, "engine_remote_api_key": KEY}},
+        tmp_path_factory.mktemp("nextedit_model"),
+        extra=("--LabApp.expose_app_in_browser=True",),
+        config={
+            "CursorApp": {
+                "index_embeddings": False,
+                "engine_backend": "remote",
+                "engine_remote_url": llm.url,
+                "engine_remote_model": llm.model,
+                "engine_remote_api_key": KEY,
+            }
+        },
     )
     deadline = time.monotonic() + 60
     while (model := server.api("jupyter-cursor/status")["services"]["model"])["state"] != "ready":
@@ -47,13 +54,17 @@ def lab(tmp_path_factory, llm):
     server.stop()
 
 
-def scripted_answer(path: str, typed: str, before: str, cursor: int, wanted: str,
-                    cell_id: str = "a") -> tuple[list[str], object]:
+def scripted_answer(
+    path: str, typed: str, before: str, cursor: int, wanted: str, cell_id: str = "a"
+) -> tuple[list[str], object]:
     """The completion a good model writes for the cell `typed` (was `before`, cursor at `cursor`)
     to become `wanted`, in one piece per line; and the context the server will build."""
-    request = {"path": path, "cells": [{"id": cell_id, "cell_type": "code", "source": typed}],
-               "cursor": {"cell_id": cell_id, "offset": cursor},
-               "events": [{"cell_id": cell_id, "before": before, "after": typed}]}
+    request = {
+        "path": path,
+        "cells": [{"id": cell_id, "cell_type": "code", "source": typed}],
+        "cursor": {"cell_id": cell_id, "offset": cursor},
+        "events": [{"cell_id": cell_id, "before": before, "after": typed}],
+    }
     # The rules must have nothing to say, or the model is never asked.
     assert predict(request["cells"], cell_id, request["events"], cursor)["edits"] == []
     ctx = build_context(request)
@@ -61,14 +72,29 @@ def scripted_answer(path: str, typed: str, before: str, cursor: int, wanted: str
 
 
 def open_cell(lab, page, path: str, source: str) -> None:
-    cells = [{"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": None,
-              "source": source}]
-    lab.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": {
-        "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+    cells = [
+        {
+            "cell_type": "code",
+            "id": "a",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": source,
+        }
+    ]
+    lab.api(
+        f"api/contents/{path}",
+        method="PUT",
+        body={
+            "type": "notebook",
+            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
+        },
+    )
     page.goto(lab.lab_url(f"lab/tree/{path}") + "&reset")
     cell(page, 0).wait_for(timeout=60_000)
     page.wait_for_function(
-        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'", timeout=WAIT)
+        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'", timeout=WAIT
+    )
 
 
 def cursor_after(page, line: int, column: int) -> None:
@@ -133,31 +159,40 @@ def test_ghost_text_from_the_model_tab_accepts_undo_restores(lab, llm, page):
     # The model was asked, about the region the scripted answer rewrites.
     assert len(llm.requests) > asked
     assert prompt_region(llm) == ctx.region.text
-    result = [m for d, m in frames.log if d == "in" and m.get("type") == "result"
-              and str(m.get("id", "")).startswith("nextedit")][-1]["result"]
+    result = [
+        m
+        for d, m in frames.log
+        if d == "in" and m.get("type") == "result" and str(m.get("id", "")).startswith("nextedit")
+    ][-1]["result"]
     assert result["predictor"] == "model"
     assert result["edits"] == [{"cell_id": "a", "source": wanted}]
 
     sent = len(frames.nextedit_requests())
     page.keyboard.press("Tab")
-    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
-                           f" === {wanted!r}", timeout=WAIT)
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === {wanted!r}",
+        timeout=WAIT,
+    )
     page.wait_for_function("() => !document.querySelector('.jp-GhostText')", timeout=WAIT)
     # The cursor after the accepted text.
-    assert page.evaluate(f"() => {NOTEBOOK_JS}.activeCell.editor.editor.state.selection.main.head") \
-        == len(wanted)
+    assert page.evaluate(
+        f"() => {NOTEBOOK_JS}.activeCell.editor.editor.state.selection.main.head"
+    ) == len(wanted)
     screenshot(page, "nextedit_model_ghost_accepted")
     # The next place of the edit is asked for, with the acceptance an event of its own.
     wait_until(page, lambda: len(frames.nextedit_requests()) > sent)
     assert frames.nextedit_requests()[-1]["events"][-2:] == [
         {"cell_id": "a", "before": before, "after": typed},
-        {"cell_id": "a", "before": typed, "after": wanted}]
+        {"cell_id": "a", "before": typed, "after": wanted},
+    ]
 
     # One undo takes back the acceptance only, and its undo is not predicted again.
     sent = len(frames.nextedit_requests())
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
-                           f" === {typed!r}", timeout=WAIT)
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === {typed!r}",
+        timeout=WAIT,
+    )
     page.wait_for_timeout(500)  # a request or ghost text that must not come would have time to
     assert len(frames.nextedit_requests()) == sent
     assert page.locator(".jp-GhostText").count() == 0
@@ -183,7 +218,9 @@ def test_ghost_text_grows_as_the_stream_arrives(lab, llm, page):
 
     def replies():
         """The partial replies and results received for next-edit requests so far."""
-        return [m for d, m in frames.log if d == "in" and str(m.get("id", "")).startswith("nextedit")]
+        return [
+            m for d, m in frames.log if d == "in" and str(m.get("id", "")).startswith("nextedit")
+        ]
 
     page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
     seen = replies()
@@ -193,15 +230,18 @@ def test_ghost_text_grows_as_the_stream_arrives(lab, llm, page):
     partials = [m for m in seen if m["type"] == "partial"]
     assert partials and partials[-1]["data"]["partial"] is True
     assert partials[-1]["data"]["edits"] == [
-        {"cell_id": "a", "source": typed[:at] + "qrt(2)" + typed[at:]}]
+        {"cell_id": "a", "source": typed[:at] + "qrt(2)" + typed[at:]}
+    ]
 
     page.wait_for_function(ghost_js(insertion), timeout=WAIT)
     final = [m for m in replies() if m["type"] == "result"]
     assert final and final[-1]["result"]["edits"] == [{"cell_id": "a", "source": wanted}]
     screenshot(page, "nextedit_model_ghost_final")
     page.keyboard.press("Tab")
-    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
-                           f" === {wanted!r}", timeout=WAIT)
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === {wanted!r}",
+        timeout=WAIT,
+    )
     assert page.console.errors == []
 
 
@@ -219,7 +259,8 @@ def test_ghost_text_from_the_model_in_the_file_editor(lab, llm, page):
     page.goto(lab.lab_url("lab/tree/ghost.py") + "&reset")
     page.locator(".jp-FileEditor .cm-content").wait_for(timeout=60_000)
     page.wait_for_function(
-        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'", timeout=WAIT)
+        "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'", timeout=WAIT
+    )
     page.locator(".jp-FileEditor .cm-line").nth(1).click()
     page.keyboard.press("End")
     page.keyboard.type("s")
@@ -229,11 +270,13 @@ def test_ghost_text_from_the_model_in_the_file_editor(lab, llm, page):
     assert prompt_region(llm) == ctx.region.text
     screenshot(page, "nextedit_model_ghost_file_editor")
     page.keyboard.press("Tab")
-    page.wait_for_function(f"() => {FILE_JS}.model.sharedModel.getSource() === {wanted!r}",
-                           timeout=WAIT)
+    page.wait_for_function(
+        f"() => {FILE_JS}.model.sharedModel.getSource() === {wanted!r}", timeout=WAIT
+    )
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"() => {FILE_JS}.model.sharedModel.getSource() === {typed!r}",
-                           timeout=WAIT)
+    page.wait_for_function(
+        f"() => {FILE_JS}.model.sharedModel.getSource() === {typed!r}", timeout=WAIT
+    )
     assert page.console.errors == []
 
 
@@ -243,8 +286,14 @@ def test_typing_that_agrees_with_the_ghost_text_keeps_it_without_a_new_request(l
     typed, wanted = TYPED, WANTED
     frames, _, _ = type_s_after_math(lab, llm, page, "agree.ipynb")
     page.wait_for_function(ghost_js("qrt(2)"), timeout=WAIT)
-    wait_until(page, lambda: any(m["type"] == "result" for d, m in frames.log if d == "in"
-                                 and str(m.get("id", "")).startswith("nextedit")))
+    wait_until(
+        page,
+        lambda: any(
+            m["type"] == "result"
+            for d, m in frames.log
+            if d == "in" and str(m.get("id", "")).startswith("nextedit")
+        ),
+    )
     sent, asked = len(frames.nextedit_requests()), len(llm.requests)
 
     page.keyboard.type("q")
@@ -260,9 +309,13 @@ def test_typing_that_agrees_with_the_ghost_text_keeps_it_without_a_new_request(l
     page.keyboard.type("r")
     page.wait_for_function(ghost_js("t(2)"), timeout=WAIT)
     page.keyboard.press("Tab")
-    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
-                           f" === {wanted!r}", timeout=WAIT)
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === {wanted!r}",
+        timeout=WAIT,
+    )
     page.keyboard.press("Control+z")
-    page.wait_for_function(f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource()"
-                           f" === {typed + 'qr'!r}", timeout=WAIT)
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === {typed + 'qr'!r}",
+        timeout=WAIT,
+    )
     assert page.console.errors == []

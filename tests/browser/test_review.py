@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from browser_support import open_lab, screenshot, wait_connected
 from fake_llm_server import FakeLLMServer
 from lab_server import start_lab_server
@@ -13,9 +12,18 @@ pytestmark = pytest.mark.browser
 KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 SOURCES = {"load": "df = load()", "use": "print(df.head())", "scratch": "1 + 1"}
 # what a deleted cell must come back with on undo
-SCRATCH = {"metadata": {"tags": ["keep-me"]}, "execution_count": 3, "outputs": [
-    {"output_type": "execute_result", "execution_count": 3, "data": {"text/plain": "2"},
-     "metadata": {}}]}
+SCRATCH = {
+    "metadata": {"tags": ["keep-me"]},
+    "execution_count": 3,
+    "outputs": [
+        {
+            "output_type": "execute_result",
+            "execution_count": 3,
+            "data": {"text/plain": "2"},
+            "metadata": {},
+        }
+    ],
+}
 
 
 @pytest.fixture
@@ -29,15 +37,37 @@ def lab(tmp_path, request):
         path.write_text(json.dumps(tracker))
     with FakeLLMServer() as llm:
         server = start_lab_server(
-            tmp_path, extra=("--LabApp.expose_app_in_browser=True",),
-            config={"CursorApp": {"index_embeddings": False, "providers": [
-                {"name": "fake", "kind": "openai", "model": "m", "base_url": llm.openai_url}]}},
+            tmp_path,
+            extra=("--LabApp.expose_app_in_browser=True",),
+            config={
+                "CursorApp": {
+                    "index_embeddings": False,
+                    "providers": [
+                        {"name": "fake", "kind": "openai", "model": "m", "base_url": llm.openai_url}
+                    ],
+                }
+            },
         )
-        cells = [{"cell_type": "code", "id": cid, "metadata": {}, "outputs": [],
-                  "execution_count": None, "source": src} for cid, src in SOURCES.items()]
+        cells = [
+            {
+                "cell_type": "code",
+                "id": cid,
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": src,
+            }
+            for cid, src in SOURCES.items()
+        ]
         cells[-1].update(SCRATCH)
-        server.api("api/contents/nb.ipynb", method="PUT", body={"type": "notebook", "content": {
-            "cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}})
+        server.api(
+            "api/contents/nb.ipynb",
+            method="PUT",
+            body={
+                "type": "notebook",
+                "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
+            },
+        )
         try:
             yield server, llm
         finally:
@@ -66,10 +96,14 @@ def open_notebook(page, server) -> None:
     """Open nb.ipynb and wait until its model holds the file (a cell on screen may be the empty
     one a notebook shows before it is loaded)."""
     open_lab(page, server, "lab/tree/nb.ipynb")
-    cells = "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)" \
+    cells = (
+        "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
         "?.content.model.cells"
-    page.wait_for_function(f"() => [...({cells} ?? [])].map(c => c.id).join() === "
-                           f"{','.join(SOURCES)!r}", timeout=60_000)
+    )
+    page.wait_for_function(
+        f"() => [...({cells} ?? [])].map(c => c.id).join() === {','.join(SOURCES)!r}",
+        timeout=60_000,
+    )
 
 
 def notebook_sources(page):
@@ -115,11 +149,17 @@ def test_chat_apply_review_accept_and_undo(lab, page):
 
 def test_refactor_command_reviews_many_cells(lab, page):
     server, llm = lab
-    llm.script({"text": "```python\n# cell: load\nsales = load()\n```\n\n```python\n# cell: use\n"
-                        "print(sales.head())\n```\n\n```python\n# cell: delete scratch\n```\n"})
+    llm.script(
+        {
+            "text": "```python\n# cell: load\nsales = load()\n```\n\n```python\n# cell: use\n"
+            "print(sales.head())\n```\n\n```python\n# cell: delete scratch\n```\n"
+        }
+    )
     open_notebook(page, server)
-    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
-                  " {instruction: 'rename df to sales'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
+        " {instruction: 'rename df to sales'})"
+    )
     page.locator(".jp-CursorReview-card").nth(2).wait_for(timeout=30_000)
     summary = page.locator(".jp-CursorReview-summary").inner_text()
     assert summary.startswith("2 changed, 0 inserted, 1 deleted")
@@ -138,8 +178,10 @@ def test_a_cell_edited_during_review_is_not_overwritten(lab, page):
     server, llm = lab
     llm.script({"text": "```python\n# cell: load\nsales = load()\n```\n"})
     open_notebook(page, server)
-    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
-                  " {instruction: 'rename'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
+        " {instruction: 'rename'})"
+    )
     card = page.locator(".jp-CursorReview-card").first
     card.wait_for(timeout=30_000)
     page.evaluate(
@@ -151,10 +193,12 @@ def test_a_cell_edited_during_review_is_not_overwritten(lab, page):
     assert notebook_sources(page)[0] == "df = load()  # mine"
 
 
-REFACTOR = ("```python\n# cell: load\nsales = load()\n```\n\n"
-            "```python\n# cell: new after load\nsales = sales.dropna()\n```\n\n"
-            "```python\n# cell: use\nprint(sales.head())\n```\n\n"
-            "```python\n# cell: delete scratch\n```\n")
+REFACTOR = (
+    "```python\n# cell: load\nsales = load()\n```\n\n"
+    "```python\n# cell: new after load\nsales = sales.dropna()\n```\n\n"
+    "```python\n# cell: use\nprint(sales.head())\n```\n\n"
+    "```python\n# cell: delete scratch\n```\n"
+)
 REFACTORED = ["sales = load()", "sales = sales.dropna()", "print(sales.head())"]
 
 
@@ -162,11 +206,16 @@ def review_refactor(page, server, llm):
     """Open the notebook and review REFACTOR (a modify, an insert, a modify, a delete)."""
     llm.script({"text": REFACTOR})
     open_notebook(page, server)
-    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
-                  " {instruction: 'rename df, drop missing rows, remove the scratch cell'})")
+    page.evaluate(
+        "() => window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook',"
+        " {instruction: 'rename df, drop missing rows, remove the scratch cell'})"
+    )
     page.locator(".jp-CursorReview-card").nth(3).wait_for(timeout=60_000)
-    assert page.locator(".jp-CursorReview-summary").inner_text().startswith(
-        "2 changed, 1 inserted, 1 deleted")
+    assert (
+        page.locator(".jp-CursorReview-summary")
+        .inner_text()
+        .startswith("2 changed, 1 inserted, 1 deleted")
+    )
 
 
 def card(page, title: str):
@@ -221,8 +270,10 @@ def test_each_accepted_insert_or_delete_is_one_undo_step(lab, page):
 
     card(page, "Delete cell").locator(".jp-mod-accept").click()
     card(page, "New code cell").locator(".jp-mod-accept").click()
-    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
-                           f".get(1).sharedModel.getSource() === {REFACTORED[1]!r}")
+    page.wait_for_function(
+        f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
+        f".get(1).sharedModel.getSource() === {REFACTORED[1]!r}"
+    )
     assert notebook_sources(page) == ["df = load()", REFACTORED[1], "print(df.head())"]
     assert notebook_undo_steps(page) == steps + 2
 
@@ -249,8 +300,10 @@ def test_accept_all_leaves_a_cell_edited_during_review_and_its_undo_keeps_the_ed
     screenshot(page, "refactor_accept_all_edited_cell")
 
     press_on_notebook(page, "z")
-    page.wait_for_function(f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
-                           ".get(0).sharedModel.getSource() === 'df = load()'")
+    page.wait_for_function(
+        f"() => {NOTEBOOK}.model.cells.length === 3 && {NOTEBOOK}.model.cells"
+        ".get(0).sharedModel.getSource() === 'df = load()'"
+    )
     assert notebook_sources(page) == ["df = load()", "print(df.tail())", "1 + 1"]
     assert page.console.errors == []
 
@@ -278,15 +331,32 @@ def test_with_document_wide_undo_a_cell_undo_takes_back_the_whole_accept_all(lab
 
 
 def test_refactor_without_a_chat_model_says_so_before_asking_for_an_instruction(lab_server, page):
-    notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
-                           "execution_count": None, "source": "df = load()"}],
-                "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
-    lab_server.api("api/contents/norefactor.ipynb", method="PUT",
-                   body={"type": "notebook", "content": notebook})
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c0",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "df = load()",
+            }
+        ],
+        "metadata": KERNEL,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    lab_server.api(
+        "api/contents/norefactor.ipynb",
+        method="PUT",
+        body={"type": "notebook", "content": notebook},
+    )
     open_lab(page, lab_server, "lab/tree/norefactor.ipynb")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     wait_connected(page)
-    page.evaluate("() => { window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook'); }")
+    page.evaluate(
+        "() => { window.jupyterapp.commands.execute('jupyter-cursor:refactor-notebook'); }"
+    )
     page.get_by_text("Refactor needs a chat model").wait_for(timeout=15_000)
     assert "c.CursorApp.providers" in page.get_by_text("Refactor needs a chat model").inner_text()
     assert page.locator(".jp-Dialog").count() == 0

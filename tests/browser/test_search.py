@@ -1,8 +1,8 @@
 """'Search workspace…' in a real JupyterLab: palette, query, open the hit at its cell."""
 
 import pytest
-
 from browser_support import open_lab, screenshot
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.browser
 
@@ -18,11 +18,19 @@ def save_notebook(server, path, sources):
     """Save through the contents API, as JupyterLab does: that is what keeps the index fresh."""
     content = {
         "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
-             "execution_count": None, "source": s}
+            {
+                "cell_type": "code",
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": s,
+            }
             for i, s in enumerate(sources)
         ],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": content})
 
@@ -32,9 +40,22 @@ def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
     open_lab(page, lab_server)
     page.locator(".jp-CursorStatus").wait_for()
 
-    page.evaluate("() => window.jupyterapp.commands.execute('apputils:activate-command-palette')")
-    page.locator(".lm-CommandPalette-input").fill("Search workspace")
-    page.locator(".lm-CommandPalette-item", has_text="Search workspace…").first.click()
+    # JupyterLab may open the Launcher once its layout is restored, which closes the palette: wait
+    # for the restore, and open the palette again should it close before the click.
+    page.evaluate("() => window.jupyterapp.restored")
+    item = page.locator(".lm-CommandPalette-item", has_text="Search workspace…").first
+    for _ in range(3):
+        page.evaluate(
+            "() => window.jupyterapp.commands.execute('apputils:activate-command-palette')"
+        )
+        page.locator(".lm-CommandPalette-input").fill("Search workspace")
+        try:
+            item.click(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError("the command palette closed before 'Search workspace…' was clicked")
     box = page.locator(".jp-CursorSearch-input")
     box.wait_for()
     assert box.evaluate("el => el === document.activeElement")
@@ -61,7 +82,9 @@ def test_the_sidebar_tab_focuses_the_box_and_empty_results_say_so(page, lab_serv
     page.locator(".jp-CursorStatus").wait_for()
     page.locator(".jp-SideBar .lm-TabBar-tab[data-id='jupyter-cursor-search']").click()
     box = page.locator(".jp-CursorSearch-input")
-    page.wait_for_function("() => document.activeElement?.classList.contains('jp-CursorSearch-input')")
+    page.wait_for_function(
+        "() => document.activeElement?.classList.contains('jp-CursorSearch-input')"
+    )
     page.keyboard.type("zzqxv nonexistent token")
     assert box.input_value() == "zzqxv nonexistent token"
     # Words only: embedding search always has nearest neighbours, however far.

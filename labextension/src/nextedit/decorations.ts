@@ -60,7 +60,7 @@ function decorate(shown: ShownSuggestion | null, state: EditorState): Decoration
   const ranges = [];
   const lines = new Set<number>();
   for (const hunk of hunks) {
-    for (let pos = hunk.from; ; ) {
+    for (let pos = hunk.from; ;) {
       const line = state.doc.lineAt(pos);
       lines.add(line.from);
       if (line.to >= hunk.to) {

@@ -3,7 +3,7 @@
  * Keystrokes in the same cell less than COALESCE_MS apart become one event, so that the model
  * sees edits the way a person thinks of them ("renamed x to y"), not one character at a time.
  */
-export type EditEvent = { cell_id: string; before: string; after: string };
+import { EditEvent } from '../protocol';
 
 const COALESCE_MS = 1000;
 const MAX_EVENTS = 16;

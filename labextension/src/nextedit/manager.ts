@@ -15,10 +15,14 @@ import { Text } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled } from '../connection';
-import { DiffStyle, setJumpHint, setSuggestion, shownSuggestion } from './decorations';
+import { NextEditPrediction, Outcome } from '../protocol';
+import { InlineUpdate, UpdateChannel } from './channel';
+import { DiffStyle, setSuggestion, shownSuggestion } from './decorations';
 import { Change, applyHunks, consumeTyping, hunks, isInsertionAt } from './diff';
 import { EditHistory } from './events';
-import { IEditTarget, WireCell } from './targets';
+import { SuggestionMarkers } from './markers';
+import { OutcomeReporter } from './outcomes';
+import { IEditTarget } from './targets';
 
 export type NextEditSettings = {
   enabled: boolean;
@@ -34,15 +38,6 @@ export const DEFAULT_SETTINGS: NextEditSettings = {
   diffStyle: 'inline'
 };
 
-type WireEdit = { cell_id: string; source: string };
-type WirePrediction = { edits?: WireEdit[]; [key: string]: unknown };
-
-/** What the inline completer shows: ghost text at the cursor, or nothing. */
-export type InlineUpdate = { text: string | null; final: boolean };
-
-/** How a shown suggestion ended, as the server's opt-in outcome log wants it. */
-export type Outcome = 'accepted' | 'rejected' | 'ignored';
-
 /**
  * A suggestion shown in one cell: its hunks, in order, in `source` (the cell's text).
  * `returnAfter`: once Tab has taken the user there and accepted it, the cursor goes back to where
@@ -56,50 +51,11 @@ type Pending = {
   returnAfter: boolean;
 };
 
-/** The server's predictors whose suggestion sends the user back once accepted. */
+/**
+ * The server's predictors whose suggestion sends the user back once accepted. Named here, by the
+ * client, since the server's answer does not say it.
+ */
 const RETURNING_PREDICTORS = new Set(['import']);
-/** The longest suggested text a jump hint quotes. */
-const HINT_CHARS = 40;
-
-const MOD_CLASS = 'jp-mod-cursorNextEdit';
-const TARGET_CLASS = 'jp-mod-cursorNextEdit-target';
-const MARKER_TEXT = 'Tab ⇥';
-
-/** Updates for one consumer (the inline completer), as an async iterable. */
-class UpdateChannel {
-  push(update: InlineUpdate): void {
-    if (!this._closed) {
-      this._queue.push(update);
-      if (update.final) {
-        this._closed = true;
-      }
-      this._wake?.();
-    }
-  }
-
-  close(): void {
-    this.push({ text: null, final: true });
-  }
-
-  async *updates(): AsyncGenerator<InlineUpdate> {
-    while (true) {
-      if (this._queue.length === 0) {
-        await new Promise<void>(resolve => (this._wake = resolve));
-        this._wake = null;
-        continue;
-      }
-      const update = this._queue.shift()!;
-      yield update;
-      if (update.final) {
-        return;
-      }
-    }
-  }
-
-  private _queue: InlineUpdate[] = [];
-  private _wake: (() => void) | null = null;
-  private _closed = false;
-}
 
 /** One request: scheduled (debouncing), then in flight, then done. */
 class Prediction {
@@ -123,6 +79,8 @@ class DocumentState {
   }
 
   history = new EditHistory();
+  /** The cell markers and the jump hint. */
+  readonly markers = new SuggestionMarkers(this.target);
   /** The request scheduled or in flight (at most one per document). */
   prediction: Prediction | null = null;
   pending: Pending[] = [];
@@ -134,8 +92,6 @@ class DocumentState {
   accepted: { cellId: string; before: string; after: string } | null = null;
   /** Where the user was when Tab took them to a suggestion that sends them back. */
   origin: { cellId: string; offset: number } | null = null;
-  /** The cell whose editor shows the jump hint. */
-  hintCell: string | null = null;
   /**
    * Suggestions the user dismissed with Escape, as cell id and the text it would have made: the
    * same suggestion is not shown again (it comes back, for instance, when the typing that follows
@@ -178,6 +134,11 @@ export class NextEditManager {
   /** The edits currently drawn in `widget`, for tests and the UI. */
   pendingFor(widget: Widget): ReadonlyArray<Pending> {
     return this._docs.get(widget)?.pending ?? [];
+  }
+
+  /** The outcomes reported so far (newest last), for tests. */
+  get outcomes(): ReadonlyArray<{ request_id: string; outcome: Outcome }> {
+    return this._outcomes.outcomes;
   }
 
   /**
@@ -232,7 +193,9 @@ export class NextEditManager {
     const editor = activeId ? doc.target.editor(activeId) : null;
     // Where the user is: the place a `returnAfter` suggestion sends them back to.
     const origin =
-      activeId && editor ? { cellId: activeId, offset: editor.editor.state.selection.main.head } : null;
+      activeId && editor
+        ? { cellId: activeId, offset: editor.editor.state.selection.main.head }
+        : null;
     if (here && editor && origin) {
       const first = here.hunks[0];
       const last = here.hunks[here.hunks.length - 1];
@@ -399,12 +362,12 @@ export class NextEditManager {
     const cells = doc.target.cells();
     prediction.snapshot = new Map(cells.map(cell => [cell.id, cell.source]));
     const source = prediction.snapshot.get(prediction.cellId) ?? '';
-    const { id, result } = this.connection.request<WirePrediction>(
+    const { id, result } = this.connection.request(
       'nextedit',
       {
         path: doc.target.path,
         language: doc.target.language(),
-        cells: cells as WireCell[],
+        cells,
         cursor: {
           cell_id: prediction.cellId,
           offset: Text.jsIndexToCharIndex(prediction.offset, source)
@@ -449,7 +412,7 @@ export class NextEditManager {
   private _show(
     doc: DocumentState,
     prediction: Prediction,
-    data: WirePrediction,
+    data: NextEditPrediction,
     final: boolean
   ): void {
     if (doc.prediction !== prediction) {
@@ -584,76 +547,16 @@ export class NextEditManager {
     this._updateMarkers(doc, editing);
   }
 
-  /**
-   * Tell the server how a suggestion ended, once per request (the server logs it only when the
-   * user opted in). A server that does not know the message answers with an error: ignored.
-   */
+  /** Tell the server how a suggestion ended (once per request: see outcomes.ts). */
   private _report(pending: Pending, outcome: Outcome): void {
-    if (this._reported.has(pending.requestId)) {
-      return;
-    }
-    this._reported.add(pending.requestId);
-    if (this._reported.size > 1000) {
-      this._reported.delete(this._reported.values().next().value!);
-    }
-    this.outcomes.push({ request_id: pending.requestId, outcome });
-    if (this.outcomes.length > 100) {
-      this.outcomes.shift();
-    }
-    this.connection
-      .request('nextedit_outcome', { request_id: pending.requestId, outcome })
-      .result.catch(() => undefined);
+    this._outcomes.report(pending.requestId, outcome);
   }
 
   /** The cell markers and the jump hint; `editing`: as for `_clear`. */
   private _updateMarkers(doc: DocumentState, editing?: string): void {
-    this._updateHint(doc, editing);
-    const targets = new Set(doc.pending.map(p => p.cellId));
-    doc.target.modNode.classList.toggle(MOD_CLASS, targets.size > 0);
-    for (const cell of doc.target.cells()) {
-      const node = doc.target.cellNode(cell.id);
-      if (node && node !== doc.target.modNode) {
-        node.classList.toggle(TARGET_CLASS, targets.has(cell.id));
-        if (targets.has(cell.id)) {
-          node.dataset.cursorNextEdit = MARKER_TEXT;
-        } else {
-          delete node.dataset.cursorNextEdit;
-        }
-      }
-    }
+    doc.markers.update(doc.pending, editing);
   }
-
-  /** The jump hint at the cursor: shown while every suggestion is in another cell. */
-  private _updateHint(doc: DocumentState, editing?: string): void {
-    const active = doc.target.activeCellId();
-    const next = doc.pending[0];
-    let hint: string | null = null;
-    if (active && next && !doc.pending.some(p => p.cellId === active)) {
-      const ids = doc.target.cells().map(cell => cell.id);
-      const arrow = ids.indexOf(next.cellId) < ids.indexOf(active) ? '↑' : '↓';
-      const text =
-        next.hunks
-          .map(h => h.insert)
-          .join('\n')
-          .split('\n')
-          .map(line => line.trim())
-          .find(line => line) ?? '';
-      const quoted = text.length > HINT_CHARS ? `${text.slice(0, HINT_CHARS - 1)}…` : text;
-      hint = `${MARKER_TEXT} ${arrow} ${quoted}`.trimEnd();
-    }
-    const hintCell = hint ? active : null;
-    if (doc.hintCell && doc.hintCell !== hintCell && doc.hintCell !== editing) {
-      doc.target.editor(doc.hintCell)?.editor.dispatch({ effects: setJumpHint.of(null) });
-    }
-    if (hint && hintCell && hintCell !== editing) {
-      doc.target.editor(hintCell)?.editor.dispatch({ effects: setJumpHint.of(hint) });
-    }
-    doc.hintCell = hintCell;
-  }
-
-  /** The outcomes reported so far (newest last), for tests. */
-  readonly outcomes: { request_id: string; outcome: Outcome }[] = [];
 
   private _docs = new Map<Widget, DocumentState>();
-  private _reported = new Set<string>();
+  private _outcomes = new OutcomeReporter(this.connection);
 }

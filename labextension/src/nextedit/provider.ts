@@ -15,7 +15,8 @@ import { FileEditor } from '@jupyterlab/fileeditor';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
-import { InlineUpdate, NextEditManager } from './manager';
+import { InlineUpdate } from './channel';
+import { NextEditManager } from './manager';
 import { FileTarget, NotebookTarget } from './targets';
 
 export const PROVIDER_ID = '@jupyter-cursor/next-edit';

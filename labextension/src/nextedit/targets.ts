@@ -9,10 +9,9 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
+import { Cell, notebookCells } from '../protocol';
 import { asOneUndoStep, endUndoStep } from '../undo';
 import { Change } from './diff';
-
-export type WireCell = { id: string; cell_type: string; source: string };
 
 export type SourceChange = { cellId: string; source: string };
 
@@ -25,7 +24,7 @@ export interface IEditTarget {
   /** Where the "a suggestion is shown" class goes, which the Tab/Escape shortcuts select on. */
   readonly modNode: HTMLElement;
   readonly sourceChanged: ISignal<IEditTarget, SourceChange>;
-  cells(): WireCell[];
+  cells(): Cell[];
   /** The code's language: the kernel's for a notebook, 'python' for a Python file ('' unknown). */
   language(): string;
   activeCellId(): string | null;
@@ -84,12 +83,8 @@ export class NotebookTarget implements IEditTarget {
     return this._sourceChanged;
   }
 
-  cells(): WireCell[] {
-    const cells: WireCell[] = [];
-    for (const cell of this.panel.content.model?.cells ?? []) {
-      cells.push({ id: cell.id, cell_type: cell.type, source: cell.sharedModel.getSource() });
-    }
-    return cells;
+  cells(): Cell[] {
+    return notebookCells(this.panel);
   }
 
   activeCellId(): string | null {
@@ -195,7 +190,7 @@ export class FileTarget implements IEditTarget {
     return this._sourceChanged;
   }
 
-  cells(): WireCell[] {
+  cells(): Cell[] {
     return [
       {
         id: FILE_CELL_ID,
