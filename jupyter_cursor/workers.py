@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import multiprocessing
 import os
 import threading
@@ -22,12 +21,12 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Work on fewer characters than this stays in a thread (a cell or a few: well under 10 ms).
 SMALL_WORK_CHARS = 50_000
-# One process a core, at most two: the machine also runs the kernels, the model, the index.
+# A core left to the event loop, at most two processes: the machine also runs the kernels, the
+# model and the index (one process on 2 cores).
 PROCESSES = max(1, min(2, (os.cpu_count() or 1) - 1))
 
 _lock = threading.Lock()
