@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -32,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import machine  # noqa: E402
 
 MODELS = Path(tempfile.gettempdir()) / "jupyter_cursor_bench_models"
 DRAFT = 10
@@ -450,17 +450,10 @@ def copier_line(c: dict) -> str:
 
 def append_results(report: str, device: str, command: str) -> None:
     results = ROOT / "benchmarks" / "RESULTS.md"
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(
-            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        pass
     section = (
         f"\n## Model runtime (issue 4) — `benchmarks/bench_engine.py`\n\n"
         f"Date: {datetime.date.today().isoformat()}. Command: `nice -n 10 .venv/bin/python "
-        f"benchmarks/bench_engine.py {command}`. Machine: {os.cpu_count()} × {cpu}, device {device}, "
+        f"benchmarks/bench_engine.py {command}`. Machine: {machine()}, device {device}, "
         f"torch {__import__('torch').__version__}, shared with other jobs (noisy).\n\n"
         "All models have **random weights** (made by `jupyter_cursor.engine.testing`, no downloads): "
         "the Qwen2.5-Coder-shaped rows give the latency shape of those architectures, not their output. "

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from index_recovery_support import (  # noqa: E402
     reopen,
     run_child,
 )
+from machine import machine  # noqa: E402
 
 from jupyter_cursor.index import WorkspaceIndex  # noqa: E402
 
@@ -159,7 +158,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="bench_index_recovery_"))
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     try:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
 import re
 import statistics
 import sys
@@ -36,8 +34,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from lab_server import start_lab_server  # noqa: E402
+from machine import machine  # noqa: E402
 
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 CELLS = [
     "import pandas as pd\ndf = pd.read_csv('sales.csv')\ndf.head()",
     "model = fit(df, x_train, y)\nmodel.summary()",
@@ -125,26 +123,7 @@ def accept_all(page) -> int:
 
 
 def one_run(browser, server, run: int) -> dict:
-    cells = [
-        {
-            "cell_type": "code",
-            "id": f"c{i}",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-            "source": source,
-        }
-        for i, source in enumerate(CELLS)
-    ]
-    path = f"bench_{run}.ipynb"
-    server.api(
-        f"api/contents/{path}",
-        method="PUT",
-        body={
-            "type": "notebook",
-            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
-        },
-    )
+    path = server.put_notebook(f"bench_{run}.ipynb", CELLS)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     results: list[dict] = []
@@ -206,17 +185,6 @@ def one_run(browser, server, run: int) -> dict:
         }
     finally:
         context.close()
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(
-            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        pass
-    return f"{os.cpu_count()} × {cpu}"
 
 
 def main(argv: list[str] | None = None) -> int:

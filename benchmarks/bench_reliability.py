@@ -24,7 +24,6 @@ import asyncio
 import datetime
 import json
 import os
-import platform
 import secrets
 import shutil
 import socket
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import tornado.httpclient
 import tornado.websocket
+from machine import machine
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
     }
     trees = [("this checkout", None)] + (
         [("baseline " + str(args.baseline_tree), args.baseline_tree)] if args.baseline_tree else []

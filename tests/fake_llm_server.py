@@ -115,6 +115,17 @@ class FakeLLMServer:
         """Base URL for the OpenAI SDK (it appends /chat/completions)."""
         return self.url + "/v1"
 
+    def provider(self, **fields) -> dict:
+        """A chat provider entry of ``CursorApp.providers``, "fake", on this server's OpenAI
+        protocol; ``fields`` add to it or replace its own (``model``, ``api_key_env``...)."""
+        return {
+            "name": "fake",
+            "kind": "openai",
+            "model": "fake-model",
+            "base_url": self.openai_url,
+            **fields,
+        }
+
     def script(self, *replies: dict) -> None:
         self.queue.extend(replies)
 

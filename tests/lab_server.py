@@ -13,6 +13,18 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+PYTHON_KERNEL = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+}
+
+
+def notebook_cell(cell_id: str, source: str, kind: str = "code") -> dict:
+    """An nbformat 4.5 cell of ``kind`` (code, markdown) with its id."""
+    cell = {"cell_type": kind, "id": cell_id, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(outputs=[], execution_count=None)
+    return cell
+
 
 @dataclass
 class LabServer:
@@ -33,6 +45,24 @@ class LabServer:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
+
+    def put_notebook(self, path: str, cells: list, metadata: dict | None = None) -> str:
+        """Save a notebook at ``path`` through the contents API; ``cells`` are nbformat cell dicts
+        or sources (code cells ``c0``, ``c1``, …); a Python kernel unless ``metadata`` is given."""
+        cells = [
+            notebook_cell(f"c{i}", cell) if isinstance(cell, str) else cell
+            for i, cell in enumerate(cells)
+        ]
+        content = {
+            "cells": cells,
+            "metadata": PYTHON_KERNEL if metadata is None else metadata,
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        self.api(
+            f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": content}
+        )
+        return path
 
     def lab_url(self, path: str = "lab") -> str:
         return f"{self.url}{path}?token={self.token}"

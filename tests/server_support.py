@@ -15,15 +15,6 @@ def server_config(**cursor_app) -> dict:
     }
 
 
-def provider_config(openai_url: str, **provider) -> dict:
-    """``server_config`` with one chat provider, "fake", on the OpenAI-protocol server at
-    ``openai_url`` (a FakeLLMServer's); ``provider`` adds to its entry or replaces its fields
-    (``model``, ``api_key_env``...)."""
-    entry = {
-        "name": "fake",
-        "kind": "openai",
-        "model": "fake-model",
-        "base_url": openai_url,
-        **provider,
-    }
-    return server_config(providers=[entry])
+def provider_config(llm, **provider) -> dict:
+    """``server_config`` with one chat provider: ``llm.provider(**provider)`` (a FakeLLMServer's)."""
+    return server_config(providers=[llm.provider(**provider)])

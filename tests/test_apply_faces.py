@@ -12,8 +12,8 @@ from notebook_support import make_notebook
 from jupyter_cursor.apply.fallback import ModelFallback, parse_rewrite
 from jupyter_cursor.apply.protocol import run_apply_async
 from jupyter_cursor.cli import main
-from jupyter_cursor.engine import EngineConfig, GenerationChunk, Priority, create_runtime
-from jupyter_cursor.engine.testing import build_random_model
+from jupyter_cursor.engine import GenerationChunk, Priority, create_runtime
+from jupyter_cursor.engine.testing import build_random_model, cpu_config
 
 SUGGESTION = (
     "```python\n<<<<<<< SEARCH\ntotal = 1\n=======\ntotal = 2\n>>>>>>> REPLACE\n```\n\n"
@@ -192,14 +192,7 @@ def tiny_model(tmp_path_factory):
 
 
 def test_fallback_asks_a_tiny_random_model_and_parses_its_answer(tiny_model):
-    config = EngineConfig(
-        model=str(tiny_model),
-        device="cpu",
-        quantization="none",
-        dtype="float32",
-        cpu_threads=1,
-        max_new_tokens=24,
-    )
+    config = cpu_config(tiny_model, max_new_tokens=24)
 
     async def main():
         runtime = RecordingRuntime(create_runtime(config))

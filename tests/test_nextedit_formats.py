@@ -50,16 +50,9 @@ def test_registry():
 
 
 def test_jupyter_cursor_special_tokens_are_the_tokenizers():
-    assert JupyterCursorFormat.SPECIAL_TOKENS == (
-        "<|edits|>",
-        "<|context|>",
-        "<|region|>",
-        "<|/region|>",
-        "<|cursor|>",
-        "<|rewrite|>",
-        "<|end|>",
-        "<|cell|>",
-    )
+    from models.recipe.tokenizer import MARKERS
+
+    assert JupyterCursorFormat.SPECIAL_TOKENS == tuple(MARKERS)
 
 
 def test_jupyter_cursor_prompt(ctx):

@@ -10,7 +10,7 @@ from completions_server import KEY
 
 from jupyter_cursor.apply.syntax import syntax_error
 from jupyter_cursor.engine import EngineConfig, create_runtime
-from jupyter_cursor.engine.testing import build_random_model
+from jupyter_cursor.engine.testing import build_random_model, cpu_config
 from jupyter_cursor.nextedit.formats import get_format
 from jupyter_cursor.nextedit.model import ModelPredictor
 from jupyter_cursor.nextedit.service import NextEditService, load_model_service
@@ -51,14 +51,7 @@ def lines(text):
 
 @pytest.mark.parametrize("format_name", ["jupyter-cursor", "zeta", "sweep"])
 def test_tiny_random_model_gives_no_edit_and_never_a_broken_cell(tiny_model, format_name):
-    config = EngineConfig(
-        model=str(tiny_model),
-        device="cpu",
-        quantization="none",
-        dtype="float32",
-        cpu_threads=1,
-        max_new_tokens=64,
-    )
+    config = cpu_config(tiny_model, max_new_tokens=64)
 
     async def main():
         service = await load_model_service(config, format_name)

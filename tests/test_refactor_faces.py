@@ -27,7 +27,7 @@ CELLS = [
 
 @pytest.fixture
 def jp_server_config(llm):
-    return provider_config(llm.openai_url, model="m")
+    return provider_config(llm, model="m")
 
 
 async def test_refactor_over_the_websocket(jp_ws_fetch, llm):

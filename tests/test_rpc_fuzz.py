@@ -171,7 +171,7 @@ def requests() -> st.SearchStrategy:
 @pytest.fixture
 def jp_server_config(llm, monkeypatch):
     monkeypatch.setenv("FUZZ_LLM_KEY", SECRET)
-    return provider_config(llm.openai_url, api_key_env="FUZZ_LLM_KEY")
+    return provider_config(llm, api_key_env="FUZZ_LLM_KEY")
 
 
 async def test_no_request_gets_internal_or_drops_the_connection(

@@ -12,7 +12,7 @@ LLM_API_KEY = SECRET  # what the fake LLM server (conftest's `llm`) asks for
 @pytest.fixture
 def jp_server_config(llm, monkeypatch):
     monkeypatch.setenv("FAKE_LLM_KEY", SECRET)
-    return provider_config(llm.openai_url, api_key_env="FAKE_LLM_KEY")
+    return provider_config(llm, api_key_env="FAKE_LLM_KEY")
 
 
 async def exchange(ws, message, until_id):

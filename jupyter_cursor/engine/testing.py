@@ -19,35 +19,34 @@ _CORPUS = [
 ]
 
 # Architectures of the Qwen2.5-Coder family (their config.json), for the latency shape.
+# fmt: off
 SHAPES = {
     # Wider initial weights than the usual 0.02, so that greedy output varies instead of
     # repeating one token: tests of stop strings and rejoining need varied text.
-    "tiny": dict(
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        vocab_size=None,
-        initializer_range=0.2,
-    ),
-    "qwen2.5-coder-0.5b": dict(
-        hidden_size=896,
-        intermediate_size=4864,
-        num_hidden_layers=24,
-        num_attention_heads=14,
-        num_key_value_heads=2,
-        vocab_size=151936,
-    ),
-    "qwen2.5-coder-1.5b": dict(
-        hidden_size=1536,
-        intermediate_size=8960,
-        num_hidden_layers=28,
-        num_attention_heads=12,
-        num_key_value_heads=2,
-        vocab_size=151936,
-    ),
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, vocab_size=None,
+                 initializer_range=0.2),
+    "qwen2.5-coder-0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+                               num_attention_heads=14, num_key_value_heads=2, vocab_size=151936),
+    "qwen2.5-coder-1.5b": dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
+                               num_attention_heads=12, num_key_value_heads=2, vocab_size=151936),
 }
+# fmt: on
+
+
+def cpu_config(model, **fields):
+    """The EngineConfig that runs ``model`` (a directory build_random_model made) on one CPU thread
+    in float32, unquantized; ``fields`` set the rest (``max_new_tokens``...)."""
+    from . import EngineConfig
+
+    return EngineConfig(
+        model=str(model),
+        device="cpu",
+        quantization="none",
+        dtype="float32",
+        cpu_threads=1,
+        **fields,
+    )
 
 
 def build_tokenizer(vocab_size: int = 400):

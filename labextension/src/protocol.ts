@@ -171,6 +171,8 @@ export type PredictedEdit = { cell_id: string; source: string };
 export type NextEditPrediction = {
   edits?: PredictedEdit[];
   predictor?: string;
+  /** Once accepted, the cursor goes back to where the user typed (an import made for a line). */
+  returns_cursor?: boolean;
   partial?: boolean;
   [key: string]: unknown;
 };

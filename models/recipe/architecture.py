@@ -8,24 +8,16 @@ in bf16, with the input embedding tied to the output head.
 
 from __future__ import annotations
 
+# fmt: off
 SIZES = {
     # hidden, layers, heads, kv heads, MLP width
-    "default": dict(
-        hidden_size=256,
-        num_hidden_layers=6,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        intermediate_size=768,
-    ),
+    "default": dict(hidden_size=256, num_hidden_layers=6, num_attention_heads=4,
+                    num_key_value_heads=2, intermediate_size=768),
     # For the recipe's tests: the same code path in seconds.
-    "tiny": dict(
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        intermediate_size=128,
-    ),
+    "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                 num_key_value_heads=1, intermediate_size=128),
 }
+# fmt: on
 MAX_POSITIONS = 2048
 
 

@@ -10,7 +10,6 @@ from lab_server import start_lab_server
 pytestmark = pytest.mark.browser
 
 # Without a kernelspec JupyterLab asks for a kernel in a dialog that takes the focus.
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 
 
 @pytest.fixture
@@ -19,19 +18,7 @@ def chat_lab(tmp_path):
         server = start_lab_server(
             tmp_path,
             extra=("--LabApp.expose_app_in_browser=True",),
-            config={
-                "CursorApp": {
-                    "index_embeddings": False,
-                    "providers": [
-                        {
-                            "name": "fake",
-                            "kind": "openai",
-                            "model": "fake-model",
-                            "base_url": llm.openai_url,
-                        }
-                    ],
-                }
-            },
+            config={"CursorApp": {"index_embeddings": False, "providers": [llm.provider()]}},
         )
         try:
             yield server, llm
@@ -41,24 +28,7 @@ def chat_lab(tmp_path):
 
 def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
     server, llm = chat_lab
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "id": "c0",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": "df = load()",
-            }
-        ],
-        "metadata": KERNEL,
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    server.api(
-        "api/contents/nb.ipynb", method="PUT", body={"type": "notebook", "content": notebook}
-    )
+    server.put_notebook("nb.ipynb", ["df = load()"])
     llm.script(
         {
             "chunks": [
@@ -94,14 +64,7 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
 
 def test_stop_cancels_the_stream(chat_lab, page):
     server, llm = chat_lab
-    server.api(
-        "api/contents/s.ipynb",
-        method="PUT",
-        body={
-            "type": "notebook",
-            "content": {"cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
-        },
-    )
+    server.put_notebook("s.ipynb", [])
     llm.script({"chunks": ["one ", "two ", "three ", "four ", "five"], "delay": 1.0})
     open_lab(page, server, "lab/tree/s.ipynb")
     page.locator(".jp-Notebook").wait_for()
@@ -118,12 +81,7 @@ def test_stop_cancels_the_stream(chat_lab, page):
 def test_without_a_chat_model_the_panel_says_how_to_configure_one(lab_server, page):
     """The notice stays when the notebook's history loads (which clears the log), and there is no
     box to type a question that nothing can answer."""
-    notebook = {"cells": [], "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
-    lab_server.api(
-        "api/contents/unconfigured.ipynb",
-        method="PUT",
-        body={"type": "notebook", "content": notebook},
-    )
+    lab_server.put_notebook("unconfigured.ipynb", [])
     open_lab(page, lab_server, "lab/tree/unconfigured.ipynb")
     page.locator(".jp-Notebook").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")

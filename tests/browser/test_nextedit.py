@@ -9,11 +9,10 @@ import re
 
 import pytest
 from browser_support import screenshot, wait_connected
-from lab_server import start_lab_server
+from lab_server import notebook_cell, start_lab_server
 
 pytestmark = pytest.mark.browser
 
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 CELLS = [
     ("load", "code", "df = load()\ndf.describe()"),
     ("use", "code", "print(df.head(), len(df))"),  # two places: two hunks
@@ -86,22 +85,9 @@ class Frames:
 
 def make_notebook(server, name: str, cell_specs=CELLS) -> str:
     """A notebook of (id, kind, source) cells on the server; its path."""
-    cells = []
-    for cid, kind, source in cell_specs:
-        cell = {"cell_type": kind, "id": cid, "metadata": {}, "source": source}
-        if kind == "code":
-            cell.update(outputs=[], execution_count=None)
-        cells.append(cell)
     path = re.sub(r"\W+", "_", name) + ".ipynb"
-    server.api(
-        f"api/contents/{path}",
-        method="PUT",
-        body={
-            "type": "notebook",
-            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
-        },
-    )
-    return path
+    cells = [notebook_cell(cid, source, kind) for cid, kind, source in cell_specs]
+    return server.put_notebook(path, cells)
 
 
 def open_notebook(page, server, path: str) -> None:

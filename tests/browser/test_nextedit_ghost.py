@@ -12,8 +12,8 @@ import time
 import pytest
 from browser_support import screenshot
 from completions_server import KEY, CompletionsServer
-from lab_server import start_lab_server
-from test_nextedit import KERNEL, NOTEBOOK_JS, WAIT, Frames, cell
+from lab_server import notebook_cell, start_lab_server
+from test_nextedit import NOTEBOOK_JS, WAIT, Frames, cell
 
 from jupyter_cursor.nextedit.context import build_context
 from jupyter_cursor.nextedit.formats import get_format
@@ -72,24 +72,7 @@ def scripted_answer(
 
 
 def open_cell(lab, page, path: str, source: str) -> None:
-    cells = [
-        {
-            "cell_type": "code",
-            "id": "a",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-            "source": source,
-        }
-    ]
-    lab.api(
-        f"api/contents/{path}",
-        method="PUT",
-        body={
-            "type": "notebook",
-            "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
-        },
-    )
+    lab.put_notebook(path, [notebook_cell("a", source)])
     page.goto(lab.lab_url(f"lab/tree/{path}") + "&reset")
     cell(page, 0).wait_for(timeout=60_000)
     page.wait_for_function(

@@ -5,11 +5,10 @@ import json
 import pytest
 from browser_support import open_lab, screenshot, wait_connected
 from fake_llm_server import FakeLLMServer
-from lab_server import start_lab_server
+from lab_server import notebook_cell, start_lab_server
 
 pytestmark = pytest.mark.browser
 
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
 SOURCES = {"load": "df = load()", "use": "print(df.head())", "scratch": "1 + 1"}
 # what a deleted cell must come back with on undo
 SCRATCH = {
@@ -39,35 +38,11 @@ def lab(tmp_path, request):
         server = start_lab_server(
             tmp_path,
             extra=("--LabApp.expose_app_in_browser=True",),
-            config={
-                "CursorApp": {
-                    "index_embeddings": False,
-                    "providers": [
-                        {"name": "fake", "kind": "openai", "model": "m", "base_url": llm.openai_url}
-                    ],
-                }
-            },
+            config={"CursorApp": {"index_embeddings": False, "providers": [llm.provider()]}},
         )
-        cells = [
-            {
-                "cell_type": "code",
-                "id": cid,
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": src,
-            }
-            for cid, src in SOURCES.items()
-        ]
+        cells = [notebook_cell(cid, src) for cid, src in SOURCES.items()]
         cells[-1].update(SCRATCH)
-        server.api(
-            "api/contents/nb.ipynb",
-            method="PUT",
-            body={
-                "type": "notebook",
-                "content": {"cells": cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5},
-            },
-        )
+        server.put_notebook("nb.ipynb", cells)
         try:
             yield server, llm
         finally:
@@ -331,26 +306,7 @@ def test_with_document_wide_undo_a_cell_undo_takes_back_the_whole_accept_all(lab
 
 
 def test_refactor_without_a_chat_model_says_so_before_asking_for_an_instruction(lab_server, page):
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "id": "c0",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": "df = load()",
-            }
-        ],
-        "metadata": KERNEL,
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    lab_server.api(
-        "api/contents/norefactor.ipynb",
-        method="PUT",
-        body={"type": "notebook", "content": notebook},
-    )
+    lab_server.put_notebook("norefactor.ipynb", ["df = load()"])
     open_lab(page, lab_server, "lab/tree/norefactor.ipynb")
     page.locator(".jp-Notebook .jp-Cell").first.wait_for()
     wait_connected(page)

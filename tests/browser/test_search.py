@@ -14,29 +14,9 @@ CELLS = [
 ]
 
 
-def save_notebook(server, path, sources):
-    """Save through the contents API, as JupyterLab does: that is what keeps the index fresh."""
-    content = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "id": f"c{i}",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": s,
-            }
-            for i, s in enumerate(sources)
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    server.api(f"api/contents/{path}", method="PUT", body={"type": "notebook", "content": content})
-
-
 def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
-    save_notebook(lab_server, "analysis.ipynb", CELLS)
+    # saved through the contents API, as JupyterLab saves: that is what keeps the index fresh
+    lab_server.put_notebook("analysis.ipynb", CELLS, metadata={})
     open_lab(page, lab_server)
     page.locator(".jp-CursorStatus").wait_for()
 

@@ -51,12 +51,6 @@ type Pending = {
   returnAfter: boolean;
 };
 
-/**
- * The server's predictors whose suggestion sends the user back once accepted. Named here, by the
- * client, since the server's answer does not say it.
- */
-const RETURNING_PREDICTORS = new Set(['import']);
-
 /** One request: scheduled (debouncing), then in flight, then done. */
 class Prediction {
   constructor(
@@ -438,7 +432,7 @@ export class NextEditManager {
           hunks: found,
           source: before,
           requestId: prediction.id!,
-          returnAfter: RETURNING_PREDICTORS.has(String(data.predictor))
+          returnAfter: data.returns_cursor === true
         });
       }
     }
