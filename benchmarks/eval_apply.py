@@ -3,6 +3,7 @@ the same run.
 
     python benchmarks/eval_apply.py --split dev [--json out.json] [--limit N]
     python benchmarks/eval_apply.py --split train --methods engine --failures 20 [--style lazy]
+    python benchmarks/eval_apply.py --realistic --split dev [--class not_an_edit] [--failures N]
 
 `--failures N` prints N examples the first method gets wrong (with its warnings and a diff of the
 notebook it made against the true one), to study failure classes on the train split; `--style`
@@ -12,6 +13,18 @@ Metrics, per method: notebook exact match (trailing whitespace trimmed), exact m
 style, cell-operation F1, the share of examples where a cell the suggestion does not target changed,
 leftover elision markers, syntax errors introduced, refusals (suggestions with a "not applied"
 warning), and latency per suggestion (p50/p95).
+
+`--realistic` evaluates instead on benchmarks/apply_realistic/<split>.jsonl.gz (made by
+benchmarks/apply_realistic.py from the same rows, and made first if missing): realistic noisy answers
+per failure class, some of whose right outcome includes a refusal. Per class (engine only, unless
+--methods says otherwise): cases, refuse cases, exact match (trimmed as above, or exact strings for
+the rows marked strict), `wrote_when_refusal_expected` (share of refuse cases where a cell changed
+in a way the expected notebook does not have: its text neither the old nor the expected one, or a
+cell added or deleted that the expected notebook does not add or delete), `refusal_warned` (share
+of refuse cases with a "Not applied" warning), `false_refusal` (share of the other cases with one),
+`leftover_sr_markers` (a `<<<<<<<`/`=======`/`>>>>>>>` line added to a cell), `invented_lines` (a
+line added that is in neither the old nor the expected notebook) and `lost_lines` (a line of the old
+notebook the expected one keeps, missing from the result).
 
 Baselines: `exact-replace` (SEARCH/REPLACE and diff hunks by exact string replacement, whole blocks
 replace the cell that shares most lines with them), `dmp-patch` (the same, with diff-match-patch's
@@ -24,6 +37,7 @@ import argparse
 import difflib
 import gzip
 import json
+import re
 import statistics
 import sys
 import time
@@ -41,7 +55,17 @@ from jupyter_cursor.apply.notebook_diff import operations  # noqa: E402
 from jupyter_cursor.apply.syntax import syntax_error  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-REFUSALS = {"ambiguous", "not_found", "not_merged", "empty_search"}
+REALISTIC = Path(__file__).resolve().parent / "apply_realistic"
+REFUSALS = {
+    "ambiguous", "not_found", "not_merged", "empty_search", "not_an_edit", "not_code", "malformed",
+    "other_file",
+}  # fmt: skip
+
+
+def file_path(row) -> str:
+    """The notebook's or file's path in its repository (``origin`` is owner/repo@sha:path): what the
+    client sends with an apply request."""
+    return row.get("origin", "").split(":", 1)[-1] if ":" in row.get("origin", "") else ""
 
 
 def norm_source(source: str) -> str:
@@ -68,7 +92,7 @@ def _baseline(cells, suggestion, replace):
     blocks, _ = markdown.parse(suggestion)
     for block in blocks:
         if edits.is_search_replace(block.code):
-            reps = edits.parse_search_replace(block.code)
+            reps = edits.parse_search_replace(block.code).replacements
         elif edits.is_udiff(block.code, block.language):
             reps = edits.parse_udiff(block.code)
         else:
@@ -86,14 +110,14 @@ def _baseline(cells, suggestion, replace):
     return {"cells": cells, "warnings": []}
 
 
-def exact_replace(cells, suggestion):
+def exact_replace(cells, suggestion, path=""):
     def replace(source, old, new):
         return source.replace(old, new, 1) if old and old in source else None
 
     return _baseline(cells, suggestion, replace)
 
 
-def dmp_patch(cells, suggestion):
+def dmp_patch(cells, suggestion, path=""):
     from diff_match_patch import diff_match_patch
 
     dmp = diff_match_patch()
@@ -109,8 +133,8 @@ def dmp_patch(cells, suggestion):
     return _baseline(cells, suggestion, replace)
 
 
-def engine(cells, suggestion):
-    return apply_suggestion(cells, suggestion).to_json()
+def engine(cells, suggestion, path=""):
+    return apply_suggestion(cells, suggestion, path=path).to_json()
 
 
 METHODS = {"engine": engine, "exact-replace": exact_replace, "dmp-patch": dmp_patch}
@@ -138,7 +162,7 @@ def evaluate(rows, method, failures=None, timings=None):
     latencies = []
     for row in rows:
         start = time.perf_counter()
-        result = fn(row["cells"], row["suggestion"])
+        result = fn(row["cells"], row["suggestion"], file_path(row))
         latencies.append((time.perf_counter() - start) * 1000)
         got, want = result["cells"], row["cells_after"]
         ok = norm_cells(got) == norm_cells(want)
@@ -217,17 +241,176 @@ def show_failure(row, result) -> None:
             print("\n".join(diff))
 
 
+# -- realistic noisy answers, per failure class ---------------------------------------------------------
+
+SR_MARKER = re.compile(r"^\s*(<{5,9} ?[A-Z]*|={5,9}|>{5,9} ?[A-Z]*)\s*$")
+REALISTIC_COLUMNS = [
+    "cases",
+    "refuse",
+    "exact",
+    "wrote_when_refusal_expected",
+    "refusal_warned",
+    "false_refusal",
+    "leftover_sr_markers",
+    "invented_lines",
+    "lost_lines",
+]
+
+
+def _line_counts(cells) -> Counter:
+    return Counter(l.strip() for c in cells for l in c["source"].split("\n") if l.strip())
+
+
+def realistic_outcome(case: dict, result: dict) -> dict:
+    """What one method did on one realistic case (see the module docstring)."""
+    before, got, want = case["cells"], result["cells"], case["expected"]
+    if case["strict"]:
+        exact = [(c["cell_type"], c["source"]) for c in got] == [
+            (c["cell_type"], c["source"]) for c in want
+        ]
+    else:
+        exact = norm_cells(got) == norm_cells(want)
+    old = {c["id"]: norm_source(c["source"]) for c in before}
+    new = {c["id"]: norm_source(c["source"]) for c in want}
+    # A cell whose text is neither its old text nor its expected one.
+    wrote = any(
+        c["id"] in old
+        and c["id"] in new
+        and norm_source(c["source"]) not in (old[c["id"]], new[c["id"]])
+        for c in got
+    )
+    # A cell added that the expected notebook does not add, or one deleted that it keeps.
+    got_ids = {c["id"] for c in got}
+    wrote |= sum(c["id"] not in old for c in got) > sum(c["id"] not in old for c in want)
+    wrote |= any(cid not in got_ids and cid in new for cid in old)
+    had, keep, have = _line_counts(before), _line_counts(want), _line_counts(got)
+    added_lines = [l for l in have if l not in had and l not in keep]
+    not_applied = any(
+        isinstance(w, dict) and str(w.get("message", "")).startswith("Not applied")
+        for w in result["warnings"]
+    )
+    return {
+        "exact": exact,
+        "wrote": wrote,
+        "not_applied": not_applied,
+        "markers": any(SR_MARKER.match(l) for l in added_lines),
+        "invented": bool(added_lines),
+        "lost": any(min(had[l], keep[l]) > have[l] for l in had),
+    }
+
+
+def evaluate_realistic(cases: list[dict], method: str, failures=None) -> dict[str, dict]:
+    """Per class (and "all"), the figures of `method` on the realistic cases."""
+    fn = METHODS[method]
+    outcomes: dict[str, list] = defaultdict(list)
+    for case in cases:
+        result = fn(case["cells"], case["suggestion"], file_path(case))
+        outcome = realistic_outcome(case, result)
+        outcomes[case["class"]].append((case, outcome))
+        outcomes["all"].append((case, outcome))
+        if failures is not None and not outcome["exact"]:
+            failures.append((case, result, outcome))
+    table = {}
+    for cls, pairs in outcomes.items():
+        refuse = [o for c, o in pairs if c["refuse"]]
+        edit = [o for c, o in pairs if not c["refuse"]]
+
+        def share(items, key):
+            return sum(o[key] for o in items) / len(items) if items else float("nan")
+
+        table[cls] = {
+            "cases": len(pairs),
+            "refuse": len(refuse),
+            "exact": share([o for _, o in pairs], "exact"),
+            "wrote_when_refusal_expected": share(refuse, "wrote"),
+            "refusal_warned": share(refuse, "not_applied"),
+            "false_refusal": share(edit, "not_applied"),
+            "leftover_sr_markers": share([o for _, o in pairs], "markers"),
+            "invented_lines": share([o for _, o in pairs], "invented"),
+            "lost_lines": share([o for _, o in pairs], "lost"),
+        }
+    return table
+
+
+def show_realistic_failure(case, result, outcome) -> None:
+    flags = [k for k in ("wrote", "markers", "invented", "lost") if outcome[k]]
+    print(f"\n==== {case['id']} refuse={case['refuse']} strict={case['strict']} {flags}")
+    print("---- suggestion")
+    print(case["suggestion"][:3000])
+    print("---- warnings:", json.dumps(result["warnings"])[:1000])
+    want = {c["id"]: c for c in case["expected"]}
+    got = {c["id"]: c for c in result["cells"]}
+    new = [c for c in result["cells"] if c["id"] not in want]
+    for cid in dict.fromkeys([*want, *got]):
+        if cid not in want and cid not in got:
+            continue
+        a = got[cid]["source"] if cid in got else "<absent>"
+        b = want[cid]["source"] if cid in want else "<absent>"
+        if not case["strict"]:
+            a, b = norm_source(a), norm_source(b)
+        if a != b and not (cid not in want and new):
+            diff = difflib.unified_diff(
+                b.split("\n"), a.split("\n"), "want", "got", lineterm="", n=2
+            )
+            print(f"---- cell {cid} (want → got)")
+            print("\n".join(list(diff)[:60]))
+    for c in new:
+        print(f"---- new cell {c['id']}:\n{c['source'][:500]}")
+
+
+def main_realistic(args) -> int:
+    path = REALISTIC / f"{args.split}.jsonl.gz"
+    if not path.exists():
+        import apply_realistic  # benchmarks/ is on sys.path when this runs as a script
+
+        apply_realistic.write(apply_realistic.generate(args.split, Path(args.data)), path)
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        cases = [json.loads(line) for line in handle]
+    cases = [c for c in cases if getattr(args, "class") in (None, c["class"])]
+    cases = cases[: args.limit] if args.limit else cases
+    print(f"{path.name} (realistic): {len(cases)} cases")
+    methods = (args.methods or "engine").split(",")
+    failures: list = []
+    for i, method in enumerate(methods):
+        table = evaluate_realistic(cases, method, failures if i == 0 else None)
+        print(f"\n{method}")
+        print("| class | " + " | ".join(REALISTIC_COLUMNS) + " |")
+        print("|---" * (1 + len(REALISTIC_COLUMNS)) + "|")
+        order = [c for c in dict.fromkeys(c["class"] for c in cases)] + ["all"]
+        for cls in order:
+            r = table[cls]
+            cells = [str(r["cases"]), str(r["refuse"])]
+            cells += [f"{r[c]:.3f}" for c in REALISTIC_COLUMNS[2:]]
+            print(f"| {cls} | " + " | ".join(cells).replace("nan", "–") + " |")
+        if args.json:
+            out = Path(args.json)
+            out = out.with_name(f"{out.stem}.{method}{out.suffix}") if len(methods) > 1 else out
+            out.write_text(json.dumps(table, indent=2))
+    for case, result, outcome in failures[: args.failures]:
+        show_realistic_failure(case, result, outcome)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--limit", type=int)
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--methods", help="default: " + ",".join(METHODS) + " (engine with --realistic)"
+    )
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--style", help="only the examples of this suggestion style")
     parser.add_argument("--failures", type=int, default=0, help="print this many failing examples")
     parser.add_argument("--slowest", type=int, default=0, help="print the slowest examples' ids")
+    parser.add_argument(
+        "--realistic", action="store_true", help="per-class noisy answers (apply_realistic)"
+    )
+    parser.add_argument("--class", help="with --realistic: only the cases of this class")
     args = parser.parse_args(argv)
+    if args.realistic:
+        return main_realistic(args)
+    args.methods = args.methods or ",".join(METHODS)
     path = Path(args.data) / f"apply_{args.split}.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]

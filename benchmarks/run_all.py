@@ -20,6 +20,7 @@ HERE = Path(__file__).parent
 # name -> arguments after the script; the ones that need ../shared/data skip themselves without it.
 BENCHMARKS = {
     "apply": ["eval_apply.py", "--split", "dev"],
+    "apply_realistic": ["eval_apply.py", "--realistic", "--split", "dev"],
     "nextedit": ["eval_nextedit.py", "--split", "dev"],
     "index": ["bench_index.py"],
     "engine": ["bench_engine.py"],

@@ -70,16 +70,22 @@ def test_cli_apply_batch(tmp_path):
         },
     ]
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(json.dumps(line) for line in lines))
+    text = [json.dumps(line) for line in lines]
+    text[1:1] = ['{"id": "broken", "cells": [', "[1, 2]"]  # lines 2 and 3: no JSON object
+    src.write_text("\n".join(text))
     out = tmp_path / "out.jsonl"
     assert main(["apply", "--batch", str(src), "--out", str(out)]) == 0
-    first, second, third, fourth, fifth = [
+    first, bad_json, not_object, second, third, fourth, fifth = [
         json.loads(line) for line in out.read_text().splitlines()
     ]
     assert first["id"] == "one" and set(first) == {"id", "cells", "ops", "warnings"}
     assert first["cells"][0]["source"] == "total = 2"
+    # a line that is no JSON object is an error for that line (by its number), and the batch goes on
+    assert bad_json["id"] == 2 and "not valid JSON" in bad_json["error"]
+    assert not_object["id"] == 3 and "must be a JSON object" in not_object["error"]
     assert second["id"] == "two" and "error" in second
-    assert third["id"] == "three" and [c["source"] for c in third["cells"]] == ["x = 1"]
+    # no cells: a request built wrong (a notebook always has a cell, a file is one)
+    assert third["id"] == "three" and "cells is empty" in third["error"]
     # the websocket's and REST's limits, field by field; the batch goes on after each
     assert "line.suggestion is longer than 1000000 characters" in fourth["error"]
     assert "line.cells[0].source is not valid Unicode" in fifth["error"]
@@ -99,6 +105,17 @@ async def test_rest_apply(jp_fetch):
     response = await jp_fetch("jupyter-cursor", "apply", method="POST", body=json.dumps(body))
     diff = json.loads(response.body)
     assert [op["op"] for op in diff["ops"]] == ["modify", "insert"]
+
+
+async def test_rest_apply_refuses_a_block_for_another_file_than_its_path(jp_fetch):
+    body = {
+        "cells": [{"id": "a", "cell_type": "code", "source": "total = 1"}],
+        "suggestion": "Here is the updated `setup.py`:\n\n```python\ntotal = 2\n```",
+        "path": "work/analysis.ipynb",
+    }
+    response = await jp_fetch("jupyter-cursor", "apply", method="POST", body=json.dumps(body))
+    diff = json.loads(response.body)
+    assert diff["ops"] == [] and [w["code"] for w in diff["warnings"]] == ["other_file"]
 
 
 @pytest.mark.parametrize(
@@ -259,13 +276,15 @@ async def test_rest_apply_with_the_fallback_on_and_no_model(fallback_server_conf
     assert "nor did the model fallback" in diff["warnings"][0]["message"]
 
 
-def test_a_notebook_with_no_cell_gets_the_block_as_its_first_cell():
+def test_an_answer_that_deletes_every_cell_gets_its_block_as_the_first_cell():
     from jupyter_cursor.apply.protocol import run_apply
 
-    diff = run_apply([], "Here:\n\n```python\nimport pandas as pd\n```\n")
+    cells = [{"id": "a", "cell_type": "code", "source": "x = 1"}]
+    answer = "Delete the cell that starts with `x = 1`.\n\n```python\nimport pandas as pd\n```\n"
+    diff = run_apply(cells, answer)
     assert [(c["cell_type"], c["source"]) for c in diff["cells"]] == [
         ("code", "import pandas as pd")
     ]
-    assert [op["op"] for op in diff["ops"]] == ["insert"]
-    lazy = run_apply([], "```python\n# ... existing code ...\nx = 1\n```")
+    assert sorted(op["op"] for op in diff["ops"]) == ["delete", "insert"]
+    lazy = run_apply(cells, answer.replace("import", "# ... existing code ...\nimport"))
     assert lazy["cells"] == [] and [w["code"] for w in lazy["warnings"]] == ["not_found"]

@@ -9,15 +9,17 @@ fit); a cell no block targets never changes.
 
 from __future__ import annotations
 
+import re
 import textwrap
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import protocol
 from . import directives, edits, markdown
 from .directives import CellRef, Directive
-from .matching import locate
+from .matching import Match, locate, strip_blank_edges, trim_blank_edges
 from .notebook_diff import NotebookDiff, operations
 from .syntax import introduced_error
 from .targeting import find_index, find_target, pick_candidates, resolve
@@ -25,8 +27,27 @@ from .targeting import find_index, find_target, pick_candidates, resolve
 # (original cell source, snippet) -> new cell source, or None when the model gave none
 Rewrite = Callable[[str, str], str | None]
 
-# Blocks in these languages are not cell edits (shell commands, output samples).
-NOT_CELL_LANGUAGES = {"bash", "sh", "shell", "console", "text", "output", "json", "yaml", "toml"}
+# Blocks in these languages are not cell edits (shell commands, output samples, configuration):
+# an answer shows them to be run or copied. (SEARCH/REPLACE blocks and diffs under such a tag
+# are edits all the same: models tag them anything.)
+NOT_CELL_LANGUAGES = {
+    "bash", "sh", "shell", "zsh", "console", "shell-session", "powershell", "ps1", "bat", "cmd",
+    "text", "txt", "plaintext", "output", "log", "json", "jsonl", "yaml", "yml", "toml", "ini",
+    "cfg", "conf", "csv", "tsv", "dockerfile", "requirements", "pip",
+}  # fmt: skip
+# A whole block (no elision markers) that no directive places is the cell's new text only if it
+# looks like it: one less than half as long as its target that keeps under a third of the target's
+# lines is an example, a command or a file name (in a one-cell file it replaced a 438-line module).
+SHORT_BLOCK = 0.5
+MIN_KEPT_SHARE = 0.34
+# A file name ("src/utils.py"): a block of one names where code goes, it is no cell's text; the
+# prose line that introduces a block ("Here is the updated `setup.py`:") says which file it is for.
+# Only source and text files: "Now load `sales.csv`:" introduces code that reads a data file.
+_SOURCE = r"py|ipynb|pyi|txt|md|rst|toml|ya?ml|cfg|ini|sh|r|js|ts|html|css|sql"
+_FILE = rf"[\w.~/\\-]*[\w-]\.(?:{_SOURCE}|csv|tsv|json|jsonl|parquet|xlsx?)"
+_FILE_NAME = re.compile(rf"^{_FILE}$", re.IGNORECASE)
+_SOURCE_NAME = re.compile(rf"^[\w.~/\\-]*[\w-]\.(?:{_SOURCE})$", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 # How many lines a diff hunk's own line number may be off and still tell two identical matches in
 # one cell apart: the nearer match must lie within this many lines of it, the other more than twice
 # as many away.
@@ -34,8 +55,9 @@ HINT_SLACK = 10
 
 
 class _Apply:
-    def __init__(self, cells: list[dict], rewrite: Rewrite | None):
+    def __init__(self, cells: list[dict], rewrite: Rewrite | None, path: str = ""):
         self.original = cells
+        self.path = path  # the notebook's or file's, when the request says it
         self.cells = [dict(c) for c in cells]
         self.rewrite = rewrite
         self.warnings: list[dict] = []
@@ -43,6 +65,10 @@ class _Apply:
         self.inserted: set[str] = set()  # ids of the cells the answer added
         self.deleted: list[str] = []  # ids of the cells it deleted
         self.pending_deletions: list[tuple[CellRef, list[str]]] = []
+        # SEARCH/REPLACE blocks by (old, new): how many copies the answer has, and how
+        # many copies of one applied with its copies are still to pass over.
+        self.repeats: Counter = Counter()
+        self.repeats_done: Counter = Counter()
 
     # -- helpers ------------------------------------------------------------------------------------
     def warn(self, code: str, message: str, **extra: Any) -> None:
@@ -58,6 +84,11 @@ class _Apply:
     # -- the answer ---------------------------------------------------------------------------------
     def run(self, answer: str) -> None:
         blocks, tail = markdown.parse(answer)
+        for block in blocks:
+            code = directives.header_directive(block.code)[1]
+            if edits.is_search_replace(code):
+                for rep in edits.parse_search_replace(code).replacements:
+                    self.repeats[(tuple(rep.old), tuple(rep.new))] += 1
         for block in blocks:
             for ref in directives.deletions(block.prose):
                 self.delete(ref)
@@ -106,25 +137,57 @@ class _Apply:
             self.warn("not_found", f"Not applied ({action}): no cell matches {label}.")
 
     def apply_block(self, block: markdown.Block) -> None:
-        if block.language in NOT_CELL_LANGUAGES:
-            return
         header, code = directives.header_directive(block.code)
+        named, code = file_of(block.prose, code)
+        if self.path and named and not same_file(named, self.path):
+            self.warn_other_file(named)
+            return
         directive = header or directives.block_directive(block.prose)
         if directive is not None and directive.action == "delete":
             self.delete(directive.anchor)
             return
+        if edits.is_search_replace(code):
+            self.search_replace(code, block.language, directive, header is not None)
+            return
+        if edits.is_udiff(code, block.language):
+            placed, target = self.target_of(directive, header is not None)
+            if placed:
+                for rep in edits.parse_udiff(code):
+                    self.replace(rep, target, "diff hunk")
+            return
+        if block.language in NOT_CELL_LANGUAGES:
+            self.warn(
+                "not_code",
+                f"Not applied: a `{block.language}` block is not cell code (copy it if you need "
+                "it).",
+                snippet="\n".join(code.split("\n")[:3]),
+            )
+            return
         if directive is not None and directive.action == "insert":
             self.insert(directive, code, block.language)
             return
-        target = None
-        if directive is not None and directive.action == "modify":
-            ids = resolve(directive.anchor, self.original, self.cells)
-            if len(ids) == 1:
-                target = ids[0]
-            elif header is not None:
-                self._warn_unresolved("edit", directive.anchor, ids)
-                return
-        self.modify(code, block.language, target)
+        placed, target = self.target_of(directive, header is not None)
+        if placed:
+            self.merge_snippet(code.split("\n"), block.language, target, directive is not None)
+
+    def warn_other_file(self, named: str) -> None:
+        self.warn(
+            "other_file",
+            f"Not applied: a block for `{named}`, not for {self.path.rsplit('/', 1)[-1]}.",
+        )
+
+    def target_of(self, directive: Directive | None, in_header: bool) -> tuple[bool, str | None]:
+        """(whether to go on, the cell a modify directive names): a directive in the block's own
+        header that names no one cell refuses the block; one in the prose is only a hint."""
+        if directive is None or directive.action != "modify":
+            return True, None
+        ids = resolve(directive.anchor, self.original, self.cells)
+        if len(ids) == 1:
+            return True, ids[0]
+        if in_header:
+            self._warn_unresolved("edit", directive.anchor, ids)
+            return False, None
+        return True, None
 
     def insert(self, directive: Directive, code: str, language: str) -> None:
         cell_type = directive.cell_type or (
@@ -172,22 +235,60 @@ class _Apply:
         ]
 
     # -- modifying one cell -------------------------------------------------------------------------
-    def modify(self, code: str, language: str, target: str | None) -> None:
-        if edits.is_search_replace(code):
-            for rep in edits.parse_search_replace(code):
+    def search_replace(
+        self, code: str, language: str, directive: Directive | None, in_header: bool
+    ) -> None:
+        parsed = edits.parse_search_replace(code)
+        if parsed.malformed:
+            self.warn(
+                "malformed",
+                "Not applied: SEARCH/REPLACE markers out of place (a SEARCH without its "
+                "=======, or a marker on its own).",
+            )
+        if directive is not None and directive.action == "insert":
+            # "Add a new cell …:" over blocks with an empty SEARCH: their code is the new cell.
+            if all(not strip_blank_edges(rep.old) for rep in parsed.replacements):
+                new = [line for rep in parsed.replacements for line in strip_blank_edges(rep.new)]
+                self.insert(directive, "\n".join(new), language)
+                return
+            directive = None
+        placed, target = self.target_of(directive, in_header)
+        if not placed:
+            return
+        for rep in parsed.replacements:
+            if strip_blank_edges(rep.old):
                 self.replace(rep, target, "SEARCH/REPLACE block")
+            else:
+                self.append(rep.new, language, target)
+
+    def append(self, new: list[str], language: str, target: str | None) -> None:
+        """An empty SEARCH: the REPLACE text goes at the end of the target cell, of a one-cell
+        notebook (a file), or else into a new cell at the end of the notebook."""
+        text = strip_blank_edges(new)
+        if not text:
+            self.warn("empty_search", "Not applied: a SEARCH/REPLACE block with nothing in it.")
             return
-        if edits.is_udiff(code, language):
-            for rep in edits.parse_udiff(code):
-                self.replace(rep, target, "diff hunk")
+        if target is None and len(self.cells) != 1:
+            self.insert(Directive("insert", where="end"), "\n".join(text), language)
             return
-        self.merge_snippet(code.split("\n"), language, target)
+        cell = self.cells[find_index(self.cells, target)] if target else self.cells[0]
+        body, newline = cell["source"], ""
+        if body.endswith("\n"):
+            body, newline = body[:-1], "\n"
+        gap = [""] * trim_blank_edges(new)[0] if body.strip() else []
+        cell["source"] = "\n".join(([body] if body.strip() else []) + gap + text) + newline
 
     def replace(self, rep: edits.Replacement, target: str | None, what: str) -> None:
-        cells = pick_candidates(self.cells, "", target)
-        if not rep.old:
-            self.warn("empty_search", f"Not applied: a {what} has nothing to search for.")
+        key = (tuple(rep.old), tuple(rep.new))
+        if self.repeats_done[key]:
+            self.repeats_done[key] -= 1  # a copy of a block already applied with its copies
             return
+        if rep.path and self.path and not same_file(rep.path, self.path):
+            self.warn_other_file(rep.path)
+            return
+        if rep.path:
+            what = f"{what} for {rep.path}"
+        cells = pick_candidates(self.cells, "", target)
         matches = locate(rep.old, [(c["id"], c["source"].split("\n")) for c in cells])
         if not matches:
             self.warn(
@@ -196,25 +297,16 @@ class _Apply:
                 search="\n".join(rep.old[:3]),
             )
             return
-        if len(matches) > 1:
-            # A context line dropped from the search may survive in the replacement: the place
-            # where it stands next to the match is the one meant.
-            sources = {c["id"]: c["source"].split("\n") for c in cells}
-            widened = [
-                m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)
-            ]
-            if len(widened) == 1:
-                matches = widened
-        if len(matches) > 1 and rep.hint is not None and len({m.cell_id for m in matches}) == 1:
-            # One cell (a module) with the same lines twice, and a diff that edits both, hunk by
-            # hunk: each hunk's own line number, though a few lines off, tells the two apart.
-            near = sorted(matches, key=lambda m: abs(m.start - rep.hint))
-            if (
-                abs(near[0].start - rep.hint)
-                <= HINT_SLACK
-                < abs(near[1].start - rep.hint) - HINT_SLACK
-            ):
-                matches = near[:1]
+        copies = self.repeats[key]
+        if copies > 1:
+            # The same block written N times changes N places (one argument removed from each of
+            # five calls): all of them at once, when the answer has a copy for each place.
+            self.repeats_done[key] = copies - 1
+            if len(matches) <= copies and all(m.rung != "fuzzy" for m in matches):
+                self.replace_all(matches, rep, what, copies)
+                return
+        elif len(matches) > 1:
+            matches = self.narrow(matches, rep, cells)
         if len(matches) > 1:
             places = [f"{m.cell_id} line {m.start + 1}" for m in matches]
             self.warn(
@@ -223,15 +315,77 @@ class _Apply:
                 candidates=sorted({m.cell_id for m in matches}),
             )
             return
-        (match,) = matches
-        cell = self.cells[find_index(self.cells, match.cell_id)]
-        lines = edits.replace_at(cell["source"].split("\n"), match, rep)
-        cell["source"] = "\n".join(lines)
+        self.replace_all(matches, rep, what, 1)
 
-    def merge_snippet(self, lines: list[str], language: str, target: str | None) -> None:
+    def narrow(
+        self, matches: list[Match], rep: edits.Replacement, cells: list[dict]
+    ) -> list[Match]:
+        """Of several places, the one the block means, where its text tells."""
+        # A context line dropped from the search may survive in the replacement: the place
+        # where it stands next to the match is the one meant.
+        sources = {c["id"]: c["source"].split("\n") for c in cells}
+        widened = [
+            m for m in matches if edits.widen(sources[m.cell_id], m, rep) != (m.start, m.end)
+        ]
+        if len(widened) == 1:
+            return widened
+        if rep.hint is not None and len({m.cell_id for m in matches}) == 1:
+            # One cell (a module) with the same lines twice, and a diff that edits both, hunk by
+            # hunk: each hunk's own line number, though a few lines off, tells the two apart.
+            near = sorted(matches, key=lambda m: abs(m.start - rep.hint))
+            if (
+                abs(near[0].start - rep.hint)
+                <= HINT_SLACK
+                < abs(near[1].start - rep.hint) - HINT_SLACK
+            ):
+                return near[:1]
+        return matches
+
+    def replace_all(self, matches: list[Match], rep: edits.Replacement, what: str, copies: int):
+        """`rep` at each of `matches`, each worked out on the cell as it was (a place never sees
+        another's change), then spliced in from the bottom of the cell up."""
+        splices: dict[str, list[edits.Splice]] = {}
+        for match in matches:
+            lines = self.cells[find_index(self.cells, match.cell_id)]["source"].split("\n")
+            splice = edits.replace_at(lines, match, rep)
+            if splice is None:
+                self.warn(
+                    "not_found",
+                    f"Not applied: a {what} resembles {match.cell_id} line {match.start + 1}, but "
+                    "a line it removes is not there.",
+                    cell_id=match.cell_id,
+                )
+                continue
+            splices.setdefault(match.cell_id, []).append(splice)
+            if match.rung == "fuzzy":
+                self.warn(
+                    "fuzzy",
+                    f"Applied where the {what} matches only approximately: check this change.",
+                    cell_id=match.cell_id,
+                    line=match.start + 1,
+                )
+        for cell_id, found in splices.items():
+            cell = self.cells[find_index(self.cells, cell_id)]
+            lines = cell["source"].split("\n")
+            floor = len(lines)
+            for start, end, new in sorted(found, key=lambda s: -s[0]):
+                end = min(end, floor)  # two places' regions grown into each other: keep apart
+                lines[start:end] = new
+                floor = start
+            cell["source"] = "\n".join(lines)
+        if copies > len(matches):
+            self.warn(
+                "repeated",
+                f"A {what} stands {copies} times in the answer and matches {len(matches)} "
+                "places: applied to each place once.",
+            )
+
+    def merge_snippet(
+        self, lines: list[str], language: str, target: str | None, directed: bool = False
+    ) -> None:
         lazy = edits.has_markers(lines)
         if target is None and not self.cells:
-            # A notebook with no cell: a block of code can only be its first cell.
+            # Every cell deleted by the answer: a block of code can only be the first new one.
             if lazy:
                 self.warn(
                     "not_found",
@@ -245,11 +399,20 @@ class _Apply:
             if target is None:
                 return
         cell = self.cells[find_index(self.cells, target)]
+        if not lazy and not directed and not self.looks_like_cell(lines, cell):
+            self.warn(
+                "not_an_edit",
+                "Not applied: a block much shorter than the cell it would replace, sharing "
+                "little with it, reads as an example, not the cell's new text.",
+                cell_id=target,
+                snippet="\n".join(lines[:3]),
+            )
+            return
         # A whole cell goes through the same merge: it aligns the block with the cell, so a block
         # the model indented as a whole comes back to the cell's indentation.
         merged = edits.merge_lazy(cell["source"].split("\n"), lines)
         if merged.lines is not None:
-            cell["source"] = "\n".join(merged.lines)
+            cell["source"] = keep_layout(cell["source"], "\n".join(merged.lines))
             return
         new = self.rewrite(cell["source"], "\n".join(lines)) if self.rewrite else None
         if new is None or edits.has_markers(new.split("\n")):
@@ -261,9 +424,40 @@ class _Apply:
             "model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target
         )
 
+    @staticmethod
+    def looks_like_cell(lines: list[str], cell: dict) -> bool:
+        """Whether a whole block could be `cell`'s new text (see SHORT_BLOCK)."""
+        have = [l.strip() for l in cell["source"].split("\n") if l.strip()]
+        block = [l.strip() for l in lines if l.strip()]
+        if len(block) == 1 and _FILE_NAME.match(block[0]) and block[0] not in have:
+            return False
+        if len(block) >= SHORT_BLOCK * len(have):
+            return True
+        kept = set(block)
+        return sum(line in kept for line in have) >= MIN_KEPT_SHARE * len(have)
+
+    def refuse_markup(self, original: dict[str, str]) -> None:
+        """The last guard: a cell the answer would leave with SEARCH/REPLACE markers it did not
+        have (markup that no rule read as such) keeps its text, or a new one is not added."""
+        for cell in list(self.cells):
+            before = original.get(cell["id"], "")
+            added = sum(map(edits.is_sr_marker, cell["source"].split("\n")))
+            if added <= sum(map(edits.is_sr_marker, before.split("\n"))):
+                continue
+            if cell["id"] in original:
+                cell["source"] = before
+            else:
+                self.cells.remove(cell)
+            self.warn(
+                "malformed",
+                "Not applied: the edit would write SEARCH/REPLACE markers into the cell.",
+                cell_id=cell["id"],
+            )
+
     # -- result -------------------------------------------------------------------------------------
     def build_diff(self) -> NotebookDiff:
         original = {c["id"]: c["source"] for c in self.original}
+        self.refuse_markup(original)
         for cell in self.cells:
             before = original.get(cell["id"])
             if cell["cell_type"] != "code" or before == cell["source"]:
@@ -280,14 +474,54 @@ class _Apply:
         return NotebookDiff(self.cells, operations(self.original, self.cells), self.warnings)
 
 
+def file_of(prose: str, code: str) -> tuple[str | None, str]:
+    """The file a block says it is for, and its code without a first line that only names it
+    (aider writes the path right before its SEARCH/REPLACE): that line, or else the one file the
+    prose line introducing the block names ("Here is the updated `utils.py`:")."""
+    first, _, rest = code.partition("\n")
+    if _FILE_NAME.match(first.strip()) and edits.is_search_replace(rest):
+        return first.strip(), rest
+    lines = [line for line in prose.strip().split("\n") if line.strip()]
+    if lines and lines[-1].rstrip().endswith(":"):
+        # A name on its own: a whole code span or a word, not part of quoted code
+        # ("after the cell that starts with `df.to_csv('out.csv')`" names no file).
+        spans = [m.group(2).strip() for m in _CODE_SPAN.finditer(lines[-1])]
+        words = [w.strip("*_:,.;()\"'") for w in _CODE_SPAN.sub(" ", lines[-1]).split()]
+        named = {name for name in spans + words if _SOURCE_NAME.match(name)}
+        if len(named) == 1:
+            return named.pop(), code
+    return None, code
+
+
+def same_file(named: str, path: str) -> bool:
+    """Whether a file name an answer gives is `path` (relative to the server's root): the same, or
+    one of them the other's tail (`src/pkg/mod.py` and `pkg/mod.py`)."""
+    a, b = named.strip().lstrip("./"), path.strip().lstrip("./")
+    return a == b or a.endswith("/" + b) or b.endswith("/" + a)
+
+
+def keep_layout(before: str, after: str) -> str:
+    """A cell's new text with the cell's own leading blank lines and final newline where it lost
+    them: an answer's fence holds neither, and a file that lost its last newline is a change no
+    one asked for."""
+    if not after.strip() or not before.strip():
+        return after
+    if before.startswith("\n") and not after.startswith("\n"):
+        after = before[: len(before) - len(before.lstrip("\n"))] + after
+    if before.endswith("\n") and not after.endswith("\n"):
+        after += "\n"
+    return after
+
+
 def apply_suggestion(
-    cells: Sequence[Any], suggestion: str, *, rewrite: Rewrite | None = None
+    cells: Sequence[Any], suggestion: str, *, rewrite: Rewrite | None = None, path: str = ""
 ) -> NotebookDiff:
-    """The NotebookDiff that `suggestion` (a model's markdown answer) makes to `cells`.
+    """The NotebookDiff that `suggestion` (a model's markdown answer) makes to `cells`, the cells of
+    the notebook or file at `path` (when given, a block or diff for another file is refused).
 
     ``rewrite``, when given, is the model fallback (``fallback.ModelFallback``): it gets one cell's
     source and a snippet the deterministic merge refused, and returns the new cell source or None.
     """
-    job = _Apply(protocol.cell_dicts(cells), rewrite)
+    job = _Apply(protocol.cell_dicts(cells), rewrite, path)
     job.run(suggestion)
     return job.build_diff()

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from .lazy import LazyResult, merge_lazy
+from .markdown import SR_CLOSE, SR_DIVIDER, SR_OPEN, closed_later
 from .markers import has_markers, is_marker
 from .matching import (
     Match,
@@ -22,6 +24,7 @@ from .matching import (
     is_trivial,
     keep_original_text,
     reindent,
+    similar,
     strip_blank_edges,
     trim_blank_edges,
 )
@@ -37,31 +40,62 @@ class Replacement:
     # Where a diff hunk says it starts in the new text (0-based; often off by a few lines): only
     # to choose between equally good places far apart, never to place a hunk on its own.
     hint: int | None = None
+    # The file a diff hunk's header names (several files' diffs may share one fence).
+    path: str | None = None
 
 
 # -- SEARCH/REPLACE ---------------------------------------------------------------------------------
 
-_SR = re.compile(
-    r"^<{5,9} ?SEARCH[^\n]*\n(?P<search>.*?)^={5,9}[ \t]*\n(?P<replace>.*?)^>{5,9} ?REPLACE[^\n]*$",
-    re.MULTILINE | re.DOTALL,
-)
+
+def is_sr_marker(line: str) -> bool:
+    """A line of SEARCH/REPLACE markup: it is never cell content."""
+    return bool(SR_OPEN.match(line) or SR_DIVIDER.match(line) or SR_CLOSE.match(line))
 
 
 def is_search_replace(code: str) -> bool:
-    return "SEARCH" in code and _SR.search(code + "\n") is not None
+    return any(SR_OPEN.match(line) for line in code.split("\n"))
 
 
-def parse_search_replace(code: str) -> list[Replacement]:
-    out = []
-    for m in _SR.finditer(code + "\n"):
-        out.append(Replacement(_lines(m["search"]), _lines(m["replace"])))
-    return out
+@dataclass(frozen=True)
+class SearchReplace:
+    """The SEARCH/REPLACE blocks of a code block, and what could not be read as one."""
+
+    replacements: list[Replacement]
+    malformed: int = 0  # a SEARCH with no divider, or markers out of place
 
 
-def _lines(text: str) -> list[str]:
-    if text.endswith("\n"):
-        text = text[:-1]
-    return text.split("\n") if text else []
+def parse_search_replace(code: str) -> SearchReplace:
+    """Every block, as models write them: closed by ``>>>>>>> REPLACE``, or by a second divider
+    (``=======``), or by the next SEARCH or the end of the code. A divider inside REPLACE is
+    content when a closing marker still follows before the next block (an RST underline)."""
+    lines = code.split("\n")
+    out: list[Replacement] = []
+    malformed = 0
+    i = 0
+    while i < len(lines):
+        if not SR_OPEN.match(lines[i]):
+            # Stray markers outside a block: markup that lost its other half.
+            malformed += bool(SR_DIVIDER.match(lines[i]) or SR_CLOSE.match(lines[i]))
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not (SR_DIVIDER.match(lines[j]) or SR_OPEN.match(lines[j])):
+            j += 1
+        if j == len(lines) or SR_OPEN.match(lines[j]):
+            malformed += 1  # a SEARCH with no divider
+            i = j
+            continue
+        search = lines[i + 1 : j]
+        k = j + 1
+        while k < len(lines):
+            if SR_CLOSE.match(lines[k]) or SR_OPEN.match(lines[k]):
+                break
+            if SR_DIVIDER.match(lines[k]) and not closed_later(lines, k + 1):
+                break
+            k += 1
+        out.append(Replacement(search, lines[j + 1 : k]))
+        i = k + 1 if k < len(lines) and not SR_OPEN.match(lines[k]) else k
+    return SearchReplace(out, malformed)
 
 
 # -- unified diffs ----------------------------------------------------------------------------------
@@ -80,24 +114,37 @@ def is_udiff(code: str, language: str) -> bool:
 
 
 def parse_udiff(code: str) -> list[Replacement]:
+    """Each hunk of each file: one fence may hold several files' diffs, each starting at a
+    ``--- old`` / ``+++ new`` header pair (a header inside a hunk starts the next file, it is not
+    a removed and an added line); a hunk's ``path`` is the new side's file name."""
     hunks: list[Replacement] = []
     old: list[str] = []
     new: list[str] = []
-    hint: list[int | None] = [None]
+    hint: int | None = None
+    path: str | None = None
+    lines = code.split("\n")
 
     def flush():
         if old or new:
-            hunks.append(Replacement(list(old), list(new), shared_context=True, hint=hint[0]))
+            hunks.append(Replacement(list(old), list(new), True, hint, path))
         old.clear()
         new.clear()
 
-    for line in code.split("\n"):
+    for i, line in enumerate(lines):
+        if line.startswith("+++ ") and i > 0 and lines[i - 1].startswith("--- "):
+            path = _diff_path(line[4:])
+            continue
+        if line.startswith("diff --git ") or (
+            line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")
+        ):
+            flush()  # the next file's header, even right after a hunk
+            continue
         if line.startswith(("--- ", "+++ ", "diff --git", "index ")) and not (old or new):
             continue
         if _HUNK.match(line):
             flush()
             start = _NEW_START.search(line)
-            hint[0] = max(0, int(start[1]) - 1) if start else None
+            hint = max(0, int(start[1]) - 1) if start else None
             continue
         if line.startswith("\\"):  # "\ No newline at end of file"
             continue
@@ -115,27 +162,191 @@ def parse_udiff(code: str) -> list[Replacement]:
     return [_trim_common_blank_tail(h) for h in hunks]
 
 
+def _diff_path(name: str) -> str | None:
+    """The file a ``+++`` header names, without git's ``b/`` and a trailing timestamp."""
+    name = name.split("\t")[0].strip()
+    if name == "/dev/null":
+        return None
+    return name[2:] if name.startswith(("a/", "b/")) else name
+
+
 def _trim_common_blank_tail(h: Replacement) -> Replacement:
     old, new = list(h.old), list(h.new)
     while old and new and not old[-1].strip() and not new[-1].strip():
         old.pop()
         new.pop()
-    return Replacement(old, new, h.shared_context, h.hint)
+    return Replacement(old, new, h.shared_context, h.hint, h.path)
 
 
 # -- applying a replacement at a match ----------------------------------------------------------------
 
 
-def replace_at(lines: list[str], match: Match, rep: Replacement) -> list[str]:
-    """`lines` with the matched region replaced by `rep.new`, indented to fit the cell; lines the
-    new text shares with the region keep the cell's own text (trailing whitespace included)."""
+# What a replacement does to a cell's lines: lines[start:end] become the new lines.
+Splice = tuple[int, int, list[str]]
+
+
+def replace_at(lines: list[str], match: Match, rep: Replacement) -> Splice | None:
+    """The matched region and its replacement, `rep.new` indented to fit the cell; lines the new
+    text shares with the region keep the cell's own text (trailing whitespace included). None when
+    a fuzzy match would remove a line the block does not show (see ``_aligned``)."""
+    if match.rung == "fuzzy":
+        return _aligned(lines, match, rep)
     new = _fitted_new(rep, match)
-    if match.rung == "fuzzy" and rep.shared_context:
-        new = _restore_dropped(lines[match.start : match.end], strip_blank_edges(rep.old), new)
     start, end = widen(lines, match, rep)
     if not rep.shared_context:
         start, end, new = _blank_edges(lines, start, end, rep, strip_blank_edges(new), match)
-    return lines[:start] + keep_original_text(lines[start:end], new) + lines[end:]
+    return start, end, keep_original_text(lines[start:end], new)
+
+
+def _aligned(lines: list[str], match: Match, rep: Replacement) -> Splice | None:
+    """A fuzzy match applied line by line, so that it never invents or swallows a line: the
+    block's old lines are aligned with the window's (equal, or similar for context lines); a
+    context line takes the cell's text, a removed line takes the cell's line it aligns with, a
+    cell line the block does not show stays where it is, and an old line that is in no cell is
+    not written (a context line) or has nothing to remove (a removed one; see _removes_unseen). The new lines go between
+    the old lines they stood between; a new line equal to a cell line the block did not show is
+    that line, not a second copy."""
+    old = strip_blank_edges(rep.old)
+    lead, trail = trim_blank_edges(rep.old)
+    new_lead, new_trail = trim_blank_edges(rep.new)
+    new_raw = rep.new[min(lead, new_lead) : len(rep.new) - min(trail, new_trail)]
+    new = reindent(new_raw, match.indent)
+    window = lines[match.start : match.end]
+    pairs = _align(old, window)
+    if pairs is None:
+        return None
+    # old index -> its new index when the line stays; the new lines inserted before an old index
+    # (between two old lines), and those that take the place of old lines removed from there.
+    kept: dict[int, int] = {}
+    inserted: dict[int, list[str]] = {}
+    instead: dict[int, list[str]] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, old, new_raw, autojunk=False
+    ).get_opcodes():
+        if tag == "equal":
+            kept.update({i1 + k: j1 + k for k in range(i2 - i1)})
+        elif tag == "insert":
+            inserted[i1] = new[j1:j2]
+        elif tag == "replace":
+            instead[i1] = new[j1:j2]
+    if _removes_unseen(pairs, kept, window):
+        return None
+    aligned = [j for i, j in pairs if i is not None and j is not None]
+    first, last = min(aligned), max(aligned)
+    items: list[tuple[str, str]] = []  # (kind, line): "kept", "added", "unshown" (a cell line)
+    unshown: list[str] = []  # cell lines since the last aligned one that the block does not show
+    for i, j in pairs:
+        if j is not None and not first <= j <= last:
+            continue  # outside the aligned span: left as it is, around the region
+        if i is None:
+            unshown.append(window[j])
+            continue
+        items += _place_added(unshown, inserted.get(i, []))
+        items += [("added", line) for line in instead.get(i, [])]
+        unshown = []
+        if j is not None and i in kept:
+            items.append(("kept", window[j]))
+    items += _place_added(unshown, inserted.get(len(old), []))
+    # A diff's context lines are in both texts, so a line it lost is in neither: only a SEARCH that
+    # lost a line can still have it in its REPLACE.
+    out = [line for _, line in items] if rep.shared_context else _drop_shown_twice(items)
+    start, end = match.start + first, match.start + last + 1
+    if not rep.shared_context:
+        start, end, out = _blank_edges(
+            lines, start, end, rep, strip_blank_edges(out), Match(match.cell_id, start, end, "")
+        )
+    return start, end, out
+
+
+def _removes_unseen(pairs, kept: dict[int, int], window: list[str]) -> bool:
+    """A line to remove that the cell does not have, where the cell may have the line it stood
+    for: other lines the block does not show, or the block's edge (the cell goes on past it).
+    The cell's line would stay next to its replacement. Between two aligned lines with nothing
+    of the cell's between them, there is nothing to remove (a line the model imagined)."""
+    stretch_has_cell_line = False
+    unseen_removal = False
+    opened = False  # an aligned line came before this stretch
+    for i, j in pairs:
+        if i is not None and j is not None:  # an aligned line closes the stretch
+            if unseen_removal and (stretch_has_cell_line or not opened):
+                return True
+            stretch_has_cell_line = unseen_removal = False
+            opened = True
+        elif i is None:
+            stretch_has_cell_line |= bool(window[j].strip())
+        elif i not in kept:
+            unseen_removal = True
+    return unseen_removal  # after the last aligned line: at the block's edge
+
+
+def _squash(line: str) -> str:
+    return "".join(line.split())
+
+
+def _align(old: list[str], window: list[str]) -> list[tuple[int | None, int | None]] | None:
+    """The old lines and the window's in order, as pairs (old index, window index), a side None
+    where the other has a line of its own; None when no line that says something aligns."""
+    a = [_squash(line) for line in old]
+    b = [_squash(line) for line in window]
+    pairs: list[tuple[int | None, int | None]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pairs.extend((i1 + k, j1 + k) for k in range(i2 - i1))
+            continue
+        # Within a changed stretch, each old line pairs with the next similar window line.
+        j = j1
+        for i in range(i1, i2):
+            found = next((k for k in range(j, j2) if similar(a[i], b[k])), None)
+            if found is None:
+                pairs.append((i, None))
+                continue
+            pairs.extend((None, k) for k in range(j, found))
+            pairs.append((i, found))
+            j = found + 1
+        pairs.extend((None, k) for k in range(j, j2))
+    if not any(i is not None and j is not None and not is_trivial(old[i]) for i, j in pairs):
+        return None
+    return pairs
+
+
+def _place_added(unshown: list[str], added: list[str]) -> list[tuple[str, str]]:
+    """Cell lines the block did not show, and the new lines that go at that place: the new lines
+    follow the cell's, above the blank lines that close the stretch (a blank line separates what
+    follows it)."""
+    blank = len(unshown)
+    while blank > 0 and not unshown[blank - 1].strip():
+        blank -= 1
+    return (
+        [("unshown", l) for l in unshown[:blank]]
+        + [("added", l) for l in added]
+        + [("unshown", l) for l in unshown[blank:]]
+    )
+
+
+def _drop_shown_twice(items: list[tuple[str, str]]) -> list[str]:
+    """The lines, once each: between two kept lines that say something, a new line equal to a cell line the block did
+    not show is that line (a SEARCH that lost a context line its REPLACE still has, a blank line
+    included), so the cell's copy goes and the new text's place holds."""
+    out: list[str] = []
+    stretch: list[tuple[str, str]] = []
+
+    def flush():
+        added = Counter(l.strip() for kind, l in stretch if kind == "added")
+        for kind, line in stretch:
+            if kind == "unshown" and added[line.strip()] > 0:
+                added[line.strip()] -= 1
+                continue
+            out.append(line)
+        stretch.clear()
+
+    for kind, line in items:
+        if kind == "kept" and line.strip():  # a blank line anchors nothing: which blank is which
+            flush()
+            out.append(line)
+        else:
+            stretch.append((kind, line))
+    flush()
+    return out
 
 
 def _blank_edges(lines, start, end, rep, core, match):
@@ -169,55 +380,6 @@ def _blank_edges(lines, start, end, rep, core, match):
     head = (lines[start - before : start] + [""] * lead)[:lead]
     tail = (lines[end : end + after] + [""] * trail)[:trail]
     return start - before, end + after, head + core + tail
-
-
-def _restore_dropped(window: list[str], old: list[str], new: list[str]) -> list[str]:
-    """Lines of the matched window that the old text lacks (context lines the model dropped) go
-    back into the new text, next to the kept line they stood by: after the previous one, or,
-    when that one was removed, before the next one (a line dropped between a changed line and
-    the context after it follows the change; put after the context before, it landed above it)."""
-    norm = lambda lines: [l.strip() for l in lines]  # noqa: E731
-    old_in_window = difflib.SequenceMatcher(None, norm(old), norm(window), autojunk=False)
-    # Old and new come from one diff, indented alike: a removed line re-indented in the new text
-    # (`x()` under a new `if`) is not the same line.
-    old_in_new = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    missing = len(window) - len(old)  # only a window longer than the old text lost lines
-    if missing <= 0:
-        return new
-    window_to_old = {
-        b + k: a + k for a, b, n in old_in_window.get_matching_blocks() for k in range(n)
-    }
-    old_to_new = {a + k: b + k for a, b, n in old_in_new.get_matching_blocks() for k in range(n)}
-    kept = [
-        old_to_new.get(window_to_old[w]) if w in window_to_old else None for w in range(len(window))
-    ]
-    inserts: dict[int, list[str]] = {}  # new index -> dropped lines that go before it
-    for w, line in enumerate(window):
-        if w in window_to_old or missing <= 0:
-            continue
-        before = next((w2 for w2 in range(w - 1, -1, -1) if w2 in window_to_old), None)
-        after = next((w2 for w2 in range(w + 1, len(window)) if w2 in window_to_old), None)
-        if before is None:
-            continue  # nothing of the old text before it: not inside the edit
-        # A blank line separates what follows it (the added lines go above it); a line of code
-        # follows what it stood after.
-        next_kept = after is not None and kept[after] is not None
-        if kept[before] is not None and not (next_kept and not line.strip()):
-            at = kept[before] + 1
-        elif next_kept:
-            at = kept[after]
-        else:  # both neighbours removed: after the last kept line before it
-            at = max((k for k in kept[:w] if k is not None), default=-1) + 1
-        inserts.setdefault(at, []).append(line)
-        missing -= 1
-    if not inserts:
-        return new
-    out = []
-    for i, line in enumerate(new):
-        out.extend(inserts.get(i, []))
-        out.append(line)
-    out.extend(inserts.get(len(new), []))
-    return out
 
 
 def _fitted_new(rep: Replacement, match: Match) -> list[str]:

@@ -58,9 +58,14 @@ class _Run:
 def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
     literal = {line.strip() for line in original}
     filled = [i for i, line in enumerate(snippet) if line.strip()]
+    beside = _neighbours(original)
     segments: list[list[str]] = [[]]
     for i, line in enumerate(snippet):
-        if is_marker(line) and (line.strip() not in literal or _edge_elision(snippet, i, filled)):
+        if is_marker(line) and (
+            line.strip() not in literal
+            or _edge_elision(snippet, i, filled)
+            or not _in_place(snippet, i, filled, beside)
+        ):
             segments.append([])
         else:
             segments[-1].append(line)
@@ -69,6 +74,33 @@ def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
         if any(line.strip() for line in segment):
             runs.append(_Run(strip_blank_edges(segment), index > 0, index < len(segments) - 1))
     return runs
+
+
+def _neighbours(lines: list[str]) -> dict[str, set[str]]:
+    """Each line (stripped) → the non-blank lines found right before and right after it."""
+    filled = [line.strip() for line in lines if line.strip()]
+    found: dict[str, set[str]] = defaultdict(set)
+    for k, key in enumerate(filled):
+        found[key].update(filled[max(0, k - 1) : k] + filled[k + 1 : k + 2])
+    return found
+
+
+def _in_place(snippet: list[str], i: int, filled: list[int], beside) -> bool:
+    """A marker-like line that the cell also has ("..." as a stub body or in a docstring) is that
+    code only where it stands next to one of its neighbours in the cell, or as a stub body: a
+    "..." between two lines that never border one in the cell elides code (taken for code, it
+    stayed in the cell and the lines it stood for were deleted)."""
+    k = filled.index(i)
+    near = {snippet[j].strip() for j in filled[max(0, k - 1) : k] + filled[k + 1 : k + 2]}
+    return bool(near & beside[snippet[i].strip()]) or _stub_body(snippet, k, filled)
+
+
+def _stub_body(snippet: list[str], k: int, filled: list[int]) -> bool:
+    """The k-th non-blank line is a whole block body: after a line that opens a block, last or
+    before one indented less (`with f():` / `    ...` / `# output`: a new stub, not an elision)."""
+    if k == 0 or not snippet[filled[k - 1]].rstrip().endswith(":"):
+        return False
+    return k + 1 == len(filled) or indent_of(snippet[filled[k + 1]]) < indent_of(snippet[filled[k]])
 
 
 def _edge_elision(snippet: list[str], i: int, filled: list[int]) -> bool:
@@ -169,10 +201,15 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         [fixed_start] if fixed_start is not None else _edge_positions(run_keys, where, pos, False)
     )
     ends = [fixed_end] if fixed_end is not None else _edge_positions(run_keys, where, pos, True)
-    pairs = sorted(
-        ((s, e) for s in starts for e in ends if e > s),
-        key=lambda se: abs((se[1] - se[0]) - len(lines)),
-    )
+    filled = [0]  # non-blank cell lines before each line: a stretch's length, blank lines aside
+    for key in keys:
+        filled.append(filled[-1] + bool(key))
+    size = sum(1 for key in run_keys if key)
+
+    def excess(se):  # what the stretch's length alone costs (see _cost)
+        return abs(filled[se[1]] - filled[se[0]] - size)
+
+    pairs = sorted(((s, e) for s in starts for e in ends if e > s), key=excess)
     if not pairs:
         return _edge_edit(lines, original, fixed_start, fixed_end) or _resembling_place(
             lines, original, pos, fixed_start, fixed_end
@@ -182,12 +219,11 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
     most_edges = depth_cap * ((fixed_start is None) + (fixed_end is None))
     for count, (s, e) in enumerate(pairs):
         if count >= MAX_EVALUATIONS or (
-            best and best[0][0][0] == -most_edges and abs((e - s) - len(lines)) > best[0][0][1]
+            best and best[0][0][0] == -most_edges and excess((s, e)) > best[0][0][1]
         ):
             break  # no later stretch can beat the best: its length alone costs more
         matcher = difflib.SequenceMatcher(None, run_keys, keys[s:e], autojunk=False)
         blocks = [(a, s + b, n) for a, b, n in matcher.get_matching_blocks() if n]
-        matched = sum(n for _, _, n in blocks)
         anchors = sum(1 for a, _, n in blocks for k in range(n) if not is_trivial(run_keys[a + k]))
         if anchors == 0:
             continue  # matched by blank lines and brackets only: not a place
@@ -200,7 +236,7 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         edges = (fixed_start is None and _depth(run_keys, keys[s:e], depth_cap)) + (
             fixed_end is None and _depth(run_keys[::-1], keys[s:e][::-1], depth_cap)
         )
-        score = (-edges, len(lines) + (e - s) - 2 * matched, -consistent)
+        score = (-edges, _cost(run_keys, keys[s:e], matcher), -consistent)
         if best and score > best[0][0]:
             continue
         if best and score < best[0][0]:
@@ -213,6 +249,24 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         return "a part of the snippet fits several places in the cell equally well"
     start, end, new = placements.pop()
     return start, end, list(new)
+
+
+def _cost(run_keys: list[str], stretch: list[str], matcher) -> int:
+    """The line edits that turn the stretch into the run: a new line costs 1, a line of the cell
+    the run drops 2, a changed line (one resembling the line it replaces) 1, blank lines nothing.
+    A lazy snippet shows its new code, while a deletion shows only as context around a gap: a
+    stretch that reads the run's new code as an edit of the lines beside it (a new function copied
+    from its neighbour) was a likelier reading than the insertion under plain edit distance, and
+    silently deleted the neighbour."""
+    cost = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        new = [key for key in run_keys[i1:i2] if key]
+        old = [key for key in stretch[j1:j2] if key]
+        changed = sum(1 for a, b in zip(new, old) if _resemble(a, b))
+        cost += len(new) + 2 * len(old) - 2 * changed
+    return cost
 
 
 def _depth(run_keys: list[str], stretch: list[str], cap: int) -> int:

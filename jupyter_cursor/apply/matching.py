@@ -15,6 +15,8 @@ from dataclasses import dataclass
 FUZZY_MIN_RATIO = 0.75  # line-level similarity of a window to the searched lines
 FUZZY_TIE = 0.02  # candidates this close to the best are equally good
 MAX_FUZZY_CANDIDATES = 400
+# Two lines this alike (difflib ratio of the stripped text) are one line with a small difference.
+SIMILAR = 0.8
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def _fuzzy(needle: list[str], cells: list[tuple[str, list[str]]]) -> list[Match]
                 if (cell_id, start, end) in seen or end <= start:
                     continue
                 seen.add((cell_id, start, end))
-                ratio = difflib.SequenceMatcher(None, want, have[start:end], autojunk=False).ratio()
+                matcher = difflib.SequenceMatcher(None, want, have[start:end], autojunk=False)
+                ratio = _soft_ratio(matcher, want, have[start:end])
                 if ratio >= FUZZY_MIN_RATIO:
-                    matcher = difflib.SequenceMatcher(None, want, have[start:end], autojunk=False)
                     pairs = [
                         (lines[start + b + k], needle[a + k])
                         for a, b, n in matcher.get_matching_blocks()
@@ -113,6 +115,33 @@ def _fuzzy(needle: list[str], cells: list[tuple[str, list[str]]]) -> list[Match]
         ):
             distinct.append(match)
     return distinct
+
+
+def likeness(a: str, b: str) -> float:
+    """1 for two lines equal but for spacing, else difflib's ratio of their characters."""
+    if "".join(a.split()) == "".join(b.split()):
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def similar(a: str, b: str) -> bool:
+    """Two stripped lines that differ by a typo or a changed literal, not two different lines."""
+    return bool(a and b) and likeness(a, b) >= SIMILAR
+
+
+def _soft_ratio(matcher: difflib.SequenceMatcher, want: list[str], have: list[str]) -> float:
+    """The matcher's line ratio, counting the lines of a changed stretch that pair, in order, with
+    a similar line by how alike they are (a place with the lines as written beats one with lines
+    alike enough)."""
+    matched = 0.0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            matched += i2 - i1
+        elif tag == "replace":
+            for a, b in zip(want[i1:i2], have[j1:j2]):
+                score = likeness(a, b) if a and b else 0.0
+                matched += score if score >= SIMILAR else 0.0
+    return 2 * matched / max(1, len(want) + len(have))
 
 
 def locate(needle: list[str], cells: list[tuple[str, list[str]]]) -> list[Match]:

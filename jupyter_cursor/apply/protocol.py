@@ -25,6 +25,7 @@ class ApplyRequest:
     id: str
     cells: protocol.Cells
     suggestion: Suggestion
+    path: protocol.ShortText = ""  # the notebook's or file's: a block for another file is refused
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,26 +34,33 @@ class ApplyBody:
 
     cells: protocol.Cells
     suggestion: Suggestion
+    path: protocol.ShortText = ""
 
 
-def run_apply(cells: list, suggestion: str, rewrite: Rewrite | None = None) -> dict:
+def run_apply(cells: list, suggestion: str, rewrite: Rewrite | None = None, path: str = "") -> dict:
     """Validate sizes and ids, then apply: ValueError for bad input."""
     if len(suggestion) > MAX_SUGGESTION_CHARS:
         raise ValueError(f"the suggestion is longer than {MAX_SUGGESTION_CHARS} characters")
     cells = protocol.cell_dicts(cells)
+    if not cells:
+        # A notebook always has a cell and a file is one: no cells is a request built wrong.
+        raise ValueError("cells is empty: give the notebook's cells (a file is one cell)")
     ids = [cell["id"] for cell in cells]
     if len(set(ids)) != len(ids):
         raise ValueError("cell ids must be unique")
-    return apply_suggestion(cells, suggestion, rewrite=rewrite).to_json()
+    return apply_suggestion(cells, suggestion, rewrite=rewrite, path=path).to_json()
 
 
-async def run_apply_async(cells: list, suggestion: str, fallback: ModelFallback | None) -> dict:
+async def run_apply_async(
+    cells: list, suggestion: str, fallback: ModelFallback | None, path: str = ""
+) -> dict:
     """`run_apply` off the event loop (workers.py: a large notebook in a worker process), or, with
     the model fallback, in a thread while the fallback generates on the loop."""
     if fallback is None:
-        return await run_cpu(text_size(cells, suggestion), run_apply, cells, suggestion)
+        return await run_cpu(text_size(cells, suggestion), run_apply, cells, suggestion, path=path)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, run_apply, cells, suggestion, fallback.rewrite_on(loop))
+    rewrite = fallback.rewrite_on(loop)
+    return await loop.run_in_executor(None, run_apply, cells, suggestion, rewrite, path)
 
 
 def apply_methods(fallback: ModelFallback | None) -> dict[str, Callable]:
@@ -60,7 +68,7 @@ def apply_methods(fallback: ModelFallback | None) -> dict[str, Callable]:
 
     async def apply(req: ApplyRequest, emit) -> dict:
         try:
-            return await run_apply_async(req.cells, req.suggestion, fallback)
+            return await run_apply_async(req.cells, req.suggestion, fallback, req.path)
         except ValueError as err:
             raise protocol.ProtocolError(protocol.ErrorCode.BAD_MESSAGE, str(err), req.id) from None
 

@@ -19,8 +19,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each non-blank line; a bad line is a UsageError."""
+class BadLine(ValueError):
+    """A line of a JSON-lines batch that is not a JSON object: an error for that line only."""
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict | BadLine]]:
+    """Yield (line number, object) for each non-blank line, or (line number, BadLine) for a line
+    that is not a JSON object: a batch answers it with an error line and goes on. A file that
+    cannot be read is a UsageError."""
     try:
         handle = open(path, encoding="utf-8")
     except OSError as err:
@@ -32,9 +38,11 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             try:
                 obj = json.loads(line)
             except ValueError as err:
-                raise UsageError(f"{path}:{number}: not valid JSON ({err})") from None
+                yield number, BadLine(f"line {number}: not valid JSON ({err})")
+                continue
             if not isinstance(obj, dict):
-                raise UsageError(f"{path}:{number}: each line must be a JSON object")
+                yield number, BadLine(f"line {number}: each line must be a JSON object")
+                continue
             yield number, obj
 
 

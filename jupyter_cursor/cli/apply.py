@@ -14,6 +14,7 @@ import sys
 from .. import protocol
 from ..apply.protocol import ApplyBody
 from ._common import (
+    BadLine,
     UsageError,
     jsonl_output,
     print_json,
@@ -36,7 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--suggestion", help="markdown file with the model's answer ('-': stdin)")
     parser.add_argument("--json", action="store_true", help="print the NotebookDiff as JSON")
     parser.add_argument("--write", action="store_true", help="save the result into the notebook")
-    parser.add_argument("--batch", help="JSON-lines file of {id, cells, suggestion}")
+    parser.add_argument("--batch", help="JSON-lines file of {id, cells, suggestion, path?}")
     parser.add_argument("--out", help="where --batch writes its results (default: stdout)")
     parser.set_defaults(func=run)
 
@@ -53,7 +54,7 @@ def run(args) -> int:
     suggestion = _read_text(args.suggestion)
     notebook = read_notebook(args.notebook)
     try:
-        diff = run_apply(wire_cells(notebook), suggestion)
+        diff = run_apply(wire_cells(notebook), suggestion, path=args.notebook)
     except ValueError as err:
         raise UsageError(str(err)) from None
     if args.write and diff["ops"]:
@@ -89,11 +90,14 @@ def _read_text(path: str) -> str:
 def _batch(args, run_apply) -> int:
     with jsonl_output(args.out) as out:
         for number, line in read_jsonl(args.batch):
+            if isinstance(line, BadLine):
+                write_jsonl_error(out, number, line)
+                continue
             request_id = line.get("id", number)
             try:
                 # The websocket's and REST's schema and limits.
                 body = protocol.from_dict(ApplyBody, line, "line")
-                diff = run_apply(body.cells, body.suggestion)
+                diff = run_apply(body.cells, body.suggestion, path=body.path)
             except ValueError as err:
                 write_jsonl_error(out, request_id, err)
                 continue

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_line
+from ._common import BadLine, UsageError, jsonl_output, print_json, read_jsonl, write_jsonl_line
 
 MODES = ("hybrid", "bm25", "embedding")
 
@@ -150,6 +150,8 @@ def run_search(args) -> int:
     if args.batch:
         requests = []
         for number, obj in read_jsonl(args.batch):
+            if isinstance(obj, BadLine):  # every query is checked before the index opens
+                raise UsageError(f"{args.batch}: {obj}")
             query, k, mode = obj.get("query"), obj.get("k", args.k), obj.get("mode", args.mode)
             _check_request(query, k, mode, f"{args.batch}:{number}")
             requests.append((obj.get("id", number), query, k, mode))

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from ._common import (
+    BadLine,
     UsageError,
     jsonl_output,
     print_json,
@@ -173,6 +174,9 @@ async def _single(args, service) -> int:
 async def _batch(args, service) -> int:
     with jsonl_output(args.out) as out:
         for number, line in read_jsonl(args.batch):
+            if isinstance(line, BadLine):
+                write_jsonl_error(out, number, line)
+                continue
             request_id = line.get("id", number)
             try:
                 answer = await service.predict(_check(line))

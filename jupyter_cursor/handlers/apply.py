@@ -23,7 +23,7 @@ class ApplyHandler(CursorAPIHandler):
             ) from None
         fallback = self.cursor_app.apply_fallback
         try:
-            result = await run_apply_async(body.cells, body.suggestion, fallback)
+            result = await run_apply_async(body.cells, body.suggestion, fallback, body.path)
         except ValueError as err:
             raise web.HTTPError(400, str(err)) from None
         self.finish(result)

@@ -51,16 +51,16 @@ class RefactorService:
             answer.append(delta)
             yield {"type": "delta", "text": delta}
         text = "".join(answer)
-        diff = await run_cpu(text_size(cells, text), review, list(cells), text)
+        diff = await run_cpu(text_size(cells, text), review, list(cells), text, path)
         yield {"type": "diff", **diff, "answer": text}
 
 
-def review(cells: list[dict], answer: str) -> dict:
+def review(cells: list[dict], answer: str, path: str = "") -> dict:
     """The NotebookDiff of ``answer``, with the warnings of the checks on its result (in a
     worker process for a large notebook: both are linear in it, and it can be 10,000 cells)."""
     from ..apply import apply_suggestion
 
-    diff = apply_suggestion(cells, answer).to_json()
+    diff = apply_suggestion(cells, answer, path=path).to_json()
     diff["warnings"] = list(diff["warnings"]) + [
         w.to_json() for w in check_change(cells, diff["cells"])
     ]

@@ -20,17 +20,51 @@ export function chatProviders(connection: CursorConnection): Promise<ChatProvide
   return connection.request('chat_providers', {}).result;
 }
 
-/** A fenced code block of an answer, as the apply engine wants it. */
+/**
+ * A fenced code block of an answer, as the apply engine wants it: `markdown` is the fence with the
+ * paragraph that introduces it ("Add a new cell after …:", "Here is the updated `utils.py`:"),
+ * which says where the block goes.
+ */
 export type CodeBlock = { info: string; code: string; markdown: string };
 
 export function codeBlocks(markdown: string): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   const fence = /^(```+|~~~+)([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
   let match: RegExpExecArray | null;
+  let end = 0;
   while ((match = fence.exec(markdown)) !== null) {
-    blocks.push({ info: match[2].trim(), code: match[3], markdown: match[0] });
+    const prose =
+      markdown
+        .slice(end, match.index)
+        .trim()
+        .split(/\n\s*\n/)
+        .pop() ?? '';
+    blocks.push({
+      info: match[2].trim(),
+      code: match[3],
+      markdown: prose ? `${prose}\n\n${match[0]}` : match[0]
+    });
+    end = match.index + match[0].length;
   }
   return blocks;
+}
+
+/**
+ * Blocks an answer shows to be run or copied, not cell code: no Apply button (the server's apply
+ * refuses them too: NOT_CELL_LANGUAGES in jupyter_cursor/apply/answer.py). A SEARCH/REPLACE block
+ * or a diff under such a tag is an edit all the same.
+ */
+const NOT_CELL_LANGUAGES = new Set([
+  'bash', 'sh', 'shell', 'zsh', 'console', 'shell-session', 'powershell', 'ps1', 'bat', 'cmd',
+  'text', 'txt', 'plaintext', 'output', 'log', 'json', 'jsonl', 'yaml', 'yml', 'toml', 'ini',
+  'cfg', 'conf', 'csv', 'tsv', 'dockerfile', 'requirements', 'pip'
+]); // prettier-ignore
+const EDIT_MARKUP = /^(\s{0,3}<{5,9} ?(SEARCH|ORIGINAL)\b|@@ .* @@|--- \S)/m;
+
+/** Whether Apply can make cell edits of a block (or it is one to copy). */
+export function isApplicable(block: CodeBlock): boolean {
+  const language = block.info.split(/\s+/)[0].toLowerCase();
+  return !NOT_CELL_LANGUAGES.has(language) || EDIT_MARKUP.test(block.code);
 }
 
 const RENDER_INTERVAL_MS = 80;
@@ -224,7 +258,7 @@ export class ChatPanel extends Widget {
     const pres = Array.from(renderer.node.querySelectorAll('pre'));
     pres.forEach((pre, index) => {
       const block = blocks[index];
-      if (!block) {
+      if (!block || !isApplicable(block)) {
         return;
       }
       const button = document.createElement('button');

@@ -62,7 +62,8 @@ export type ServerMessage =
 
 // -- apply (jupyter_cursor/apply/protocol.py) ------------------------------------------------------
 
-export type ApplyRequest = { cells: Cell[]; suggestion: string };
+/** `path`: the notebook's, so that a block the answer gives for another file is refused. */
+export type ApplyRequest = { cells: Cell[]; suggestion: string; path?: string };
 
 /** One change of the apply engine's NotebookDiff. */
 export type Operation =

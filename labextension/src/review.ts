@@ -37,7 +37,8 @@ export async function reviewSuggestion(
   title: string
 ): Promise<DiffReview> {
   const cells = notebookCells(panel);
-  const diff = await connection.request('apply', { cells, suggestion }).result;
+  const path = panel.context.path;
+  const diff = await connection.request('apply', { cells, suggestion, path }).result;
   return showReview(app, panel, new DiffReview(panel, cells, diff, title));
 }
 
@@ -77,7 +78,11 @@ export class DiffReview extends Widget {
     header.append(heading, this.summary, acceptAll, rejectAll);
     this.node.appendChild(header);
 
-    const warnings = diff.warnings.map(w => (typeof w === 'string' ? { message: w } : w));
+    const all = diff.warnings.map(w => (typeof w === 'string' ? { message: w } : w));
+    // A warning about a cell the diff changes (a fuzzy match) goes on that cell's card.
+    const changed = new Set(diff.ops.map(op => (op.op === 'insert' ? '' : op.cell_id)));
+    const onCard = (w: { cell_id?: string }) => !!w.cell_id && changed.has(w.cell_id);
+    const warnings = all.filter(w => !onCard(w));
     if (warnings.length) {
       const list = document.createElement('ul');
       list.className = 'jp-CursorReview-warnings';
@@ -92,7 +97,8 @@ export class DiffReview extends Widget {
     const after = new Map(diff.cells.map(cell => [cell.id, cell]));
     this.result = diff.cells.map(cell => cell.id);
     for (const op of diff.ops) {
-      this.cards.push(this._card(op, byId, after));
+      const notes = all.filter(w => onCard(w) && op.op !== 'insert' && w.cell_id === op.cell_id);
+      this.cards.push(this._card(op, byId, after, notes));
     }
     if (!diff.ops.length) {
       const empty = document.createElement('div');
@@ -118,7 +124,12 @@ export class DiffReview extends Widget {
     this._updateSummary();
   }
 
-  private _card(op: Operation, byId: Map<string, Cell>, after: Map<string, Cell>): Card {
+  private _card(
+    op: Operation,
+    byId: Map<string, Cell>,
+    after: Map<string, Cell>,
+    notes: { message: string }[]
+  ): Card {
     const node = document.createElement('section');
     node.className = `jp-CursorReview-card jp-mod-${op.op}`;
     const title = document.createElement('div');
@@ -167,7 +178,14 @@ export class DiffReview extends Widget {
     });
     actions.append(jump, accept, reject);
     title.appendChild(actions);
-    node.append(title, body);
+    node.append(title);
+    for (const note of notes) {
+      const warning = document.createElement('div');
+      warning.className = 'jp-CursorReview-cardWarning';
+      warning.textContent = note.message;
+      node.append(warning);
+    }
+    node.append(body);
     this.node.appendChild(node);
     return card;
   }

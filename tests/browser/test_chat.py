@@ -35,6 +35,7 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
                 "Rename it ",
                 "like this:\n\n```python\n# cell: c0\n",
                 "sales = load()\n```\n",
+                "\nThen install it:\n\n```bash\npip install sales\n```\n",
             ],
             "delay": 0.3,
         }
@@ -54,6 +55,9 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
     screenshot(page, "chat_streaming")
     page.locator(".jp-CursorChat-apply").wait_for(timeout=30_000)
     assert "sales = load()" in answer.inner_text()
+    # the shell command is there to copy: Apply is offered on the cell code only
+    assert answer.locator(".jp-CursorChat-apply").count() == 1
+    assert "pip install sales" in answer.inner_text()
     assert "Context sent" in page.locator(".jp-CursorChat-sent").last.inner_text()
 
     # the model got the notebook with its cell ids

@@ -90,17 +90,22 @@ def notebook_sources(page):
     )
 
 
+def ask_and_apply(page, question: str):
+    """Ask the chat, apply its answer's first block; the first review card."""
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    page.locator(".jp-CursorChat-input").fill(question)
+    page.locator(".jp-CursorChat-input").press("Enter")
+    page.locator(".jp-CursorChat-apply").click(timeout=30_000)
+    card = page.locator(".jp-CursorReview-card").first
+    card.wait_for(timeout=30_000)
+    return card
+
+
 def test_chat_apply_review_accept_and_undo(lab, page):
     server, llm = lab
     llm.script({"text": "Like this:\n\n```python\n# cell: load\nsales = load()\n```\n"})
     open_notebook(page, server)
-    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
-    page.locator(".jp-CursorChat-input").fill("rename df in the first cell")
-    page.locator(".jp-CursorChat-input").press("Enter")
-    page.locator(".jp-CursorChat-apply").click(timeout=30_000)
-
-    card = page.locator(".jp-CursorReview-card").first
-    card.wait_for(timeout=30_000)
+    card = ask_and_apply(page, "rename df in the first cell")
     assert "Change cell 1" in card.inner_text()
     screenshot(page, "review_before_accept")
     assert notebook_sources(page)[0] == "df = load()"  # nothing changes before acceptance
@@ -118,6 +123,31 @@ def test_chat_apply_review_accept_and_undo(lab, page):
     page.wait_for_function(
         "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
         ".content.model.cells.get(0).sharedModel.getSource() === 'df = load()'"
+    )
+    assert page.console.errors == []
+
+
+def test_a_fuzzy_match_is_flagged_on_its_cells_card(lab, page):
+    server, llm = lab
+    server.put_notebook("fuzzy.ipynb", ["df = load()\ndf = df.dropna()\nprint(len(df))"])
+    # the model's SEARCH spaces a context line its own way: applied, and said so on the card
+    llm.script(
+        {
+            "text": "```python\n<<<<<<< SEARCH\ndf = load()\ndf = df.dropna( )\nprint(len(df))\n"
+            "=======\ndf = load()\ndf = df.dropna( )\nprint(df.shape)\n>>>>>>> REPLACE\n```\n"
+        }
+    )
+    open_lab(page, server, "lab/tree/fuzzy.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    card = ask_and_apply(page, "print the shape")
+    warning = card.locator(".jp-CursorReview-cardWarning")
+    assert "matches only approximately" in warning.inner_text()
+    assert page.locator(".jp-CursorReview-warnings").count() == 0  # not repeated above the cards
+    card.locator(".jp-CursorReview-actions .jp-mod-accept").click()
+    page.wait_for_function(
+        "() => [...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells)"
+        ".content.model.cells.get(0).sharedModel.getSource()"
+        " === 'df = load()\\ndf = df.dropna()\\nprint(df.shape)'"
     )
     assert page.console.errors == []
 

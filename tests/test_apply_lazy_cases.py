@@ -1,0 +1,114 @@
+"""Lazy snippets: failure classes of the merge, each with a minimal hand-written case."""
+
+from jupyter_cursor.apply.lazy import merge_lazy
+
+
+def merged(original: str, snippet: str) -> str | None:
+    result = merge_lazy(original.split("\n"), snippet.split("\n"))
+    return None if result.lines is None else "\n".join(result.lines)
+
+
+def test_new_function_copied_from_its_neighbour_is_inserted_not_replacing_it():
+    # The run's context (`check(data)` / `return data`) ends two functions; read from the first,
+    # the run rewrote the second into the new one and deleted lines the answer never showed.
+    original = """def first():
+    data = load()
+    check(data)
+    return data
+
+
+@cached
+def second():
+    data = load()
+    validate_schema(data, strict=True)
+    check(data)
+    return data
+
+
+def last():
+    pass"""
+    snippet = """# ... existing code ...
+    check(data)
+    return data
+
+
+def piping():
+    data = load()
+    send_to_pipe(data)
+    check(data)
+    return data
+
+
+def last():
+# ... existing code ..."""
+    assert merged(original, snippet) == original.replace(
+        "\n\n\ndef last():",
+        """
+
+
+def piping():
+    data = load()
+    send_to_pipe(data)
+    check(data)
+    return data
+
+
+def last():""",
+    )
+
+
+def test_ellipsis_the_cell_has_elsewhere_is_still_a_marker():
+    # The cell quotes "..." in a docstring; the snippet's "..." stands between lines it never
+    # borders in the cell, so it elides the docstring rather than replacing it.
+    original = '''class Handler:
+    def on_start(self):
+        ...
+
+    def on_stop(self):
+        log("stopping")
+        """Example::
+
+            ...
+        """
+        return 1'''
+    snippet = """class Handler:
+    # ... existing code ...
+    def on_stop(self):
+        log("stopped")
+        ...
+        return 1"""
+    assert merged(original, snippet) == original.replace('"stopping"', '"stopped"')
+
+
+def test_ellipsis_as_a_new_stub_body_is_code():
+    original = """def a():
+    ...
+
+
+x = 1"""
+    snippet = """def a():
+    ...
+
+
+def b():
+    ...
+
+
+y = 2
+x = 1"""
+    assert merged(original, snippet) == snippet
+
+
+def test_ellipsis_beside_its_cell_neighbour_is_code():
+    original = """def a():
+    ...
+
+
+x = 1"""
+    snippet = """# ... existing code ...
+def a():
+    ...
+
+
+x = 2"""
+    assert merged(original, snippet) == original.replace("x = 1", "x = 2")
