@@ -11,9 +11,13 @@ cursor's line, then single lines when a block does not fit; it always holds whol
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from .notebook_file import NotebookFile
+from .notebook_file import as_file as as_notebook_file
 
 TokenCounter = Callable[[str], int]
 # ``retrieve(query, k)`` → search hits ``{"path", "cell_id", "text", ...}`` (the workspace index).
@@ -39,6 +43,9 @@ class Budget:
     max_events: int = 16
     retrieved: int = 3  # snippets asked from ``retrieve``
     retrieved_tokens: int = 300
+    # (above, below): a fixed window of lines around the cursor's line, as a model trained on one
+    # (Sweep: 10 and 10) expects, in place of growing the region by tokens.
+    region_lines: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,9 @@ class NextEditContext:
     after: tuple[ContextCell, ...]  # cells below it, in notebook order
     snippets: tuple[Snippet, ...]
     diffs: tuple[CellDiff, ...]  # oldest first
+    # A notebook shown as one file (``as_file``): the cells above are the prompt's one cell; the
+    # format's edits of it go back to the notebook's cell through ``notebook.to_cells``.
+    notebook: NotebookFile | None = None
 
     def cell(self, cell_id: str) -> dict | None:
         return next((c for c in self.cells if c["id"] == cell_id), None)
@@ -161,8 +171,15 @@ def _grow(lines: Sequence[str], line: int, budget: int, count: TokenCounter) -> 
 
 
 def build_region(
-    cell: dict, offset: int, budget: int, count: TokenCounter = estimate_tokens
+    cell: dict,
+    offset: int,
+    budget: int,
+    count: TokenCounter = estimate_tokens,
+    lines_around: tuple[int, int] | None = None,
+    bounds: tuple[int, int] | None = None,
 ) -> Region:
+    """The region around ``offset``: grown by ``budget`` tokens, or ``lines_around`` (above,
+    below) the cursor's line; within ``bounds`` ([start, end) offsets at line starts) when given."""
     source = cell["source"]
     offset = min(max(offset, 0), len(source))
     lines = _lines(source)
@@ -171,7 +188,17 @@ def build_region(
         starts.append(starts[-1] + len(text))
     # The cursor's line: the one whose text holds the offset (the last line at the very end).
     line = next((i for i in range(len(lines)) if offset < starts[i + 1]), len(lines) - 1)
-    start_line, end_line = _grow(lines, line, budget, count)
+    first, last = 0, len(lines)
+    if bounds is not None:
+        first = max(0, starts.index(bounds[0]) if bounds[0] in starts else 0)
+        last = starts.index(bounds[1]) if bounds[1] in starts else len(lines)
+        line = min(max(line, first), max(first, last - 1))
+    if lines_around is not None:
+        start_line = max(first, line - lines_around[0])
+        end_line = min(last, line + lines_around[1] + 1)
+    else:
+        start_line, end_line = _grow(lines[first:last] or [""], line - first, budget, count)
+        start_line, end_line = start_line + first, end_line + first
     start, end = starts[start_line], starts[end_line]
     return Region(cell["id"], start, end, source[start:end], offset - start, start_line, end_line)
 
@@ -327,17 +354,33 @@ def build_context(
     count_tokens: TokenCounter = estimate_tokens,
     retrieve: Retriever | None = None,
     budget: Budget = Budget(),
+    as_file: bool = False,
 ) -> NextEditContext:
     """The context of a next-edit request: a dict shaped like ARCHITECTURE.md's request or a line of
-    nes_*.jsonl (``cells``, ``cursor``, ``events``, ``path``; other keys ignored).
+    nes_*.jsonl (``cells``, ``cursor``, ``events``, ``path``; other keys ignored). ``as_file``: a
+    notebook is shown as one file of ``# %%`` cells (notebook_file.py), for file-trained models.
 
     ValueError when the cursor's cell is not among the cells, or a cell is too large.
     """
+    check_request(request)
+    notebook = as_notebook_file(request) if as_file else None
+    if notebook is not None:
+        ctx = build_context(
+            notebook.request, count_tokens=count_tokens, retrieve=retrieve, budget=budget
+        )
+        return dataclasses.replace(ctx, notebook=notebook)
     cells = tuple(request["cells"])
     cursor = request["cursor"]
     index = check_request(request)
     cell = cells[index]
-    region = build_region(cell, int(cursor.get("offset", 0)), budget.region_tokens, count_tokens)
+    region = build_region(
+        cell,
+        int(cursor.get("offset", 0)),
+        budget.region_tokens,
+        count_tokens,
+        budget.region_lines,
+        request.get("region_bounds"),
+    )
     # The cursor cell's own lines around the region come first: half of the context budget.
     half = budget.context_tokens // 2
     prefix, prefix_complete = _take_lines(cell["source"][: region.start], half, count_tokens, True)

@@ -64,6 +64,11 @@ def sure_enough(confidence: float | None, threshold: float) -> bool:
     return confidence is None or confidence >= threshold
 
 
+def in_cells(ctx: NextEditContext, edits: list[dict]) -> list[dict]:
+    """A format's edits as edits of the notebook's cells (a notebook shown as one file)."""
+    return ctx.notebook.to_cells(edits) if ctx.notebook is not None else edits
+
+
 def reverts_last_edit(ctx: NextEditContext, edits: list[dict]) -> bool:
     """The prediction puts a cell back as it was before the user's latest edit of it."""
     before = {diff.cell_id: diff.before for diff in ctx.diffs}
@@ -95,7 +100,11 @@ class ModelPredictor:
     def prepare(self, request: dict) -> tuple[NextEditContext, GenerationRequest]:
         """The context and the generation request (CPU work: call it off the event loop)."""
         ctx = build_context(
-            request, count_tokens=self.count_tokens, retrieve=self.retrieve, budget=self.budget
+            request,
+            count_tokens=self.count_tokens,
+            retrieve=self.retrieve,
+            budget=self.budget,
+            as_file=self.format.file_trained,
         )
         original = self.format.original(ctx)
         generation = GenerationRequest(
@@ -131,8 +140,9 @@ class ModelPredictor:
                     if chunk.text.count("\n") == lines or not self._sure(chunk.min_token_prob):
                         continue
                     lines = chunk.text.count("\n")
-                    partial = self.format.partial(chunk.text, ctx)
-                    if partial and partial != shown and not reverts_last_edit(ctx, partial):
+                    written = self.format.partial(chunk.text, ctx)
+                    partial = [] if reverts_last_edit(ctx, written) else in_cells(ctx, written)
+                    if partial and partial != shown:
                         shown = partial
                         yield partial
                     continue
@@ -179,4 +189,6 @@ class ModelPredictor:
                 confidence=confidence,
                 refused=f"not sure enough ({confidence:.2f} < {self.min_confidence:.2f})",
             )
-        return ModelAnswer(edits, True, finish_reason, timings, confidence=confidence)
+        return ModelAnswer(
+            in_cells(ctx, edits), True, finish_reason, timings, confidence=confidence
+        )

@@ -34,6 +34,9 @@ class PromptFormat:
     markers: ClassVar[tuple[str, ...]] = ()
     # The context budgets the model family was trained with.
     budget: ClassVar[Budget] = Budget()
+    # Trained on repositories' files: a notebook is shown as one file (context.build_context's
+    # ``as_file``). Our own format knows cells.
+    file_trained: ClassVar[bool] = True
 
     def render(self, ctx: NextEditContext) -> str:
         raise NotImplementedError
@@ -111,6 +114,11 @@ def split_expected(ctx: NextEditContext, expected: dict[str, str]) -> tuple[str,
     UnrepresentableEdit when the cursor's cell changes outside the region or another changed cell
     is not shown whole in the prompt.
     """
+    if ctx.notebook is not None:  # a notebook shown as one file: the edit of that file
+        try:
+            expected = ctx.notebook.to_file(expected)
+        except ValueError as err:
+            raise UnrepresentableEdit(str(err)) from None
     cell = ctx.cursor_cell
     region = ctx.region
     source = cell["source"]
