@@ -14,6 +14,7 @@ from .engine import RuntimeState
 from .handlers import handler_routes
 from .handlers.base import EXTENSION_NAME
 from .handlers.ws import WS_MESSAGE_CEILING
+from .nextedit.formats import FORMATS
 from .redaction import install_log_filter
 from .services import Services
 
@@ -167,11 +168,13 @@ class CursorApp(ExtensionApp):
     )
 
     nextedit_format = Enum(
-        ["jupyter-cursor", "zeta", "sweep"],
+        list(FORMATS),
         "jupyter-cursor",
         config=True,
-        help="Prompt format of the next-edit model: 'jupyter-cursor' (our own model), 'zeta' (Zed's "
-        "Zeta, Continue's Instinct) or 'sweep' (Sweep's next-edit models).",
+        help="Prompt format of the next-edit model, matching the model (README: which format for "
+        "which published model): 'jupyter-cursor' (our own), 'zeta' (Zed's Zeta 1), 'zeta2' and "
+        "'zeta2.1' (Zed's Zeta 2 / 2.1), 'instinct' (Continue's Instinct), 'sweep' (Sweep's "
+        "next-edit models as trained) or 'sweep-autocomplete' (as Sweep's own local server sends).",
     )
     nextedit_min_confidence = Float(
         None,

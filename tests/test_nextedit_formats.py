@@ -43,9 +43,13 @@ def ctx():
 
 
 def test_registry():
-    assert set(FORMATS) == {"jupyter-cursor", "zeta", "sweep"}
+    assert set(FORMATS) == {
+        "jupyter-cursor", "zeta", "zeta2", "zeta2.1", "instinct", "sweep", "sweep-autocomplete"
+    }  # fmt: skip
     assert isinstance(get_format("jupyter-cursor"), JupyterCursorFormat)
-    with pytest.raises(ValueError, match="known: jupyter-cursor, sweep, zeta"):
+    with pytest.raises(
+        ValueError, match="known: instinct, jupyter-cursor, sweep, sweep-autocomplete"
+    ):
         get_format("nope")
 
 
@@ -140,11 +144,13 @@ ZETA_INSTRUCTION = (
 
 
 def test_zeta_prompt(ctx):
+    # As Zed's requests have it: the path quoted, the diff's last line break before the fence.
     assert get_format("zeta").render(ctx) == ZETA_INSTRUCTION + (
         "### User Edits:\n"
         "\n"
-        "User edited nb.ipynb#c1:\n"
-        "```diff\n" + HUNK + "```\n"
+        'User edited "nb.ipynb#c1":\n'
+        "```diff\n" + HUNK + "\n"
+        "```\n"
         "\n"
         "### User Excerpt:\n"
         "\n"
@@ -192,6 +198,7 @@ def test_zeta_prompt_of_a_file_with_context_around_the_region():
         "<|editable_region_end|>\n"
         "def b():\n"
         "    return 2\n"
+        "\n"  # the context reaches the end of the file: its empty last row shows
         "```\n"
         "\n"
         "### Response:\n"
@@ -230,11 +237,16 @@ def test_sweep_prompt(ctx):
         "# Sales\n"
         "<|file_sep|>nb.ipynb#c2\n"
         "df.plot()\n"
+        # The hunk's changed lines and one context line around them, as Sweep's server shows.
         "<|file_sep|>nb.ipynb#c1.diff\n"
         "original:\n"
+        "\n"
         "df = pd.read_csv('a.csv')\n"
+        "df.head()\n"
         "updated:\n"
+        "\n"
         "sales = pd.read_csv('a.csv')\n"
+        "df.head()\n"
         "<|file_sep|>original/nb.ipynb#c1\n"
         "import pandas as pd\n"
         "\n"
@@ -257,7 +269,10 @@ def test_sweep_target_and_parse(ctx):
     )
     assert fmt_edits("sweep", target, ctx) == {"c1": RENAMED["c1"]}
     assert fmt_edits("sweep", target.removesuffix("<|file_sep|>"), ctx) == {"c1": RENAMED["c1"]}
-    assert fmt.parse("import pandas<|file_sep|>current/x\n<|file_sep|>", ctx) == []
+    # As Zed reads it: the answer ends at the first <|file_sep|>; an empty one is no edit.
+    cut = fmt.parse("import pandas as pd\n<|file_sep|>current/x\n<|file_sep|>", ctx)
+    assert cut == [{"cell_id": "c1", "source": "import pandas as pd"}]
+    assert fmt.parse("<|file_sep|>current/x\n", ctx) == fmt.parse(" \n\n", ctx) == []
     assert fmt.parse(fmt.original(ctx), ctx) == []
 
 

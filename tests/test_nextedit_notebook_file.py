@@ -4,7 +4,7 @@ back to the cursor's cell."""
 import pytest
 
 from jupyter_cursor.nextedit.context import Budget, build_context
-from jupyter_cursor.nextedit.formats import get_format
+from jupyter_cursor.nextedit.formats import FORMATS, get_format
 from jupyter_cursor.nextedit.formats.base import UnrepresentableEdit, region_edits
 from jupyter_cursor.nextedit.notebook_file import as_file
 
@@ -71,7 +71,14 @@ def test_a_rewrite_of_the_region_is_an_edit_of_the_cursors_cell():
     assert ctx.notebook.to_cells([{"cell_id": "file", "source": "x = 1\n"}]) == []
 
 
-def test_a_file_trained_format_sees_the_imports_of_the_cells_above():
+def test_the_formats_that_show_a_notebook_as_one_file():
+    assert {name for name, fmt in FORMATS.items() if fmt.notebook_as_file} == {
+        "zeta",
+        "sweep-autocomplete",
+    }
+
+
+def test_zeta_sees_the_imports_of_the_cells_above():
     fmt = get_format("zeta")
     ctx = build_context(REQUEST, budget=fmt.budget, as_file=True)
     prompt = fmt.render(ctx)

@@ -104,7 +104,7 @@ class ModelPredictor:
             count_tokens=self.count_tokens,
             retrieve=self.retrieve,
             budget=self.budget,
-            as_file=self.format.file_trained,
+            as_file=self.format.notebook_as_file,
         )
         original = self.format.original(ctx)
         generation = GenerationRequest(

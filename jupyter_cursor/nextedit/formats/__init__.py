@@ -7,14 +7,24 @@ Each format is a class (base.PromptFormat) with ``render``, ``stop``, ``read``/`
 from __future__ import annotations
 
 from .base import MalformedOutput, PromptFormat, UnrepresentableEdit
+from .instinct import InstinctFormat
 from .jupyter_cursor import JupyterCursorFormat
 from .sweep import SweepFormat
+from .sweep_local import SweepLocalFormat
 from .zeta import ZetaFormat
+from .zeta2 import Zeta2Format, Zeta21Format
 
 FORMATS: dict[str, type[PromptFormat]] = {
-    JupyterCursorFormat.name: JupyterCursorFormat,
-    ZetaFormat.name: ZetaFormat,
-    SweepFormat.name: SweepFormat,
+    fmt.name: fmt
+    for fmt in (
+        JupyterCursorFormat,
+        ZetaFormat,
+        Zeta2Format,
+        Zeta21Format,
+        InstinctFormat,
+        SweepFormat,
+        SweepLocalFormat,
+    )
 }
 
 
@@ -28,11 +38,15 @@ def get_format(name: str) -> PromptFormat:
 
 __all__ = [
     "FORMATS",
+    "InstinctFormat",
     "JupyterCursorFormat",
     "MalformedOutput",
     "PromptFormat",
     "SweepFormat",
+    "SweepLocalFormat",
     "UnrepresentableEdit",
+    "Zeta21Format",
+    "Zeta2Format",
     "ZetaFormat",
     "get_format",
 ]

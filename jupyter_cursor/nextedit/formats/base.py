@@ -34,9 +34,10 @@ class PromptFormat:
     markers: ClassVar[tuple[str, ...]] = ()
     # The context budgets the model family was trained with.
     budget: ClassVar[Budget] = Budget()
-    # Trained on repositories' files: a notebook is shown as one file (context.build_context's
-    # ``as_file``). Our own format knows cells.
-    file_trained: ClassVar[bool] = True
+    # Show a notebook as one ``# %%`` file (context.build_context's ``as_file``) rather than the
+    # cursor's cell with the others as their own sections: chosen per format by what the prompt
+    # then shows of the notebook (benchmarks/eval_formats.py, RESULTS.md).
+    notebook_as_file: ClassVar[bool] = False
 
     def render(self, ctx: NextEditContext) -> str:
         raise NotImplementedError

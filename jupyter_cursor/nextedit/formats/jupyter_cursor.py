@@ -46,7 +46,6 @@ class JupyterCursorFormat(PromptFormat):
         CELL,
     )
     stop = (END,)
-    file_trained = False  # trained on notebooks' cells, with ids
     markers = SPECIAL_TOKENS
     # Small on purpose: our model is small and runs on every keystroke on the CPU; every prompt
     # token is prefill time, and a shorter region is fewer tokens to copy.
