@@ -11,7 +11,7 @@ from completions_server import KEY
 from jupyter_cursor.apply.syntax import syntax_error
 from jupyter_cursor.engine import EngineConfig, create_runtime
 from jupyter_cursor.engine.testing import build_random_model, cpu_config
-from jupyter_cursor.nextedit.formats import get_format
+from jupyter_cursor.nextedit.formats import FORMATS, get_format
 from jupyter_cursor.nextedit.model import ModelPredictor
 from jupyter_cursor.nextedit.service import NextEditService, load_model_service
 
@@ -49,7 +49,7 @@ def lines(text):
     return text.splitlines(keepends=True)
 
 
-@pytest.mark.parametrize("format_name", ["jupyter-cursor", "zeta", "sweep"])
+@pytest.mark.parametrize("format_name", list(FORMATS))
 def test_tiny_random_model_gives_no_edit_and_never_a_broken_cell(tiny_model, format_name):
     config = cpu_config(tiny_model, max_new_tokens=64)
 
@@ -93,6 +93,29 @@ def test_streams_partial_edits_then_the_final_one(serve):
     }
     sent = server.requests[-1]["json"]
     assert sent["stop"] == ["<|end|>"] and sent["prompt"].endswith("<|rewrite|>\n")
+
+
+@pytest.mark.parametrize("format_name", ["zeta", "sweep-autocomplete"])
+def test_a_notebook_shown_as_one_file_comes_back_as_an_edit_of_its_cell(serve, format_name):
+    """The model sees the notebook as one `# %%` file (`shapes.py`) and rewrites that file's
+    region; the suggestion is the edit of the cursor's cell."""
+    from jupyter_cursor.nextedit.context import build_context
+
+    fmt = get_format(format_name)
+    ctx = build_context(REQUEST, budget=fmt.budget, as_file=True)
+    server = serve(lines(fmt.target(ctx, {"a": WANTED})), delay=0.01)
+
+    async def main():
+        config = EngineConfig(
+            backend="remote", remote_url=server.url, remote_model=server.model, remote_api_key=KEY
+        )
+        service = await load_model_service(config, format_name)
+        return await service.predict(REQUEST)
+
+    answer = asyncio.run(main())
+    assert answer["edits"] == [{"cell_id": "a", "source": WANTED}]
+    prompt = server.requests[-1]["json"]["prompt"]
+    assert "shapes.py" in prompt and "# %% [markdown]" in prompt and "#a" not in prompt
 
 
 def build(request):
