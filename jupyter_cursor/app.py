@@ -10,6 +10,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from . import services as svc
 from ._version import __version__
+from .completion.source import SOURCES as COMPLETION_SOURCES
 from .engine import RuntimeState
 from .handlers import handler_routes
 from .handlers.base import EXTENSION_NAME
@@ -196,6 +197,22 @@ class CursorApp(ExtensionApp):
         config=True,
         help="File of the next-edit log (default: <jupyter data dir>/jupyter_cursor/nextedit_log.jsonl).",
     )
+    completion_source = Enum(
+        list(COMPLETION_SOURCES),
+        "default",
+        config=True,
+        help="What completes at the cursor as you type (ghost text, Tab accepts): 'default' (the "
+        "embedded completer: the continuation of an earlier line that starts the same way, no "
+        "model), 'fim' (engine_model, local or served, as a fill-in-the-middle code model: it then "
+        "completes instead of predicting next edits) or 'off'.",
+    )
+    completion_fim_format = Unicode(
+        "",
+        config=True,
+        help="The FIM prompt family of a served model whose name does not tell it: qwen2.5-coder, "
+        "seed-coder, deepseek-coder, starcoder, codestral or codellama (a local model's tokenizer "
+        "tells it).",
+    )
 
     services: Services
     index = None
@@ -345,10 +362,12 @@ class CursorApp(ExtensionApp):
         state = model_service_state(status)
         detail = {key: value for key, value in status.items() if key != "state"}
         self.services.set_state("model", state, describe_model(status), **detail)
+        self._completion_status()
 
     # -- next edit -----------------------------------------------------------------------------------
 
     def _start_nextedit(self) -> None:
+        from .completion.source import Completer
         from .nextedit import protocol as nextedit_protocol
         from .nextedit.feedback import SuggestionLog, default_log_path
         from .nextedit.formats import get_format
@@ -371,8 +390,21 @@ class CursorApp(ExtensionApp):
             if self.nextedit_log
             else None
         )
-        service = NextEditService(model, log)
+        try:
+            self.completer = Completer(
+                self.completion_source, self.runtime, self.completion_fim_format
+            )
+        except ValueError as err:  # a FIM family we do not know: said in the status, not a crash
+            self.completer = None
+            self.services.set_state("completion", svc.ERROR, str(err))
+        self._completion_status()
+        service = NextEditService(model, log, self.completer)
         self.services.register_methods(nextedit_protocol.nextedit_methods(service))
+
+    def _completion_status(self) -> None:
+        """Which source completes (it follows the model's state when the model completes)."""
+        if getattr(self, "completer", None) is not None:
+            self.services.set_state("completion", *self.completer.describe())
 
     # -- chat -----------------------------------------------------------------------------------------
 

@@ -53,6 +53,16 @@ def register(subparsers) -> None:
         default=None,
         help="the least sure token a shown model answer may have (default: the server's)",
     )
+    parser.add_argument(
+        "--completion",
+        default="default",
+        choices=["default", "fim", "off"],
+        help="what completes at the cursor when no rule answers: the embedded default, the "
+        "--model as a fill-in-the-middle model, or nothing (default: default)",
+    )
+    parser.add_argument(
+        "--fim-format", default="", help="the --model's FIM family when its tokenizer does not say"
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,15 +102,20 @@ def run(args) -> int:
 
 
 async def _service(args):
+    from ..completion.source import Completer
     from ..nextedit.service import NextEditService, load_model_service
 
-    if not args.model:
-        return NextEditService()
+    if args.completion == "fim" and not args.model:
+        raise UsageError("--completion fim completes with the --model: give one")
     try:
-        return await load_model_service(
+        if not args.model:
+            return NextEditService(completer=Completer(args.completion))
+        service = await load_model_service(
             engine_config(args), args.format, min_confidence=args.min_confidence
         )
-    except RuntimeError as err:
+        service.completer = Completer(args.completion, service.model.runtime, args.fim_format)
+        return service
+    except (RuntimeError, ValueError) as err:
         raise UsageError(str(err)) from None
 
 

@@ -77,6 +77,10 @@ class Runtime:
         except RuntimeError:
             self._loop = None
 
+    def tokenizer(self):
+        """The loaded model's tokenizer (a local model once loaded), else None."""
+        return None
+
     def status(self) -> dict:
         status = {
             "backend": self.config.backend,

@@ -48,6 +48,10 @@ class LocalRuntime(Runtime):
             )
         return state
 
+    def tokenizer(self):
+        loaded = self._scheduler.loaded if self._scheduler is not None else None
+        return loaded.tokenizer if loaded is not None else None
+
     def _submit(self, job: Job) -> None:
         if not self.config.model:
             raise EngineError("not_configured", "no local model configured")

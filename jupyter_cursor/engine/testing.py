@@ -74,13 +74,17 @@ def build_random_model(
     family: str = "qwen2",
     seed: int = 0,
     save_dtype: str = "float32",
+    special_tokens: tuple[str, ...] = (),
 ) -> Path:
-    """Save a random-weight causal LM of ``shape`` and its tokenizer to ``path``; return it."""
+    """Save a random-weight causal LM of ``shape`` and its tokenizer to ``path``; return it.
+    ``special_tokens``: added to the tokenizer (a family's FIM tokens, for instance)."""
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
 
     path = Path(path)
     tokenizer = build_tokenizer()
+    if special_tokens:
+        tokenizer.add_special_tokens({"additional_special_tokens": list(special_tokens)})
     dims = dict(SHAPES[shape])
     # A model vocabulary larger than the tokenizer's keeps the real LM-head cost; ids the
     # tokenizer lacks decode to nothing.

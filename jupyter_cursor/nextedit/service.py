@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from ..completion.source import Completer
 from ..engine import EngineError, RuntimeState
 from ..workers import run_cpu, text_size
 from .context import check_request
@@ -26,9 +27,17 @@ logger = logging.getLogger(__name__)
 
 
 class NextEditService:
-    def __init__(self, model: ModelPredictor | None = None, log: SuggestionLog | None = None):
+    def __init__(
+        self,
+        model: ModelPredictor | None = None,
+        log: SuggestionLog | None = None,
+        completer: Completer | None = None,
+    ):
         self.model = model
         self.log = log  # the opt-in suggestion log (feedback.py), or None
+        # The completion at the cursor (completion/source.py), asked when no rule answers; a model
+        # that completes (fill-in-the-middle) predicts no next edits.
+        self.completer = completer
 
     async def predict(
         self, request: dict, emit: Emit | None = None, request_id: str | None = None
@@ -50,7 +59,10 @@ class NextEditService:
             cursor["offset"],
             language=request.get("language") or "",
         )
-        if not result["edits"] and self.model is not None and self.model.available():
+        if not result["edits"] and self.completer is not None:
+            result = await self._complete(request) or result
+        model_predicts = self.completer is None or not self.completer.uses_model
+        if not result["edits"] and model_predicts and self.model and self.model.available():
             result = await self._ask_model(request, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if self.log is not None and request_id is not None and result["edits"]:
@@ -58,6 +70,13 @@ class NextEditService:
             # is awaited so the entry is written before the client can report an outcome.
             await asyncio.to_thread(self.log.shown, request_id, request, result)
         return result
+
+    async def _complete(self, request: dict) -> dict | None:
+        try:
+            return await self.completer.complete(request)
+        except EngineError as err:  # a served model gone: no completion, not an error
+            logger.warning("jupyter_cursor: completion failed: %s", err)
+            return None
 
     async def _ask_model(self, request: dict, emit: Emit | None) -> dict:
         answer: ModelAnswer | None = None

@@ -29,13 +29,16 @@ export type NextEditSettings = {
   trigger: 'typing' | 'manual';
   debounceMs: number;
   diffStyle: DiffStyle;
+  /** Ghost text at the cursor only once the line has this many characters before it. */
+  completionMinChars: number;
 };
 
 export const DEFAULT_SETTINGS: NextEditSettings = {
   enabled: true,
   trigger: 'typing',
   debounceMs: 60,
-  diffStyle: 'inline'
+  diffStyle: 'inline',
+  completionMinChars: 2
 };
 
 /**
@@ -436,7 +439,7 @@ export class NextEditManager {
         });
       }
     }
-    const atCursor = prediction.inline
+    let atCursor = prediction.inline
       ? changes.find(
           c =>
             c.cellId === prediction.cellId &&
@@ -444,6 +447,14 @@ export class NextEditManager {
             isInsertionAt(c.hunks[0], prediction.offset)
         )
       : undefined;
+    if (
+      atCursor &&
+      typedOnLine(atCursor.source, prediction.offset) < this.settings.completionMinChars
+    ) {
+      // Too early in the line for the user's taste: no ghost text (settings: completionMinChars).
+      changes.splice(changes.indexOf(atCursor), 1);
+      atCursor = undefined;
+    }
     this._clear(doc, null);
     doc.inline = atCursor ?? null;
     if (atCursor) {
@@ -553,4 +564,10 @@ export class NextEditManager {
 
   private _docs = new Map<Widget, DocumentState>();
   private _outcomes = new OutcomeReporter(this.connection);
+}
+
+/** The characters other than spaces on the line of `offset`, before it. */
+function typedOnLine(source: string, offset: number): number {
+  const start = source.lastIndexOf('\n', offset - 1) + 1;
+  return source.slice(start, offset).replace(/\s/g, '').length;
 }
