@@ -6,7 +6,7 @@ import asyncio
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop, PeriodicCallback
-from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, Unicode
 
 from . import services as svc
 from ._version import __version__
@@ -18,6 +18,7 @@ from .handlers.ws import WS_MESSAGE_CEILING
 from .nextedit.formats import FORMATS
 from .redaction import install_log_filter
 from .services import Services
+from .traits import JsonList
 
 # What of the index's status the browser sees (its skip list can be long; paths stay server-side).
 INDEX_STATUS_KEYS = (
@@ -101,7 +102,7 @@ class CursorApp(ExtensionApp):
         "often; saves through Jupyter are indexed at once regardless. 0: never.",
     )
 
-    providers = List(
+    providers = JsonList(
         Dict(),
         [],
         config=True,
@@ -420,10 +421,12 @@ class CursorApp(ExtensionApp):
             registry = ProviderRegistry.from_config(self.providers, local_generate=local)
             registry.preload()  # the SDKs' imports, now rather than on the loop at the first chat
         except ValueError as err:
-            # A typo in the configuration must say where it is, not take the server down.
+            # A typo in the configuration must say where it is, not take the server down: in the
+            # log, the status item and the chat panel.
+            message = f"invalid providers configuration: {err}"
             self.log.error("jupyter_cursor: c.CursorApp.providers is invalid: %s", err)
-            self.services.set_state("chat", svc.ERROR, f"invalid providers configuration: {err}")
-            registry = ProviderRegistry([])
+            self.services.set_state("chat", svc.ERROR, message)
+            registry = ProviderRegistry([], config_error=message)
 
         def retrieve(query: str, k: int) -> list[dict]:
             return self.index.search(query, k) if self.index is not None else []

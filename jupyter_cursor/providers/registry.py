@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..traits import config_error
 from .anthropic_provider import AnthropicProvider
 from .base import Provider
 from .config import ProviderSpec, parse_specs
@@ -28,8 +29,9 @@ def make_provider(
 
 
 class ProviderRegistry:
-    def __init__(self, providers: list[Provider]):
+    def __init__(self, providers: list[Provider], config_error: str | None = None):
         self._providers = {p.name: p for p in providers}
+        self.config_error = config_error  # why the configured providers could not be used
         chosen = [p.name for p in providers if p.spec.default]
         self.default_name: str | None = (
             chosen[0] if chosen else (providers[0].name if providers else None)
@@ -45,6 +47,9 @@ class ProviderRegistry:
     ) -> ProviderRegistry:
         """From the list of dicts of ``c.CursorApp.providers``; raises ``ValueError`` when wrong.
         ``local_generate`` is the model runtime's streaming call, for providers of kind "local"."""
+        error = config_error(config) if isinstance(config, list) else None
+        if error:
+            raise ValueError(error)
         specs = parse_specs(config)
         return cls(
             [
@@ -92,10 +97,13 @@ class ProviderRegistry:
 
     def public_info(self) -> dict[str, Any]:
         """The provider list for the browser: names, kinds, models, key status; never a secret."""
-        return {
+        info: dict[str, Any] = {
             "default": self.default_name,
             "providers": [p.public_info() for p in self._providers.values()],
         }
+        if self.config_error:
+            info["error"] = self.config_error
+        return info
 
     async def aclose(self) -> None:
         for provider in self._providers.values():

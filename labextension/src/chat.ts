@@ -328,6 +328,10 @@ export class ChatPanel extends Widget {
       );
       const none = info.providers.length === 0;
       this.setup.hidden = !none;
+      this.setup.textContent = info.error
+        ? `The chat model's configuration is invalid: ${info.error}. Fix c.CursorApp.providers (see the README) and restart the server.`
+        : NO_CHAT_MODEL;
+      this.setup.classList.toggle('jp-mod-error', !!info.error);
       this.providerSelect.disabled = none;
       this.input.disabled = none;
       this.sendButton.disabled = none;

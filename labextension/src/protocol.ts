@@ -135,7 +135,8 @@ export type ProviderInfo = {
   [key: string]: unknown;
 };
 
-export type ChatProviders = { default: string | null; providers: ProviderInfo[] };
+/** `error`: why the configured providers could not be used (a configuration mistake). */
+export type ChatProviders = { default: string | null; providers: ProviderInfo[]; error?: string };
 
 // -- search (jupyter_cursor/index/protocol.py; the REST face answers the same) ----------------------
 

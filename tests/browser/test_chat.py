@@ -97,3 +97,53 @@ def test_without_a_chat_model_the_panel_says_how_to_configure_one(lab_server, pa
     assert page.locator(".jp-CursorChat-input").is_disabled()
     assert page.locator(".jp-CursorChat-send").is_disabled()
     assert page.console.errors == []
+
+
+def test_providers_given_as_json_on_the_command_line_work_and_a_bad_value_says_so(tmp_path, page):
+    """`jupyter lab --CursorApp.providers='[...]'`: JSON on the command line configures the chat;
+    a value that is not JSON is an error in the status item and in the chat panel."""
+    with FakeLLMServer() as llm:
+        good = start_lab_server(
+            tmp_path / "good",
+            extra=(
+                "--LabApp.expose_app_in_browser=True",
+                f"--CursorApp.providers={json.dumps([llm.provider()])}",
+                "--CursorApp.index_embeddings=False",
+            ),
+        )
+        try:
+            good.put_notebook("nb.ipynb", ["x = 1"])
+            open_lab(page, good, "lab/tree/nb.ipynb")
+            page.locator(".jp-Notebook").first.wait_for()
+            page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-CursorChat option')]"
+                ".some(o => o.value === 'fake')",
+                timeout=15_000,
+            )
+            assert not page.locator(".jp-CursorChat-input").is_disabled()
+        finally:
+            good.stop()
+    bad = start_lab_server(
+        tmp_path / "bad",
+        extra=("--LabApp.expose_app_in_browser=True", "--CursorApp.providers=[{name: gpt}]"),
+    )
+    try:
+        bad.put_notebook("nb.ipynb", ["x = 1"])
+        open_lab(page, bad, "lab/tree/nb.ipynb")
+        page.locator(".jp-Notebook").first.wait_for()
+        page.wait_for_function(
+            "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'error'",
+            timeout=30_000,
+        )
+        assert "not valid JSON" in page.locator(".jp-CursorStatus").get_attribute("title")
+        page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+        setup = page.locator(".jp-CursorChat-setup")
+        page.wait_for_function(
+            "() => document.querySelector('.jp-CursorChat-setup')?.innerText.includes('not valid JSON')",
+            timeout=15_000,
+        )
+        assert "--CursorApp.providers is not valid JSON" in setup.inner_text()
+        screenshot(page, "chat_configuration_error")
+    finally:
+        bad.stop()

@@ -123,3 +123,16 @@ def test_ghost_text_waits_for_the_characters_the_settings_ask(tmp_path, page):
         page.wait_for_function(ghost("sv('sales_2024.csv', index_col=0)"), timeout=WAIT)
     finally:
         server.stop()
+
+
+def test_the_settings_name_the_manual_shortcut_as_typed(lab, page):
+    """Settings → Cursor → Trigger names `Alt+\\` (one backslash, not the schema's escaping)."""
+    page.goto(lab.lab_url("lab") + "&reset")
+    page.wait_for_function("() => window.jupyterapp?.serviceManager", timeout=WAIT)
+    description = page.evaluate(
+        """async () => {
+          const plugin = await window.jupyterapp.serviceManager.settings.fetch('jupyter-cursor:plugin');
+          return plugin.schema.properties.nextEdit.properties.trigger.description;
+        }"""
+    )
+    assert "Alt+\\ " in description and "Alt+\\\\" not in description
