@@ -155,6 +155,10 @@ async def test_the_server_answers_while_a_large_refactor_is_checked(jp_ws_fetch,
     assert order == ["st", "big"]
     assert diff["cells"][0]["source"] == "v0 = defined_nowhere + 2\nprint(v0)"
     assert [(w["code"], w["cell_id"], w["message"]) for w in diff["warnings"]] == [
-        ("undefined_name", "c0", "'defined_nowhere' is used here but no longer defined above it")
+        (
+            "undefined_name",
+            "c0",
+            "Cell 1, line 1: 'defined_nowhere' is used but no longer defined above it",
+        )
     ]
     ws.close()

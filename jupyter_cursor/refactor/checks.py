@@ -92,16 +92,25 @@ def check_change(before: Sequence[dict], after: Sequence[dict]) -> list[CellWarn
     warnings = []
     old_sources = {c["id"]: c.get("source") for c in before}
     changed = {c["id"] for c in after if old_sources.get(c["id"]) != c.get("source")}
+    number = {c["id"]: i + 1 for i, c in enumerate(after)}  # as JupyterLab numbers cells
     for cell_id, (msg, line) in syntax_errors(after).items():
         if cell_id in changed:
-            warnings.append(CellWarning("syntax_error", f"syntax error: {msg}", cell_id, line))
+            warnings.append(
+                CellWarning(
+                    "syntax_error",
+                    f"Cell {number[cell_id]}, line {line}: syntax error: {msg}",
+                    cell_id,
+                    line,
+                )
+            )
     already = {name for (_, name) in undefined_names(before)}
     for (cell_id, name), line in undefined_names(after).items():
         if name not in already:
             warnings.append(
                 CellWarning(
                     "undefined_name",
-                    f"'{name}' is used here but no longer defined above it",
+                    f"Cell {number[cell_id]}, line {line}: '{name}' is used but no longer defined "
+                    "above it",
                     cell_id,
                     line,
                 )

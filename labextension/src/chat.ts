@@ -67,6 +67,54 @@ export function isApplicable(block: CodeBlock): boolean {
   return !NOT_CELL_LANGUAGES.has(language) || EDIT_MARKUP.test(block.code);
 }
 
+/** A block's first line naming its cell, as the chat prompt asks models to write it. */
+const CELL_HEADER = /^\s*(?:#|\/\/|<!--)\s*cell(?:\s*:\s*|\s+)(.+?)\s*(?:-->)?\s*$/i;
+
+function withoutCellHeader(code: string): string {
+  const [first, ...rest] = code.split('\n');
+  return CELL_HEADER.test(first) ? rest.join('\n') : code;
+}
+
+/** The 1-based position of a notebook cell, as JupyterLab numbers them; null if not found. */
+function cellNumber(panel: NotebookPanel | null, id: string): number | null {
+  const index = panel ? panel.content.widgets.findIndex(cell => cell.model.id === id) : -1;
+  return index >= 0 ? index + 1 : null;
+}
+
+/**
+ * `markdown` with each code block's `# cell: …` line turned into a caption above the block
+ * ("Cell 3", "New cell after cell 3", "Delete cell 3"); the blocks stay in number and order.
+ */
+export function withCellCaptions(
+  markdown: string,
+  numberOf: (id: string) => number | null
+): string {
+  const name = (id: string) => {
+    const n = numberOf(id);
+    return n === null ? `cell \`${id}\`` : `cell ${n}`;
+  };
+  return markdown.replace(
+    /^(```+|~~~+)([^\n]*)\n([^\n]*)\n/gm,
+    (whole, fence: string, info: string, first: string) => {
+      const header = CELL_HEADER.exec(first);
+      if (!header) {
+        return whole;
+      }
+      const what = header[1].trim();
+      const words = what.split(/\s+/);
+      let caption: string;
+      if (words[0].toLowerCase() === 'new') {
+        caption = words.length >= 3 ? `New cell ${words[1]} ${name(words[2])}` : 'New cell';
+      } else if (words[0].toLowerCase() === 'delete' && words[1]) {
+        caption = `Delete ${name(words[1])}`;
+      } else {
+        caption = /^\d+$/.test(what) ? `Cell ${what}` : name(what).replace(/^c/, 'C');
+      }
+      return `*${caption}:*\n\n${fence}${info}\n`;
+    }
+  );
+}
+
 const RENDER_INTERVAL_MS = 80;
 
 export class ChatPanel extends Widget {
@@ -248,28 +296,48 @@ export class ChatPanel extends Widget {
     panel: NotebookPanel | null
   ): Promise<void> {
     const renderer = this.rendermime.createRenderer('text/markdown');
-    await renderer.renderModel(new MimeModel({ data: { 'text/markdown': markdown || '…' } }));
+    const streaming = node.classList.contains('jp-mod-streaming');
+    // The blocks' `# cell: <id>` lines are for apply; the reader sees "Cell 3" above the block.
+    const shown = streaming ? markdown : withCellCaptions(markdown, id => cellNumber(panel, id));
+    await renderer.renderModel(new MimeModel({ data: { 'text/markdown': shown || '…' } }));
     node.replaceChildren(renderer.node);
-    if (!panel || node.classList.contains('jp-mod-streaming')) {
+    if (streaming) {
       return;
     }
-    // An "Apply" button on each code block of a finished answer.
+    // Copy on each code block of a finished answer; Apply on those that are cell code.
     const blocks = codeBlocks(markdown);
     const pres = Array.from(renderer.node.querySelectorAll('pre'));
     pres.forEach((pre, index) => {
       const block = blocks[index];
-      if (!block || !isApplicable(block)) {
+      if (!block) {
         return;
       }
-      const button = document.createElement('button');
-      button.className = 'jp-CursorChat-apply jp-Button';
-      button.textContent = 'Apply';
-      button.title = 'Turn this block into cell edits to review';
-      button.addEventListener('click', () => {
-        button.disabled = true;
-        void this.onApply(panel, block.markdown).finally(() => (button.disabled = false));
+      const actions = document.createElement('div');
+      actions.className = 'jp-CursorChat-blockActions';
+      const copy = document.createElement('button');
+      copy.className = 'jp-CursorChat-copy jp-Button';
+      copy.textContent = 'Copy';
+      copy.title = 'Copy this block';
+      copy.addEventListener('click', () => {
+        const text = withoutCellHeader(block.code).replace(/\n$/, '');
+        void navigator.clipboard.writeText(text).then(
+          () => (copy.textContent = 'Copied'),
+          () => (copy.textContent = 'Copy failed')
+        );
       });
-      pre.after(button);
+      actions.append(copy);
+      if (panel && isApplicable(block)) {
+        const button = document.createElement('button');
+        button.className = 'jp-CursorChat-apply jp-Button';
+        button.textContent = 'Apply';
+        button.title = 'Turn this block into cell edits to review';
+        button.addEventListener('click', () => {
+          button.disabled = true;
+          void this.onApply(panel, block.markdown).finally(() => (button.disabled = false));
+        });
+        actions.append(button);
+      }
+      pre.after(actions);
     });
   }
 

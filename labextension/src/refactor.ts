@@ -94,19 +94,15 @@ export async function refactorNotebook(
   });
   try {
     const diff = await result;
-    Notification.update({
-      id: toast,
-      message: `Refactor ready: ${diff.ops.length} cell changes to review.`,
-      type: 'success',
-      autoClose: 4000
-    });
+    // The review that opens is the answer: the progress toast (and its Stop) goes at once.
+    Notification.dismiss(toast);
     return showReview(app, panel, new DiffReview(panel, cells, diff, `Refactor: ${instruction}`));
   } catch (error) {
     const message =
       error instanceof RequestCancelled
         ? 'Refactor stopped.'
         : `Refactor failed: ${(error as Error).message}`;
-    Notification.update({ id: toast, message, type: 'error', autoClose: 8000 });
+    Notification.update({ id: toast, message, type: 'error', autoClose: 8000, actions: [] });
     return null;
   }
 }

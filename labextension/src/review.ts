@@ -75,7 +75,10 @@ export class DiffReview extends Widget {
     this.summary.className = 'jp-CursorReview-summary';
     const acceptAll = this._button('Accept all', 'jp-mod-accept', () => this.acceptAll());
     const rejectAll = this._button('Reject all', 'jp-mod-reject', () => this.rejectAll());
-    header.append(heading, this.summary, acceptAll, rejectAll);
+    header.append(heading, this.summary);
+    if (diff.ops.length) {
+      header.append(acceptAll, rejectAll); // nothing to accept or reject in an empty review
+    }
     this.node.appendChild(header);
 
     const all = diff.warnings.map(w => (typeof w === 'string' ? { message: w } : w));

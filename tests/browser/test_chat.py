@@ -147,3 +147,47 @@ def test_providers_given_as_json_on_the_command_line_work_and_a_bad_value_says_s
         screenshot(page, "chat_configuration_error")
     finally:
         bad.stop()
+
+
+def test_code_blocks_name_their_cell_fit_the_panel_and_copy(chat_lab, page):
+    server, llm = chat_lab
+    server.put_notebook("blocks.ipynb", ["df = load()", "print(df)"])
+    wide = "x = " + " + ".join(f"value_{i}" for i in range(60))
+    llm.script(
+        {
+            "text": "Change the second cell:\n\n```python\n# cell: c1\nprint(df.head())\n```\n\n"
+            f"And a long one:\n\n```python\n{wide}\n```\n"
+        }
+    )
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_lab(page, server, "lab/tree/blocks.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").nth(1).wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    page.locator(".jp-CursorChat-input").fill("show the head")
+    page.locator(".jp-CursorChat-input").press("Enter")
+    answer = page.locator(".jp-CursorChat-message.jp-mod-assistant").last
+    answer.locator(".jp-CursorChat-copy").nth(1).wait_for(timeout=30_000)
+    text = answer.inner_text()
+    assert "Cell 2:" in text and "# cell:" not in text  # the header is a caption by number
+    # the wide block stays inside the panel (wrapped or scrolled), never pushing it wider
+    widths = page.evaluate(
+        """() => {
+          const panel = document.querySelector('.jp-CursorChat');
+          const pre = [...document.querySelectorAll('.jp-CursorChat-message pre')].pop();
+          return [panel.scrollWidth, panel.clientWidth,
+                  pre.getBoundingClientRect().right, panel.getBoundingClientRect().right];
+        }"""
+    )
+    assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+    # Copy gives the code without the header line; Apply still gets it (it names the cell)
+    answer.locator(".jp-CursorChat-copy").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-CursorChat-copy')?.textContent === 'Copied'"
+    )
+    assert page.evaluate("() => navigator.clipboard.readText()") == "print(df.head())"
+    answer.locator(".jp-CursorChat-apply").first.click()
+    card = page.locator(".jp-CursorReview-card").first
+    card.wait_for(timeout=30_000)
+    assert "Change cell 2" in card.inner_text()
+    screenshot(page, "chat_blocks_captions_copy")
+    assert page.console.errors == []

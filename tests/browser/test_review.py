@@ -347,3 +347,30 @@ def test_refactor_without_a_chat_model_says_so_before_asking_for_an_instruction(
     assert "c.CursorApp.providers" in page.get_by_text("Refactor needs a chat model").inner_text()
     assert page.locator(".jp-Dialog").count() == 0
     assert page.console.errors == []
+
+
+def test_an_empty_review_offers_nothing_to_accept(lab, page):
+    server, llm = lab
+    llm.script({"text": "It already reads:\n\n```python\n# cell: load\ndf = load()\n```\n"})
+    open_notebook(page, server)
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    page.locator(".jp-CursorChat-input").fill("anything to change?")
+    page.locator(".jp-CursorChat-input").press("Enter")
+    page.locator(".jp-CursorChat-apply").click(timeout=30_000)
+    page.locator(".jp-CursorReview-empty").wait_for(timeout=30_000)
+    assert "No change to apply." in page.locator(".jp-CursorReview").inner_text()
+    assert page.locator(".jp-CursorReview-header .jp-mod-accept").count() == 0
+    assert page.locator(".jp-CursorReview-header .jp-mod-reject").count() == 0
+    assert page.console.errors == []
+
+
+def test_the_refactor_progress_toast_and_its_stop_go_when_the_review_opens(lab, page):
+    server, llm = lab
+    review_refactor(page, server, llm)
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.Toastify__toast')]"
+        ".some(t => t.innerText.includes('Refactor'))",
+        timeout=1_500,  # at once: the review is the answer (a "ready" toast stayed 4 s, with Stop)
+    )
+    assert page.get_by_role("button", name="Stop").count() == 0
+    screenshot(page, "refactor_review_without_toast")
