@@ -10,7 +10,10 @@ change, over the examples that expect an edit), precision when a suggestion is s
 the no-edit examples (nothing shown), the share of examples with a suggestion shown, exact match on
 cross-cell examples, the rate of well-formed model outputs (model predictors), latency p50/p90, and
 the reward Cursor trains its Tab model on (+0.75 per right suggestion shown, -0.25 per wrong one,
-0 for nothing shown; per example): the measure the ensemble's order is chosen by.
+0 for nothing shown; per example): the measure the ensemble's order is chosen by. Two rows are
+what the product runs: "default (ranker)" (the learned filter and ranker over every predictor's
+candidates, what the server runs unconfigured) and "rules only" (``jupyter cursor predict
+--rules-only``: the shipped rules, the first that answers wins).
 """
 
 from __future__ import annotations
@@ -91,6 +94,19 @@ def rules(*order: str) -> Callable[[dict], Prediction]:
     return run
 
 
+def default(rules_only: bool = False) -> Callable[[dict], Prediction]:
+    """What ``predict`` runs by default (the ranker), or with ``rules_only``."""
+
+    def run(row) -> Prediction:
+        cursor = row["cursor"]
+        result = predict(
+            row["cells"], cursor["cell_id"], row["events"], cursor["offset"], rules_only=rules_only
+        )
+        return {edit["cell_id"]: edit["source"] for edit in result["edits"]}, None
+
+    return run
+
+
 def rules_name(order) -> str:
     return "rules: " + ", ".join(order)
 
@@ -106,12 +122,15 @@ RULE_ORDERS = [
     ("repeat-earlier", "repeat"),
     ("repeat", "repeat-earlier"),
 ]
+SHIPPED_NAME = "default (ranker)"
+RULES_ONLY_NAME = "rules only (" + ", ".join(SHIPPED) + ")"
 PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     "baseline: no-edit": no_edit,
     "baseline: repeat-last-edit": repeat_last_edit,
-    **{rules_name(order): rules(*order) for order in RULE_ORDERS + [SHIPPED]},
+    **{rules_name(order): rules(*order) for order in RULE_ORDERS},
+    RULES_ONLY_NAME: default(rules_only=True),
+    SHIPPED_NAME: default(),
 }
-SHIPPED_NAME = rules_name(SHIPPED)
 
 
 def evaluate(rows, predictions: list[Prediction], latencies: list[float]) -> dict:
@@ -237,8 +256,8 @@ def main(argv=None) -> int:
         for threshold in thresholds:
             model = gated(answers, threshold)
             runs[f"model ({args.format}), min confidence {threshold:g}"] = (model, model_ms)
-            # The service's order: the shipped rules answer when they can, the model otherwise.
-            runs[f"ensemble: {', '.join(SHIPPED)}, then the model at {threshold:g}"] = (
+            # The service's order: the default answers when it can, the model otherwise.
+            runs[f"ensemble: the default, then the model at {threshold:g}"] = (
                 [rule if rule[0] else m for rule, m in zip(shipped, model)],
                 [
                     r + (m if not rule[0] else 0.0)

@@ -1,12 +1,14 @@
 """``jupyter cursor predict``: the next edit for a request, or for a file of them.
 
-    jupyter cursor predict --request R.json [--json] [--model PATH --format NAME]
-    jupyter cursor predict --batch IN.jsonl --out OUT.jsonl [--model PATH ...]
+    jupyter cursor predict --request R.json [--json] [--rules-only] [--model PATH --format NAME]
+    jupyter cursor predict --batch IN.jsonl --out OUT.jsonl [--rules-only] [--model PATH ...]
 
 A request is ARCHITECTURE.md's ``{"path", "cells", "cursor", "events"}`` (a line of nes_*.jsonl: extra
 fields ignored). Each output line is ``{"id", "edits", "predictor", "timings"}`` (plus ``"model"``
-when the model ran), or ``{"id", "error"}``. Without --model only the deterministic predictors
-answer; with it the model is loaded once for the whole batch.
+when the model ran), or ``{"id", "error"}``. With no options it runs what the server runs
+unconfigured: the learned filter and ranker over the deterministic predictors' candidates
+(nextedit/ranker.py), then the completion; --rules-only puts the rules in the ranker's place (the
+first that answers wins). With --model the model is loaded once for the whole batch.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def register(subparsers) -> None:
     parser.add_argument("--request", help="JSON file of one request ('-': stdin)")
     parser.add_argument("--json", action="store_true", help="print the whole answer as JSON")
     parser.add_argument("--batch", help="JSON-lines file of requests")
+    parser.add_argument(
+        "--rules-only",
+        action="store_true",
+        help="the deterministic predictors alone, the first that answers wins (not the ranker)",
+    )
     parser.add_argument("--out", help="where --batch writes its answers (default: stdout)")
     parser.add_argument(
         "--model", default="", help="local model directory or hub id (default: none)"
@@ -109,11 +116,12 @@ async def _service(args):
         raise UsageError("--completion fim completes with the --model: give one")
     try:
         if not args.model:
-            return NextEditService(completer=Completer(args.completion))
+            return NextEditService(completer=Completer(args.completion), rules_only=args.rules_only)
         service = await load_model_service(
             engine_config(args), args.format, min_confidence=args.min_confidence
         )
         service.completer = Completer(args.completion, service.model.runtime, args.fim_format)
+        service.rules_only = args.rules_only
         return service
     except (RuntimeError, ValueError) as err:
         raise UsageError(str(err)) from None

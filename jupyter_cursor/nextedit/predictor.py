@@ -4,10 +4,13 @@ Each predictor looks at the edit events in cells that still exist and proposes e
 rename carried to every place that still uses the old name (``rename``), the last change (a rename
 among them) repeated at its next place (``repeat``), an earlier change repeated
 (``repeat-earlier``), the import of a conventional name the last edit started to use
-(``import``, imports.py). The first in
-``SHIPPED`` that answers is the suggestion; with none, nothing is shown (an empty ``edits``): a wrong
-suggestion costs the user more than none. benchmarks/eval_nextedit.py measures each predictor and
-orders of them; the model answers after these (service.py).
+(``import``, imports.py). By default
+(what the server runs) the learned filter and ranker of ranker.py picks among every predictor's
+candidates, or shows nothing; the import rule answers after it (the data cannot rank it). With
+``rules_only`` (or an explicit ``order``) the first in ``SHIPPED`` (or ``order``) that answers is the
+suggestion. With none, nothing is shown (an empty ``edits``): a wrong suggestion costs the user
+more than none. benchmarks/eval_nextedit.py measures each predictor, orders of them and the
+ranker; the model answers after these (service.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .imports import missing_import
+from .ranker import rank, shipped_ranker
 from .rename import carry, detect_rename
 from .repeat import repeat_next
 
@@ -65,6 +69,8 @@ LANGUAGES = {"import": ("", "python")}
 # Predictors whose suggestion, once accepted, sends the cursor back to where the user was typing:
 # an import lands far above the line that needed it.
 RETURNS_CURSOR = {"import"}
+# Rules the ranker does not rank, asked in this order when it shows nothing.
+AFTER_RANKER = ("import",)
 
 
 def predict(
@@ -72,20 +78,28 @@ def predict(
     cursor_cell: str,
     events: Sequence[dict],
     cursor_offset: int = 0,
-    order: Sequence[str] = SHIPPED,
+    order: Sequence[str] | None = None,
     language: str = "",
+    rules_only: bool = False,
 ) -> dict:
     """{"edits": [{"cell_id", "source"}], "predictor", "returns_cursor", "timings"} for the next
     edit (``returns_cursor``: once accepted, the cursor goes back where the user typed); ``language``
-    (the kernel's or the file's) leaves out the predictors of other languages."""
+    (the kernel's or the file's) leaves out the predictors of other languages. The ranker decides
+    unless ``rules_only`` or an ``order`` of rules is given (or no ranker ships)."""
     started = time.perf_counter()
     edits: list[dict] = []
     predictor = None
     live = {cell["id"] for cell in cells}
     # Edits in cells since deleted say nothing about the cells left.
     events = [e for e in events if e["cell_id"] in live]
-    if events:
-        for name in order:
+    ranker = None if rules_only or order is not None else shipped_ranker()
+    if ranker is not None and events:
+        chosen, _ = rank(cells, cursor_cell, events, cursor_offset, ranker)
+        if chosen is not None:
+            edits, predictor = chosen.edits, chosen.generators[0]
+        order = AFTER_RANKER
+    if events and not edits:
+        for name in order if order is not None else SHIPPED:
             known = LANGUAGES.get(name)
             if known is not None and language.lower() not in known:
                 continue

@@ -32,8 +32,11 @@ class NextEditService:
         model: ModelPredictor | None = None,
         log: SuggestionLog | None = None,
         completer: Completer | None = None,
+        rules_only: bool = False,
     ):
         self.model = model
+        # The deterministic rules alone (first that answers), not the learned ranker (ranker.py).
+        self.rules_only = rules_only
         self.log = log  # the opt-in suggestion log (feedback.py), or None
         # The completion at the cursor (completion/source.py), asked when no rule answers; a model
         # that completes (fill-in-the-middle) predicts no next edits.
@@ -58,6 +61,7 @@ class NextEditService:
             request.get("events") or [],
             cursor["offset"],
             language=request.get("language") or "",
+            rules_only=self.rules_only,
         )
         if not result["edits"] and self.completer is not None:
             result = await self._complete(request) or result

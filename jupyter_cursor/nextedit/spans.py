@@ -4,15 +4,26 @@ from __future__ import annotations
 
 
 def _ends(before: str, after: str) -> tuple[int, int]:
-    """(common prefix length, common suffix length) that do not overlap in either text."""
-    start = 0
+    """(common prefix length, common suffix length) that do not overlap in either text (a binary
+    search over slices compared in C: a keystroke in a 3000-line module costs microseconds)."""
     limit = min(len(before), len(after))
-    while start < limit and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < limit - start and before[-1 - end] == after[-1 - end]:
-        end += 1
-    return start, end
+    low, high = 0, limit  # before[:low] == after[:low]; the prefix is at most high
+    while low < high:
+        mid = (low + high + 1) // 2
+        if before[low:mid] == after[low:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    start = low
+    low, high = 0, limit - start
+    n, m = len(before), len(after)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if before[n - mid : n - low] == after[m - mid : m - low]:
+            low = mid
+        else:
+            high = mid - 1
+    return start, low
 
 
 def changed_span(before: str, after: str) -> tuple[str, str]:
