@@ -28,15 +28,20 @@ def next_run(pattern: re.Pattern, replacement: str, source: str, start: int) -> 
     if first is None:
         return None
     line_start = source.rfind("\n", 0, first.start()) + 1
+    end = run_end(pattern, source, first)
+    head = source[line_start : first.start()]
+    run = pattern.sub(lambda _match: replacement, source[first.start() : end])
+    return source[:line_start] + head + run + source[end:]
+
+
+def run_end(pattern: re.Pattern, source: str, first: re.Match) -> int:
+    """The end of the run of consecutive lines from ``first``'s line that each have a match."""
     end = source.find("\n", first.start())
     end = len(source) if end < 0 else end + 1
-    # The run goes on while the next line has a match too.
     while end < len(source):
         next_end = source.find("\n", end)
         next_end = len(source) if next_end < 0 else next_end + 1
         if not pattern.search(source[end:next_end]):
             break
         end = next_end
-    head = source[line_start : first.start()]
-    run = pattern.sub(lambda _match: replacement, source[first.start() : end])
-    return source[:line_start] + head + run + source[end:]
+    return end

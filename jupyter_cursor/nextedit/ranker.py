@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .places import places_after
+from .places import places_after, run_end
 from .rename import carry, detect_rename
 from .repeat import IDENTIFIER, pattern_of, repeatable
 from .spans import _ends, changed_span, word_span
@@ -54,19 +54,6 @@ class Candidate:
 # -- where a pattern stands -------------------------------------------------------------------
 
 
-def _run_end(pattern: re.Pattern, source: str, first: re.Match) -> int:
-    """The end of the run of consecutive lines from ``first``'s line that each have a match."""
-    end = source.find("\n", first.start())
-    end = len(source) if end < 0 else end + 1
-    while end < len(source):
-        next_end = source.find("\n", end)
-        next_end = len(source) if next_end < 0 else next_end + 1
-        if not pattern.search(source[end:next_end]):
-            break
-        end = next_end
-    return end
-
-
 def _runs(
     pattern: re.Pattern, new: str, cells: Sequence[dict], cursor_cell: str, offset: int
 ) -> tuple[list[list[dict]], int]:
@@ -80,7 +67,7 @@ def _runs(
             first = pattern.search(source, start)
             if first is None:
                 break
-            end = _run_end(pattern, source, first)
+            end = run_end(pattern, source, first)
             count += 1
             if len(found) < MAX_PLACES:
                 run = pattern.sub(lambda _m: new, source[first.start() : end])

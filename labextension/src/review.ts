@@ -117,7 +117,11 @@ export class DiffReview extends Widget {
   }
 
   acceptAll(): void {
-    this._accept(this.cards.filter(card => !card.done));
+    // Always one step of the notebook's undo (Z), even when one cell changes: as the README says.
+    this._accept(
+      this.cards.filter(card => !card.done),
+      true
+    );
   }
 
   rejectAll(): void {
@@ -193,8 +197,12 @@ export class DiffReview extends Widget {
     return card;
   }
 
-  /** Apply the accepted cards as one undo step; a card whose cell changed meanwhile is skipped. */
-  private _accept(cards: Card[]): void {
+  /**
+   * Apply the accepted cards as one undo step; a card whose cell changed meanwhile is skipped.
+   * One card's change of one cell is a step of that cell's undo; `all` (Accept all) or anything
+   * wider, a step of the notebook's.
+   */
+  private _accept(cards: Card[], all = false): void {
     const model = this.panel.content.model!;
     const sources = new Map<string, { setSource(source: string): void }>();
     const accepted: Card[] = [];
@@ -216,7 +224,7 @@ export class DiffReview extends Widget {
       }
       accepted.push(card);
     }
-    const single = accepted.length === 1 ? accepted[0] : null;
+    const single = accepted.length === 1 && !all ? accepted[0] : null;
     if (single?.op.op === 'modify') {
       const cell = sources.get(single.op.cell_id)!;
       asOneUndoStep(cell, () => cell.setSource(this._acceptedText(single)));

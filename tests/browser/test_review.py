@@ -370,7 +370,30 @@ def test_the_refactor_progress_toast_and_its_stop_go_when_the_review_opens(lab, 
     page.wait_for_function(
         "() => ![...document.querySelectorAll('.Toastify__toast')]"
         ".some(t => t.innerText.includes('Refactor'))",
-        timeout=1_500,  # at once: the review is the answer (a "ready" toast stayed 4 s, with Stop)
+        timeout=3_000,  # at once, but for its exit animation (a "ready" toast stayed 4 s, with Stop)
     )
     assert page.get_by_role("button", name="Stop").count() == 0
     screenshot(page, "refactor_review_without_toast")
+
+
+def test_accept_all_of_one_cell_is_undone_by_z(lab, page):
+    """With one cell changed, Accept all is still one step of the notebook's undo (Z in command
+    mode), as with several."""
+    server, llm = lab
+    llm.script({"text": "```python\n# cell: load\nsales = load()\n```\n"})
+    open_notebook(page, server)
+    card = ask_and_apply(page, "rename df in the first cell")
+    assert "Change cell 1" in card.inner_text()
+    steps = notebook_undo_steps(page)
+    page.locator(".jp-CursorReview-header button", has_text="Accept all").click()
+    page.wait_for_function(
+        f"() => {NOTEBOOK}.model.cells.get(0).sharedModel.getSource() === 'sales = load()'"
+    )
+    assert notebook_undo_steps(page) == steps + 1
+    press_on_notebook(page, "z")
+    page.wait_for_function(
+        f"() => {NOTEBOOK}.model.cells.get(0).sharedModel.getSource() === 'df = load()'",
+        timeout=10_000,
+    )
+    screenshot(page, "accept_all_one_cell_undone")
+    assert page.console.errors == []
