@@ -122,3 +122,23 @@ def test_extension_loads_in_notebook_7(page, tmp_path):
         assert page.console.from_extension() == []
     finally:
         server.stop()
+
+
+def test_clicking_the_status_item_opens_a_panel_of_the_services(page, lab_server):
+    open_lab(page, lab_server)
+    item = status_item(page)
+    wait_connected(page)
+    item.click()
+    panel = page.locator(".jp-CursorStatus-panel")
+    panel.wait_for(timeout=10_000)
+    status = lab_server.api("jupyter-cursor/status")
+    rows = panel.locator("tr")
+    assert rows.count() == len(status["services"])
+    completion = panel.locator("tr[data-service='completion']")
+    assert "Completion" in completion.inner_text()
+    assert "continuations from the notebook" in completion.inner_text()
+    assert "Workspace index" in panel.inner_text() and status["version"] in panel.inner_text()
+    screenshot(page, "status_panel")
+    item.click()  # a second click closes it, as JupyterLab's own status items do
+    page.wait_for_function("() => !document.querySelector('.jp-CursorStatus-panel')")
+    assert page.console.errors == []
