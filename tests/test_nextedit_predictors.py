@@ -243,3 +243,33 @@ def test_while_the_imports_cell_is_being_typed_in_the_import_waits_for_it():
             "source": "import numpy as np\nimport pandas as pd\ndf = pd.read_csv('s.csv')",
         }
     ]
+
+
+def test_an_identifier_renamed_in_code_goes_to_code_first_then_strings_and_comments():
+    """Renaming `report` → `text` proposed `'report.txt'` → `'text.txt'` as the first Tab target:
+    identifiers are renamed as identifiers first, and a file name or a comment only after."""
+    from jupyter_cursor.nextedit.repeat import repeat_next
+
+    before = "report = load('report.txt')\n# the report, cleaned\nprint(report)\n"
+    after = before.replace("report =", "text =", 1)
+    event = {"cell_id": "a", "before": before, "after": after}
+    cells = [{"id": "a", "cell_type": "code", "source": after}]
+    (edit,) = repeat_next(event, cells, "a", 4)
+    assert edit["source"] == after.replace("print(report)", "print(text)")
+    # with the code done, the comment and the string come next, one run at a time
+    done = edit["source"]
+    event = {"cell_id": "a", "before": after, "after": done}
+    (edit,) = repeat_next(event, [{"id": "a", "cell_type": "code", "source": done}], "a", 0)
+    assert "'text.txt'" in edit["source"] and "print(text)" in edit["source"]
+
+
+def test_a_name_changed_inside_a_string_goes_on_in_strings():
+    from jupyter_cursor.nextedit.repeat import repeat_next
+
+    before = "x = load('data.csv')\ny = load('data.csv')"
+    after = "x = load('weather.csv')\ny = load('data.csv')"
+    cells = [{"id": "a", "cell_type": "code", "source": after}]
+    event = {"cell_id": "a", "before": before, "after": after}
+    assert repeat_next(event, cells, "a", 20) == [
+        {"cell_id": "a", "source": "x = load('weather.csv')\ny = load('weather.csv')"}
+    ]

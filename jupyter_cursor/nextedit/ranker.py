@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .places import places_after, run_end
 from .rename import carry, detect_rename
-from .repeat import IDENTIFIER, pattern_of, repeatable
+from .repeat import IDENTIFIER, patterns_for, repeatable
 from .spans import _ends, changed_span, word_span
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "models" / "nextedit_filter.json"
@@ -109,7 +109,11 @@ def _repeat_places(event, cells, cursor_cell, offset, relaxed: bool):
         if edit is None:
             return [], 0
         old, new = edit
-    return _runs(pattern_of(old), new, cells, cursor_cell, offset)
+    for pattern in patterns_for(event, old, new):
+        found, count = _runs(pattern, new, cells, cursor_cell, offset)
+        if found:
+            return found, count
+    return [], 0
 
 
 def _lines(event, cells, cursor_cell, offset):
