@@ -51,6 +51,11 @@ async function hasChatModel(connection: CursorConnection): Promise<boolean> {
   }
 }
 
+/** A refactor answered sooner than this shows no progress toast. */
+const TOAST_AFTER_MS = 400;
+/** Time for a toast to be drawn before it can be dismissed. */
+const TOAST_DRAWN_MS = 150;
+
 export async function refactorNotebook(
   app: JupyterFrontEnd,
   connection: CursorConnection,
@@ -75,34 +80,57 @@ export async function refactorNotebook(
   }
   const cells = notebookCells(panel);
   let streamed = 0;
+  // The progress toast (with Stop) shows only for a refactor that takes a while: a toast emitted
+  // and dismissed within a few milliseconds is dismissed before it is drawn, and then stays.
+  let toast: string | null = null;
+  const progress = () => `Refactoring: ${streamed.toLocaleString()} characters received…`;
   const { id, result } = connection.request(
     'refactor',
     { path: panel.context.path, cells, instruction, outputs: outputSummaries(panel) },
     data => {
       if (data.type === 'delta') {
         streamed += data.text.length;
-        Notification.update({
-          id: toast,
-          message: `Refactoring: ${streamed.toLocaleString()} characters received…`
-        });
+        if (toast) {
+          Notification.update({ id: toast, message: progress() });
+        }
       }
     }
   );
-  const toast = Notification.emit('Refactoring: asking the model…', 'in-progress', {
-    autoClose: false,
-    actions: [{ label: 'Stop', callback: () => connection.cancel(id) }]
-  });
+  const shown = window.setTimeout(() => {
+    toast = Notification.emit(
+      streamed ? progress() : 'Refactoring: asking the model…',
+      'in-progress',
+      {
+        autoClose: false,
+        actions: [{ label: 'Stop', callback: () => connection.cancel(id) }]
+      }
+    );
+  }, TOAST_AFTER_MS);
+  const done = () => {
+    window.clearTimeout(shown);
+    const last = toast;
+    toast = null;
+    return last;
+  };
   try {
     const diff = await result;
     // The review that opens is the answer: the progress toast (and its Stop) goes at once.
-    Notification.dismiss(toast);
+    const last = done();
+    if (last) {
+      window.setTimeout(() => Notification.dismiss(last), TOAST_DRAWN_MS);
+    }
     return showReview(app, panel, new DiffReview(panel, cells, diff, `Refactor: ${instruction}`));
   } catch (error) {
     const message =
       error instanceof RequestCancelled
         ? 'Refactor stopped.'
         : `Refactor failed: ${(error as Error).message}`;
-    Notification.update({ id: toast, message, type: 'error', autoClose: 8000, actions: [] });
+    const last = done();
+    if (last) {
+      Notification.update({ id: last, message, type: 'error', autoClose: 8000, actions: [] });
+    } else {
+      Notification.emit(message, 'error', { autoClose: 8000 });
+    }
     return null;
   }
 }

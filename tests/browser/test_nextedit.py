@@ -310,6 +310,49 @@ def test_a_dismissed_suggestion_is_not_shown_again(lab, page):
     assert page.console.errors == []
 
 
+def test_undo_is_no_edit_a_dismissed_suggestion_stays_away_and_no_reverse_is_proposed(lab, page):
+    """Escape, then Ctrl+Z: the undo takes the rename back and nothing is proposed from it (not the
+    dismissed suggestion again, not the reverse rename `sales` → `df`); Ctrl+Shift+Z (redo) is no
+    edit either."""
+    frames = Frames(page)
+    open_notebook(
+        page,
+        lab,
+        make_notebook(
+            lab,
+            "undone",
+            [
+                ("a", "code", "df = load()"),
+                ("b", "code", "print(df.head())"),
+                ("notes", "markdown", "about df"),
+            ],
+        ),
+    )
+    type_rename(page)
+    cell(page, 1).locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(1200)
+    sent = len(frames.nextedit_requests())
+    page.keyboard.press("Control+z")
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === 'df = load()'",
+        timeout=WAIT,
+    )
+    page.wait_for_timeout(1000)  # a request or a suggestion that must not come would have time to
+    assert len(frames.nextedit_requests()) == sent
+    assert page.locator(".jp-CursorNextEdit-insert, .jp-CursorNextEdit-delete").count() == 0
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_function(
+        f"() => {NOTEBOOK_JS}.model.cells.get(0).sharedModel.getSource() === 'sales = load()'",
+        timeout=WAIT,
+    )
+    page.wait_for_timeout(1000)
+    assert len(frames.nextedit_requests()) == sent
+    assert page.locator(".jp-CursorNextEdit-insert").count() == 0
+    screenshot(page, "nextedit_undo_is_no_edit")
+    assert page.console.errors == []
+
+
 def test_a_new_name_that_shares_letters_with_the_old_one_replaces_the_whole_word(lab, page):
     """`df` → `data` keeps the `d`: the suggestion still strikes `df` and shows `data`, not a struck
     `f` and an inserted `ata` inside the name."""

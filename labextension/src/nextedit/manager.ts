@@ -115,7 +115,9 @@ export class NextEditManager {
     }
     const doc = new DocumentState(target);
     this._docs.set(target.widget, doc);
-    target.sourceChanged.connect((_, { cellId, source }) => this._onEdit(doc, cellId, source));
+    target.sourceChanged.connect((_, { cellId, source, undo }) =>
+      this._onEdit(doc, cellId, source, undo === true)
+    );
     target.widget.disposed.connect(() => {
       this._cancel(doc);
       this._clear(doc, 'ignored');
@@ -232,14 +234,16 @@ export class NextEditManager {
 
   // -- following edits ---------------------------------------------------------------------------
 
-  private _onEdit(doc: DocumentState, cellId: string, source: string): void {
+  private _onEdit(doc: DocumentState, cellId: string, source: string, undo = false): void {
     if (doc.applying) {
       return; // _accept records it
     }
     const accepted = doc.accepted;
     doc.accepted = null;
-    if (accepted && accepted.cellId === cellId && accepted.before === source) {
-      // The user undid an accepted suggestion: suggesting its reverse would be noise.
+    if (undo || (accepted && accepted.cellId === cellId && accepted.before === source)) {
+      // An undo or redo (or the undo of an accepted suggestion) is no edit of the user's: the
+      // undone edit never happened, and predicting from it would propose its reverse (or bring
+      // back a suggestion the user dismissed).
       doc.history.undoLast(cellId, source);
       this._cancel(doc);
       this._clear(doc, 'ignored', cellId);

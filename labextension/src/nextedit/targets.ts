@@ -13,7 +13,14 @@ import { Cell, notebookCells } from '../protocol';
 import { asOneUndoStep, endUndoStep } from '../undo';
 import { Change } from './diff';
 
-export type SourceChange = { cellId: string; source: string };
+/** A cell's new text; `undo`: the change is an undo or a redo (not an edit the user made). */
+export type SourceChange = { cellId: string; source: string; undo?: boolean };
+
+/** Whether a shared model's change now comes from its undo manager (Yjs marks undo and redo). */
+function undoing(shared: any): boolean {
+  const manager = shared?.undoManager ?? shared?.notebook?.undoManager;
+  return !!(manager?.undoing || manager?.redoing);
+}
 
 /** A .py file is one code cell with this id, as in the server's next-edit data. */
 export const FILE_CELL_ID = 'file';
@@ -152,7 +159,7 @@ export class NotebookTarget implements IEditTarget {
     const id: string = cell.id;
     cell.sharedModel.changed.connect((shared: any, args: any) => {
       if (args.sourceChange) {
-        this._sourceChanged.emit({ cellId: id, source: shared.getSource() });
+        this._sourceChanged.emit({ cellId: id, source: shared.getSource(), undo: undoing(shared) });
       }
     });
   }
@@ -164,7 +171,11 @@ export class FileTarget implements IEditTarget {
   constructor(readonly document: IDocumentWidget<FileEditor>) {
     document.context.model.sharedModel.changed.connect((shared: any, args: any) => {
       if (args.sourceChange) {
-        this._sourceChanged.emit({ cellId: FILE_CELL_ID, source: shared.getSource() });
+        this._sourceChanged.emit({
+          cellId: FILE_CELL_ID,
+          source: shared.getSource(),
+          undo: undoing(shared)
+        });
       }
     });
   }
