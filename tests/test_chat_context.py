@@ -284,3 +284,19 @@ def test_cells_may_be_protocol_dataclasses():
         "q", cells=[Cell("k1", "markdown", "# Title")], path="nb.ipynb"
     )
     assert '<cell id="k1" type="markdown">\n# Title\n</cell>' in built.messages[-1]["content"]
+
+
+def test_the_selection_is_named_as_the_user_sees_it():
+    """Cells by number; with no range selected, the cell the user is in, not "selection"."""
+    builder = ContextBuilder(".")
+    cells = [
+        {"id": "x1", "cell_type": "code", "source": "a = 1"},
+        {"id": "x2", "cell_type": "code", "source": "b = a + 1"},
+    ]
+    ranged = builder.build(
+        "why?", cells=cells, path="nb.ipynb", selection=Selection("x2", start=0, end=1)
+    )
+    whole = builder.build("why?", cells=cells, path="nb.ipynb", selection=Selection("x2"))
+    label = lambda built: next(i["label"] for i in built.sent if i["kind"] == "selection")  # noqa: E731
+    assert label(ranged) == "selection in cell 2"
+    assert label(whole) == "the current cell (cell 2)"

@@ -139,7 +139,11 @@ class ContextBuilder:
     def _selection(self, selection, cells, ledger) -> str | None:
         if selection is None:
             return None
-        label = f"selection in cell {selection.cell_id}"
+        # Named as the user sees it: cells by number; no range selected is the cell they are in.
+        index = next((i for i, c in enumerate(cells) if c["id"] == selection.cell_id), None)
+        where = f"cell {index + 1}" if index is not None else f"cell {selection.cell_id}"
+        ranged = selection.text is not None or selection.start is not None
+        label = f"selection in {where}" if ranged else f"the current cell ({where})"
         text = selection.text
         if text is None:
             cell = next((c for c in cells if c["id"] == selection.cell_id), None)

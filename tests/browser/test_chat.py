@@ -59,6 +59,9 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
     assert answer.locator(".jp-CursorChat-apply").count() == 1
     assert "pip install sales" in answer.inner_text()
     assert "Context sent" in page.locator(".jp-CursorChat-sent").last.inner_text()
+    # nothing was selected: the list names the cell the user is in, by number, not a "selection"
+    sent_items = page.locator(".jp-CursorChat-sent").last.text_content()
+    assert "the current cell (cell 1)" in sent_items and "selection in" not in sent_items
 
     # the model got the notebook with its cell ids
     sent = json.dumps(llm.requests[-1]["json"]["messages"])
