@@ -44,7 +44,6 @@ class Completer:
             raise ValueError(f"unknown completion source {source!r} (known: {', '.join(SOURCES)})")
         self.source = source
         self.runtime = runtime
-        self.fim_format = fim_format
         try:
             self._fim: FimFormat | None = get_fim(fim_format) if fim_format else None
         except KeyError as err:

@@ -276,6 +276,14 @@ def test_escape_dismisses_every_suggestion(lab, page):
     page.wait_for_selector(".jp-Notebook.jp-mod-commandMode", timeout=WAIT)
 
 
+# `df` loaded in one cell and used in the next: a rename's next place is in another cell.
+LOAD_AND_PRINT = [
+    ("a", "code", "df = load()"),
+    ("b", "code", "print(df.head())"),
+    ("notes", "markdown", "about df"),
+]
+
+
 def test_a_dismissed_suggestion_is_not_shown_again(lab, page):
     """Escape means no: when a later request proposes the same change to the same unchanged cell
     (the rename's earlier event, repeated), it is not shown again."""
@@ -283,15 +291,7 @@ def test_a_dismissed_suggestion_is_not_shown_again(lab, page):
     open_notebook(
         page,
         lab,
-        make_notebook(
-            lab,
-            "dismissed",
-            [
-                ("a", "code", "df = load()"),
-                ("b", "code", "print(df.head())"),
-                ("notes", "markdown", "about df"),
-            ],
-        ),
+        make_notebook(lab, "dismissed", LOAD_AND_PRINT),
     )
     type_rename(page)
     cell(page, 1).locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
@@ -318,15 +318,7 @@ def test_undo_is_no_edit_a_dismissed_suggestion_stays_away_and_no_reverse_is_pro
     open_notebook(
         page,
         lab,
-        make_notebook(
-            lab,
-            "undone",
-            [
-                ("a", "code", "df = load()"),
-                ("b", "code", "print(df.head())"),
-                ("notes", "markdown", "about df"),
-            ],
-        ),
+        make_notebook(lab, "undone", LOAD_AND_PRINT),
     )
     type_rename(page)
     cell(page, 1).locator(".jp-CursorNextEdit-insert", has_text="sales").wait_for(timeout=WAIT)
