@@ -10,6 +10,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, Unicode
 
 from . import services as svc
 from ._version import __version__
+from .completion.source import ENDPOINTS as COMPLETION_ENDPOINTS
 from .completion.source import SOURCES as COMPLETION_SOURCES
 from .engine import RuntimeState
 from .handlers import handler_routes
@@ -205,14 +206,33 @@ class CursorApp(ExtensionApp):
         help="What completes at the cursor as you type (ghost text, Tab accepts): 'default' (the "
         "embedded completer: the continuation of an earlier line that starts the same way, no "
         "model), 'fim' (engine_model, local or served, as a fill-in-the-middle code model: it then "
-        "completes instead of predicting next edits) or 'off'.",
+        "completes instead of predicting next edits), 'chat' (a chat provider, "
+        "completion_chat_provider, asked for the text at the cursor: each pause in typing sends "
+        "the notebook around the cursor, up to about 1,100 tokens, to it) or 'off'.",
     )
     completion_fim_format = Unicode(
         "",
         config=True,
         help="The FIM prompt family of a served model whose name does not tell it: qwen2.5-coder, "
         "seed-coder, deepseek-coder, starcoder, codestral or codellama (a local model's tokenizer "
-        "tells it).",
+        "tells it). Not used with a native completion_endpoint: the server applies its own.",
+    )
+    completion_endpoint = Enum(
+        list(COMPLETION_ENDPOINTS),
+        "completions",
+        config=True,
+        help="How a served FIM model (completion_source 'fim', engine_backend 'remote') is asked: "
+        "'completions' (the OpenAI completions API, …/v1/completions, with the FIM prompt rendered "
+        "here: vLLM, TGI, llama.cpp, Ollama), 'llama-infill' (llama.cpp server's POST /infill) or "
+        "'ollama' (Ollama's POST /api/generate with a suffix): these two get the prefix and the "
+        "suffix apart and apply the model's own FIM tokens, so no completion_fim_format is needed. "
+        "engine_remote_url may end in /v1 or not.",
+    )
+    completion_chat_provider = Unicode(
+        "",
+        config=True,
+        help="The provider (a name in providers) that completes when completion_source is 'chat'; "
+        "'': the chat's default provider (the one marked default, else the first).",
     )
 
     services: Services
@@ -243,8 +263,8 @@ class CursorApp(ExtensionApp):
             self._start_index(self.serverapp)
         self._start_engine()
         self._start_apply()
+        self._start_chat(self.serverapp)  # before next edit: the chat completion source uses it
         self._start_nextedit()
-        self._start_chat(self.serverapp)
 
     async def stop_extension(self) -> None:
         from . import workers
@@ -393,9 +413,14 @@ class CursorApp(ExtensionApp):
         )
         try:
             self.completer = Completer(
-                self.completion_source, self.runtime, self.completion_fim_format
+                self.completion_source,
+                self.runtime,
+                self.completion_fim_format,
+                endpoint=self.completion_endpoint,
+                providers=self.chat.providers if self.chat is not None else None,
+                chat_provider=self.completion_chat_provider,
             )
-        except ValueError as err:  # a FIM family we do not know: said in the status, not a crash
+        except ValueError as err:  # an option we cannot use: said in the status, not a crash
             self.completer = None
             self.services.set_state("completion", svc.ERROR, str(err))
         self._completion_status()

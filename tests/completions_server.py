@@ -1,5 +1,8 @@
 """A small local server that speaks the OpenAI completions protocol (streaming), for the remote
-backend's tests."""
+backend's tests; and, unless made without them (``native=False``, as vLLM), the native
+fill-in-the-middle endpoints: llama.cpp server's ``POST /infill`` (server-sent events of
+``{"content", "stop"}``, any model) and Ollama's ``POST /api/generate`` (JSON lines of
+``{"response", "done"}``, the model named)."""
 
 import json
 import threading
@@ -12,8 +15,8 @@ KEY = "sk-test-secret"
 class CompletionsServer:
     """Streams ``pieces`` as SSE, ``delay`` seconds apart; ignores ``stop`` like a lax server."""
 
-    def __init__(self, pieces, delay=0.0, model="tiny"):
-        self.pieces, self.delay, self.model = pieces, delay, model
+    def __init__(self, pieces, delay=0.0, model="tiny", native=True):
+        self.pieces, self.delay, self.model, self.native = pieces, delay, model, native
         self.requests: list[dict] = []
         self.sent: list[int] = []  # pieces written per streamed request
         self.disconnected = threading.Event()
@@ -53,6 +56,9 @@ class CompletionsServer:
                 )
                 if not self._authorized():
                     return
+                if self.path in ("/infill", "/api/generate"):
+                    self._native(body)
+                    return
                 if body.get("model") != server.model:
                     self._json(
                         404,
@@ -86,6 +92,41 @@ class CompletionsServer:
                         time.sleep(server.delay)
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    server.disconnected.set()
+
+            def _native(self, body):
+                llama = self.path == "/infill"
+                if not server.native:
+                    self._json(404, {"detail": "Not Found"})  # as vLLM (FastAPI) answers
+                    return
+                if not llama and body.get("model") != server.model:
+                    self._json(404, {"error": f"model '{body.get('model')}' not found"})
+                    return
+                pieces = list(server.pieces)
+                self.send_response(200)
+                kind = "text/event-stream" if llama else "application/x-ndjson"
+                self.send_header("Content-Type", kind)
+                self.end_headers()
+                server.sent.append(0)
+                try:
+                    for i, piece in enumerate([*pieces, ""]):
+                        last = i == len(pieces)
+                        if llama:
+                            event = {"content": piece, "stop": last}
+                            if last:
+                                event["stop_type"] = "limit"
+                            line = f"data: {json.dumps(event)}\n\n"
+                        else:
+                            event = {"model": server.model, "response": piece, "done": last}
+                            if last:
+                                event["done_reason"] = "length"
+                            line = json.dumps(event) + "\n"
+                        self.wfile.write(line.encode())
+                        self.wfile.flush()
+                        if not last:
+                            server.sent[-1] += 1
+                            time.sleep(server.delay)
                 except (BrokenPipeError, ConnectionResetError):
                     server.disconnected.set()
 

@@ -8,6 +8,9 @@
 - ``trim``: what of a model's middle is shown (its first block, nothing the suffix already has)
 - ``continuation``: the embedded default, with no model: the continuation of an earlier line
   that starts the same way
+- ``chat``: a chat provider as the completer: the question at a cursor marker, its answer made
+  an insertion (fences and echoes cut)
+- ``source``: the ``Completer``, which source completes and asking it
 
 Nothing is imported here: each module is imported where it is used.
 """

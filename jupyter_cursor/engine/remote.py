@@ -3,6 +3,20 @@
 For JupyterHub: many users share one serving engine, which does its own batching, prefix caching
 and speculation. Here only the text-level rules stay (stop strings, the early stop on rejoining the
 original, replacement by key); priorities are the server's business.
+
+An ``InfillRequest`` asks a server's native fill-in-the-middle endpoint instead of the completions
+API, with the prefix and the suffix apart: the server wraps them in the model's own FIM tokens.
+``ENDPOINTS`` names them:
+
+- ``completions``: ``POST <url>/v1/completions`` (OpenAI), the prompt already rendered;
+- ``llama-infill``: llama.cpp server's ``POST /infill`` (``input_prefix``, ``input_suffix``,
+  ``n_predict``, ``stop``; streamed as server-sent events of ``{"content", "stop"}``);
+- ``ollama``: Ollama's ``POST /api/generate`` (``model``, ``prompt`` the prefix, ``suffix``,
+  ``raw`` false so that Ollama applies the model's template, ``options.num_predict`` and
+  ``options.stop``; streamed as JSON lines of ``{"response", "done"}``).
+
+Both native endpoints live at the server's root: ``engine_remote_url`` may end in ``/v1`` or not.
+They share the client, its key, timeout and error mapping with the completions API.
 """
 
 from __future__ import annotations
@@ -10,22 +24,45 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 
 import httpx
 
 from ..redaction import redact, register_secret, register_url, safe_url
 from .base import Runtime, RuntimeState, StatusCallback
-from .config import EngineConfig, EngineError, GenerationChunk
+from .config import EngineConfig, EngineError, GenerationChunk, GenerationRequest
 from .jobs import Job
 from .stopping import OutputTracker
 
 # The OpenAI API takes at most four stop strings; the rest are applied here.
 _MAX_REMOTE_STOPS = 4
 
+ENDPOINTS = ("completions", "llama-infill", "ollama")
+# Where each native endpoint lives, from the server's root.
+_NATIVE_PATHS = {"llama-infill": "/infill", "ollama": "/api/generate"}
+
+
+@dataclass
+class InfillRequest(GenerationRequest):
+    """Fill in the middle through a native endpoint (``ENDPOINTS``): ``prompt`` is the text before
+    the cursor, ``suffix`` the text after it, both without FIM tokens."""
+
+    suffix: str = ""
+    endpoint: str = "llama-infill"
+
+    def __post_init__(self) -> None:
+        if self.endpoint not in _NATIVE_PATHS:
+            known = ", ".join(_NATIVE_PATHS)
+            raise ValueError(f"unknown infill endpoint {self.endpoint!r} (known: {known})")
+
+
+def _root_url(url: str) -> str:
+    url = url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
+
 
 def _base_url(url: str) -> str:
-    url = url.rstrip("/")
-    return url if url.endswith("/v1") else url + "/v1"
+    return _root_url(url) + "/v1"
 
 
 def _http_error(status: int, body: str) -> EngineError:
@@ -37,6 +74,24 @@ def _http_error(status: int, body: str) -> EngineError:
         detail = body[:500]
     code = {401: "unauthorized", 403: "unauthorized", 404: "not_found"}.get(status, "remote_error")
     return EngineError(code, f"the model server answered {status}: {detail}")
+
+
+def _event(endpoint: str, event: dict) -> tuple[str, str | None]:
+    """(text, finish reason or None) of one streamed event of ``endpoint``; the finish reason is
+    "length" when the token limit ended it. An error event is raised as an EngineError."""
+    if "error" in event:
+        detail = event["error"]
+        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+        raise EngineError("remote_error", f"the model server failed: {detail}")
+    if endpoint == "llama-infill":  # {"content", "stop", "stop_type": "limit" | "eos" | "word"}
+        limit = event.get("stop_type") == "limit" or event.get("stopped_limit")
+        done = "length" if limit else "stop" if event.get("stop") else None
+        return event.get("content") or "", done
+    if endpoint == "ollama":  # {"response", "done", "done_reason": "stop" | "length"}
+        done = (event.get("done_reason") or "stop") if event.get("done") else None
+        return event.get("response") or "", done
+    choice = event["choices"][0]
+    return choice.get("text") or "", choice.get("finish_reason")
 
 
 class RemoteRuntime(Runtime):
@@ -129,37 +184,75 @@ class RemoteRuntime(Runtime):
         task = self._spawn(self._stream(job))
         job.on_cancel = lambda _job: task.cancel()
 
-    async def _stream(self, job: Job) -> None:
-        request = job.request
-        job.started = time.perf_counter()
+    def _body(self, request: GenerationRequest) -> tuple[str, dict]:
+        """(URL path or absolute URL, JSON body) of ``request`` on its endpoint."""
+        max_tokens = request.max_new_tokens or self.config.max_new_tokens
+        if not isinstance(request, InfillRequest):
+            body = {
+                "model": self.config.remote_model,
+                "prompt": request.prompt,
+                "max_tokens": max_tokens,
+                "temperature": request.temperature,
+                "stream": True,
+            }
+            if request.stop:
+                body["stop"] = request.stop[:_MAX_REMOTE_STOPS]
+            return "/completions", body
+        url = _root_url(self.config.remote_url) + _NATIVE_PATHS[request.endpoint]
+        if request.endpoint == "llama-infill":
+            body = {
+                "input_prefix": request.prompt,
+                "input_suffix": request.suffix,
+                "n_predict": max_tokens,
+                "temperature": request.temperature,
+                "stop": list(request.stop),
+                "stream": True,
+                "cache_prompt": True,
+            }
+            return url, body
+        options = {"num_predict": max_tokens, "temperature": request.temperature}
+        if request.stop:
+            options["stop"] = list(request.stop)
         body = {
             "model": self.config.remote_model,
             "prompt": request.prompt,
-            "max_tokens": request.max_new_tokens or self.config.max_new_tokens,
-            "temperature": request.temperature,
+            "suffix": request.suffix,
+            "raw": False,
             "stream": True,
+            "options": options,
         }
-        if request.stop:
-            body["stop"] = request.stop[:_MAX_REMOTE_STOPS]
+        return url, body
+
+    async def _stream(self, job: Job) -> None:
+        request = job.request
+        job.started = time.perf_counter()
+        endpoint = request.endpoint if isinstance(request, InfillRequest) else "completions"
+        url, body = self._body(request)
         tracker = OutputTracker(request.stop, request.original, request.rejoin_chars)
         raw, reason, pieces, first = "", None, 0, None
         try:
-            async with self._http().stream("POST", "/completions", json=body) as response:
+            async with self._http().stream("POST", url, json=body) as response:
                 if response.status_code != 200:
                     error = _http_error(
                         response.status_code, (await response.aread()).decode(errors="replace")
                     )
+                    if (
+                        endpoint != "completions"
+                    ):  # which endpoint: the server may be of another kind
+                        path = _NATIVE_PATHS[endpoint]
+                        error = EngineError(error.code, f"{error} (POST {path})")
                     self._last_error = str(error)
                     job.emit(error)
                     return
                 async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
+                    line = line.strip()
+                    if line.startswith("data:"):
+                        line = line[5:].strip()
+                    elif not line.startswith("{"):
                         continue  # SSE comments, blank separators, event names
-                    data = line[5:].strip()
-                    if data == "[DONE]":
+                    if line == "[DONE]":
                         break
-                    choice = json.loads(data)["choices"][0]
-                    piece = choice.get("text") or ""
+                    piece, finish = _event(endpoint, json.loads(line))
                     if piece:
                         pieces += 1
                         first = first or time.perf_counter()
@@ -169,7 +262,6 @@ class RemoteRuntime(Runtime):
                             break  # leaving the block closes the stream: the server stops too
                         if text != job.text and text.startswith(job.text):
                             job.emit(GenerationChunk(text=text, delta=text[len(job.text) :]))
-                    finish = choice.get("finish_reason")
                     if finish:
                         reason = (
                             "length" if finish == "length" else "stop" if request.stop else "eos"
@@ -183,7 +275,11 @@ class RemoteRuntime(Runtime):
             self._set_state(RuntimeState.ERROR, str(error))
             job.emit(error)
             return
-        except (ValueError, KeyError, IndexError) as e:
+        except EngineError as error:  # an error the server sent in the stream
+            self._last_error = str(error)
+            job.emit(error)
+            return
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
             job.emit(
                 EngineError("bad_response", f"the model server sent something unexpected: {e!r}")
             )
