@@ -235,7 +235,17 @@ class CursorApp(ExtensionApp):
         "'': the chat's default provider (the one marked default, else the first).",
     )
 
+    kernel_context = Bool(
+        True,
+        config=True,
+        help="Read what a notebook's live Python kernel knows (its variables' names, types and "
+        "shapes, DataFrame columns) for completions, next edits, chat and refactor, and fix a "
+        "failed cell: a silent, time-boxed request of ours, only while the kernel is idle; it "
+        "never runs the user's code. False: the kernel is never asked.",
+    )
+
     services: Services
+    kernel = None
     index = None
     chat = None
     runtime = None
@@ -261,6 +271,11 @@ class CursorApp(ExtensionApp):
         # tests.
         if self.index_enabled:
             self._start_index(self.serverapp)
+        from .kernel.service import KernelContext
+
+        self.kernel = KernelContext(
+            self.serverapp.session_manager, self.serverapp.kernel_manager, self.kernel_context
+        )
         self._start_engine()
         self._start_apply()
         self._start_chat(self.serverapp)  # before next edit: the chat completion source uses it
@@ -270,6 +285,8 @@ class CursorApp(ExtensionApp):
         from . import workers
 
         workers.shutdown()
+        if self.kernel is not None:
+            await self.kernel.close()
         if self.runtime is not None:
             self.runtime.close()
         if self.chat is not None:
@@ -424,7 +441,7 @@ class CursorApp(ExtensionApp):
             self.completer = None
             self.services.set_state("completion", svc.ERROR, str(err))
         self._completion_status()
-        service = NextEditService(model, log, self.completer)
+        service = NextEditService(model, log, self.completer, kernel=self.kernel)
         self.services.register_methods(nextedit_protocol.nextedit_methods(service))
 
     def _completion_status(self) -> None:
@@ -467,7 +484,9 @@ class CursorApp(ExtensionApp):
         from .refactor import RefactorService
         from .refactor.protocol import refactor_methods
 
-        self.services.register_methods(refactor_methods(RefactorService(registry, retrieve)))
+        self.services.register_methods(
+            refactor_methods(RefactorService(registry, retrieve, kernel=self.kernel))
+        )
         if self.services.state("chat").state != svc.ERROR:
             names = ", ".join(p["name"] for p in registry.public_info()["providers"])
             state = svc.READY if len(registry) else svc.NOT_CONFIGURED

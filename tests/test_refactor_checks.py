@@ -78,3 +78,17 @@ def test_prompt_holds_every_cell_with_its_id_and_the_instruction():
     assert '<output cell="use">\n(100, 3)\n</output>' in user
     assert user.rstrip().endswith("rename df to sales")
     assert "# cell: <id>" in messages[0]["content"]
+
+
+def test_a_name_the_live_kernel_defines_is_not_undefined():
+    # ``model`` was defined by a cell since deleted, but the kernel still holds it.
+    after = [BEFORE[0], BEFORE[1], code("use", "print(df.shape)\nmodel.fit(df)")]
+    (warning,) = check_change(BEFORE, after)
+    assert "'model'" in warning.message
+    assert check_change(BEFORE, after, frozenset({"model"})) == []
+
+
+def test_the_kernels_variables_are_a_block_of_the_prompt():
+    messages = build_messages("a.ipynb", BEFORE, "tidy", variables="df: DataFrame (3, 2)")
+    assert "<kernel_variables>\ndf: DataFrame (3, 2)\n</kernel_variables>" in messages[-1]["content"]
+    assert "kernel_variables" not in build_messages("a.ipynb", BEFORE, "tidy")[-1]["content"]

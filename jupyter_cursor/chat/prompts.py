@@ -74,6 +74,11 @@ def render_snippet(hit: dict) -> str:
     return f"<snippet {attrs}>\n{hit.get('text', '')}\n</snippet>"
 
 
+def render_variables(text: str) -> str:
+    """The live kernel's names (kernel/probe.render_variables), as a context block."""
+    return f"<kernel_variables>\n{text}\n</kernel_variables>"
+
+
 def user_turn(blocks: list[str], message: str) -> str:
     """The final user message: the context blocks, then the request itself."""
     if not blocks:

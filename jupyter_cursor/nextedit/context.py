@@ -333,6 +333,19 @@ def _retrieve(
     return tuple(snippets)
 
 
+KERNEL_VARIABLES = "kernel variables"  # the snippet's path: the live kernel's names (issue 20)
+
+
+def _variables(text, budget: Budget, count: TokenCounter) -> tuple[Snippet, ...]:
+    """The live kernel's names (kernel/probe.render_variables), as the first snippet every format
+    shows: comment lines, within the retrieved snippets' budget."""
+    if not text or not isinstance(text, str) or budget.retrieved <= 0:
+        return ()
+    lines = "\n".join("# " + line for line in text.splitlines())
+    lines, _ = _take_lines(lines, budget.retrieved_tokens // 2, count, from_end=False)
+    return (Snippet(KERNEL_VARIABLES, None, lines),) if lines else ()
+
+
 # -- the whole context ----------------------------------------------------------------------------
 
 
@@ -391,7 +404,16 @@ def build_context(
     diffs = build_diffs(request.get("events") or [], live, budget, count_tokens)
     path = str(request.get("path", ""))
     shown = {c.id for c in before + after} | {cell["id"]}
-    snippets = _retrieve(retrieve, path, shown, _query(region, diffs), budget, count_tokens)
+    snippets = _variables(request.get("variables"), budget, count_tokens)
+    left = budget.retrieved_tokens - sum(count_tokens(s.text) for s in snippets)
+    snippets += _retrieve(
+        retrieve,
+        path,
+        shown,
+        _query(region, diffs),
+        dataclasses.replace(budget, retrieved_tokens=left),
+        count_tokens,
+    )
     return NextEditContext(
         path,
         cells,

@@ -215,7 +215,7 @@ def missing_import(cells: Sequence[dict], event: dict) -> list[dict]:
         return []
     source = target["source"]
     for name in missing:
-        source = _add_import(source, name)
+        source = add_import(source, name)
     return [{"cell_id": target["id"], "source": source}]
 
 
@@ -230,7 +230,7 @@ def _top_imports(tree: ast.Module) -> list[ast.stmt]:
     return run
 
 
-def _add_import(source: str, name: str) -> str:
+def add_import(source: str, name: str) -> str:
     """``source`` with ``name``'s import: into a one-line ``from module import …`` of the same
     module in its import block, else at the end of that block, else at the top (after a module
     docstring)."""

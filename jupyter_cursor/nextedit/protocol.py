@@ -18,6 +18,18 @@ from ..protocol import ErrorCode, ProtocolError
 from .service import NextEditService
 
 
+@dataclasses.dataclass(frozen=True)
+class ExecutionError:
+    """A cell's execution that ended in an error, as the kernel reported it: the fix rules'
+    event (kernel/fix.py). The traceback's lines keep the kernel's ANSI colours."""
+
+    ename: protocol.ShortText
+    evalue: protocol.Text
+    traceback: Annotated[list[protocol.Text], protocol.MaxLen(200)] = dataclasses.field(
+        default_factory=list
+    )
+
+
 @protocol.request("nextedit", max_in_flight=4)
 class NextEditRequest:
     TYPE: ClassVar[str]
@@ -29,6 +41,8 @@ class NextEditRequest:
         dataclasses.field(default_factory=list)
     )
     language: str = ""  # the kernel's (a notebook) or the file's; "" when the client cannot tell
+    # The cursor's cell just failed (its execution's error): the request asks for its fix.
+    error: ExecutionError | None = None
 
 
 @protocol.request("nextedit_outcome", max_in_flight=8)

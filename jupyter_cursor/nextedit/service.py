@@ -14,8 +14,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from ..completion.source import Completer
+from ..completion.source import Completer, insertion
 from ..engine import EngineError, RuntimeState
+from ..kernel import complete as kernel_complete
+from ..kernel.fix import fix_error
+from ..kernel.probe import Snapshot, render_variables
 from ..workers import run_cpu, text_size
 from .context import check_request
 from .feedback import SuggestionLog
@@ -33,6 +36,7 @@ class NextEditService:
         log: SuggestionLog | None = None,
         completer: Completer | None = None,
         rules_only: bool = False,
+        kernel=None,
     ):
         self.model = model
         # The deterministic rules alone (first that answers), not the learned ranker (ranker.py).
@@ -41,6 +45,9 @@ class NextEditService:
         # The completion at the cursor (completion/source.py), asked when no rule answers; a model
         # that completes (fill-in-the-middle) predicts no next edits.
         self.completer = completer
+        # The notebooks' live kernels (kernel/service.KernelContext), or None: their names are
+        # context for the completion, the model and the fixes of a failed cell.
+        self.kernel = kernel
 
     async def predict(
         self, request: dict, emit: Emit | None = None, request_id: str | None = None
@@ -52,6 +59,11 @@ class NextEditService:
         started = time.perf_counter()
         check_request(request)
         cursor = request["cursor"]
+        snapshot = await self.kernel.snapshot(request.get("path") or "") if self.kernel else None
+        if request.get("error"):
+            result = await self._fix(request, snapshot)
+            result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            return result
         size = text_size(request["cells"])
         result = await run_cpu(
             size,
@@ -63,11 +75,12 @@ class NextEditService:
             language=request.get("language") or "",
             rules_only=self.rules_only,
         )
-        if not result["edits"] and self.completer is not None:
-            result = await self._complete(request) or result
+        if not result["edits"]:
+            result = await self._complete(request, snapshot) or result
         model_predicts = self.completer is None or not self.completer.uses_model
         if not result["edits"] and model_predicts and self.model and self.model.available():
-            result = await self._ask_model(request, emit)
+            variables = render_variables(snapshot)
+            result = await self._ask_model({**request, "variables": variables}, emit)
         result["timings"]["total_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if self.log is not None and request_id is not None and result["edits"]:
             # A file write (the log may live on a slow home folder) stays off the event loop; it
@@ -75,12 +88,56 @@ class NextEditService:
             await asyncio.to_thread(self.log.shown, request_id, request, result)
         return result
 
-    async def _complete(self, request: dict) -> dict | None:
-        try:
-            return await self.completer.complete(request)
-        except EngineError as err:  # a served model gone: no completion, not an error
-            logger.warning("jupyter_cursor: completion failed: %s", err)
+    async def _complete(self, request: dict, snapshot: Snapshot | None) -> dict | None:
+        """The completion at the cursor: a DataFrame column or dict key the kernel knows, else
+        the configured source's, else the kernel's (an attribute it completes, a name it
+        defines), each only when unambiguous."""
+        started = time.perf_counter()
+        cells, cursor = request["cells"], request["cursor"]
+        cell = next(c for c in cells if c["id"] == cursor["cell_id"])
+        source, offset = cell["source"], cursor["offset"]
+        text = kernel_complete.key_completion(snapshot, source, offset)
+        if not text and self.completer is not None:
+            try:
+                result = await self.completer.complete(request)
+            except EngineError as err:  # a served model gone: no completion, not an error
+                logger.warning("jupyter_cursor: completion failed: %s", err)
+                result = None
+            if result is not None:
+                return result
+        if (
+            not text
+            and self.kernel is not None
+            and kernel_complete.attribute_request(source, offset)
+        ):
+            reply = await self.kernel.complete(request.get("path") or "", source, offset)
+            text = kernel_complete.pick_match(reply, source, offset)
+        text = text or kernel_complete.name_completion(snapshot, source, offset)
+        if not text:
             return None
+        return {
+            "edits": insertion(cells, cursor["cell_id"], offset, text),
+            "predictor": "kernel",
+            "returns_cursor": False,
+            "timings": {"total_ms": round((time.perf_counter() - started) * 1000, 3)},
+        }
+
+    async def _fix(self, request: dict, snapshot: Snapshot | None) -> dict:
+        """The fix of the cursor's cell, whose execution failed (kernel/fix.py)."""
+        path = request.get("path") or ""
+
+        async def attributes(prefix: str) -> list[str]:
+            reply = await self.kernel.complete(path, prefix, len(prefix)) if self.kernel else None
+            return reply["matches"] if reply else []
+
+        cell_id = request["cursor"]["cell_id"]
+        fixed = await fix_error(request["cells"], cell_id, request["error"], snapshot, attributes)
+        return {
+            "edits": [{"cell_id": cell_id, "source": fixed}] if fixed is not None else [],
+            "predictor": "fix" if fixed is not None else None,
+            "returns_cursor": False,
+            "timings": {},
+        }
 
     async def _ask_model(self, request: dict, emit: Emit | None) -> dict:
         answer: ModelAnswer | None = None

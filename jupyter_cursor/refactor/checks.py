@@ -87,8 +87,11 @@ def undefined_names(cells: Sequence[dict]) -> dict[tuple[str, str], int]:
     return found
 
 
-def check_change(before: Sequence[dict], after: Sequence[dict]) -> list[CellWarning]:
-    """Warnings for problems that `after` has and `before` did not."""
+def check_change(
+    before: Sequence[dict], after: Sequence[dict], known: frozenset[str] = frozenset()
+) -> list[CellWarning]:
+    """Warnings for problems that `after` has and `before` did not; ``known``: names defined
+    outside the cells (the live kernel's), never undefined."""
     warnings = []
     old_sources = {c["id"]: c.get("source") for c in before}
     changed = {c["id"] for c in after if old_sources.get(c["id"]) != c.get("source")}
@@ -103,7 +106,7 @@ def check_change(before: Sequence[dict], after: Sequence[dict]) -> list[CellWarn
                     line,
                 )
             )
-    already = {name for (_, name) in undefined_names(before)}
+    already = {name for (_, name) in undefined_names(before)} | known
     for (cell_id, name), line in undefined_names(after).items():
         if name not in already:
             warnings.append(

@@ -50,6 +50,7 @@ def build_messages(
     instruction: str,
     outputs: dict[str, str] | None = None,
     snippets: Sequence[dict] = (),
+    variables: str = "",
 ) -> list[dict[str, str]]:
     rendered, total, omitted = [], 0, 0
     for cell in cells:
@@ -64,6 +65,8 @@ def build_messages(
         total += len(block)
     blocks = [prompts.render_notebook(path, rendered, omitted)]
     blocks += [prompts.render_snippet(hit) for hit in snippets]
+    if variables:
+        blocks.append(prompts.render_variables(variables))
     return [
         {"role": "system", "content": prompts.system_prompt(path) + REFACTOR_RULES},
         {"role": "user", "content": prompts.user_turn(blocks, instruction)},
