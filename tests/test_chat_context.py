@@ -33,6 +33,36 @@ def test_things_that_only_look_like_mentions_are_ignored():
     assert parse_mentions("mail me at bob@cell:x or see @cell:$bad and @file:") == []
 
 
+def test_a_cell_named_by_number_is_sent_as_that_cell_by_id():
+    """`@cell:3`, as the chat's `@` popup writes it: the third cell, forced into the context,
+    listed by its number, and named to the model by its id (as the model knows cells)."""
+    cells = [{"id": f"id-{n}", "cell_type": "code", "source": f"v{n} = {n}"} for n in range(1, 5)]
+    built = ContextBuilder(".", budget_chars=2_000).build(
+        "Why does @cell:3, unlike @cell:id-1 and @cell:9, fail?", cells=cells, path="nb.ipynb"
+    )
+    mentioned = [i for i in built.sent if i["kind"] == "cell"]
+    assert [(i["cell_id"], i["label"]) for i in mentioned] == [
+        ("id-3", "cell 3"),
+        ("id-1", "cell 1"),
+    ]
+    assert built.messages[-1]["content"].endswith(
+        "Why does @cell:id-3, unlike @cell:id-1 and @cell:9, fail?"
+    )
+    assert {d["label"]: d["reason"] for d in built.dropped} == {
+        "cell 9": "no such cell in this notebook"
+    }
+
+
+def test_a_cell_id_that_is_a_number_still_names_its_cell():
+    cells = [
+        {"id": "a", "cell_type": "code", "source": "x"},
+        {"id": "1", "cell_type": "code", "source": "y"},
+    ]
+    built = ContextBuilder(".").build("see @cell:1", cells=cells, path="nb.ipynb")
+    assert [i["cell_id"] for i in built.sent if i["kind"] == "cell"] == ["1"]
+    assert built.messages[-1]["content"].endswith("see @cell:1")
+
+
 # -- files ---------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from .. import protocol
 from . import prompts
 from .files import FileRefused, read_workspace_file
-from .mentions import parse_mentions
+from .mentions import cells_by_id, parse_mentions
 
 log = logging.getLogger("jupyter_cursor.chat")
 
@@ -103,13 +103,15 @@ class ContextBuilder:
     ) -> BuiltContext:
         ledger = _Ledger(budget_chars or self.budget_chars)
         system = prompts.system_prompt(path)
-        if not ledger.take(len(system) + len(message) + len(prompts.user_turn([""], ""))):
+        cells = protocol.cell_dicts(cells)
+        # The model knows the cells by id: a cell the user named by number is named by its id.
+        request = cells_by_id(message, [c["id"] for c in cells])
+        if not ledger.take(len(system) + len(request) + len(prompts.user_turn([""], ""))):
             raise ContextError(
                 "context_too_long",
                 f"The message is {len(message)} characters, over this provider's context budget.",
             )
-        cells = protocol.cell_dicts(cells)
-        mentions = parse_mentions(message)
+        mentions = parse_mentions(request)
         mentioned_cells = [m.target for m in mentions if m.kind == "cell"]
         mentioned_files = [m.target for m in mentions if m.kind == "file"]
 
@@ -125,7 +127,7 @@ class ContextBuilder:
         # Render order is not priority order: the big picture first, the selection last, next to
         # the request, where models attend most.
         blocks = [b for b in [notebook_block, *file_blocks, *snippet_blocks, selection_block] if b]
-        user = prompts.user_turn(blocks, message)
+        user = prompts.user_turn(blocks, request)
         messages = [
             {"role": "system", "content": system},
             *history_messages,
@@ -239,7 +241,7 @@ class ContextBuilder:
                     ledger.sent.append(
                         {
                             "kind": "cell",
-                            "label": f"cell {cell['id']}",
+                            "label": f"cell {i + 1}",  # by number, as the user sees cells
                             "cell_id": cell["id"],
                             "path": path,
                             "chars": len(block),
@@ -249,7 +251,7 @@ class ContextBuilder:
                 ledger.dropped.append(
                     {
                         "kind": "cell",
-                        "label": f"cell {cell['id']}",
+                        "label": f"cell {i + 1}",
                         "cell_id": cell["id"],
                         "reason": "over the budget",
                     }

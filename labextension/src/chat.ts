@@ -115,6 +115,28 @@ export function withCellCaptions(
   );
 }
 
+/** A cell as the `@` popup offers it: "Cell 3: its first line". */
+export type CellChoice = { number: number; line: string };
+
+/**
+ * The cells the `@` popup offers for what was typed after the `@` (`3`, `cell:3`, `read_csv`): by
+ * number, or by what their first line holds; all when nothing was typed yet.
+ */
+export function cellChoices(sources: string[], typed: string): CellChoice[] {
+  const query = typed.toLowerCase().replace(/^cell:?/, '');
+  return sources
+    .map((source, index) => {
+      const first = source.split('\n').find(line => line.trim());
+      return { number: index + 1, line: first?.trim() ?? '(empty)' };
+    })
+    .filter(
+      choice =>
+        !query ||
+        String(choice.number).startsWith(query) ||
+        choice.line.toLowerCase().includes(query)
+    );
+}
+
 const RENDER_INTERVAL_MS = 80;
 
 export class ChatPanel extends Widget {
@@ -157,10 +179,20 @@ export class ChatPanel extends Widget {
     this.input = document.createElement('textarea');
     this.input.className = 'jp-CursorChat-input';
     this.input.placeholder =
-      'Ask about this notebook (Enter to send, Shift+Enter for a new line; @cell:<id>, @file:<path>)';
+      'Ask about this notebook (Enter to send, Shift+Enter for a new line; @ names a cell, @file:<path> a file)';
     this.input.rows = 3;
+    // Typing `@` offers the notebook's cells by number; the one chosen is written `@cell:3`.
+    this.mentions = document.createElement('div');
+    this.mentions.className = 'jp-CursorChat-mentions';
+    this.mentions.setAttribute('role', 'listbox');
+    this.mentions.setAttribute('aria-label', 'Cells');
+    this.mentions.hidden = true;
+    this.input.addEventListener('input', () => this._offerCells());
+    this.input.addEventListener('blur', () => this._closeMentions());
     this.input.addEventListener('keydown', event => {
-      if (event.key === 'Enter' && !event.shiftKey) {
+      if (!this.mentions.hidden && this._mentionKey(event)) {
+        event.preventDefault();
+      } else if (event.key === 'Enter' && !event.shiftKey) {
         event.preventDefault();
         void this.send();
       } else if (event.key === 'Escape' && this.inflight) {
@@ -173,7 +205,7 @@ export class ChatPanel extends Widget {
     this.sendButton.addEventListener('click', () =>
       this.inflight ? this.stop() : void this.send()
     );
-    footer.append(this.input, this.sendButton);
+    footer.append(this.mentions, this.input, this.sendButton);
     this.node.append(header, this.setup, this.log, footer);
 
     notebooks.currentChanged.connect(() => void this._loadHistory());
@@ -271,8 +303,96 @@ export class ChatPanel extends Widget {
       window.clearTimeout(timer);
       answer.classList.remove('jp-mod-streaming');
       await this._render(answer, text, panel);
+      if (answer.classList.contains('jp-mod-error')) {
+        // What went wrong is seen, however long the conversation: the answer ends the log.
+        this.log.scrollTop = this.log.scrollHeight;
+      }
       this._setInflight(null);
     }
+  }
+
+  /** The `@` being typed at the cursor, where it starts and what follows it; null if none. */
+  private _mentionAtCursor(): { start: number; typed: string } | null {
+    const before = this.input.value.slice(0, this.input.selectionStart ?? 0);
+    const match = /(?:^|\s)@([^\s@]*)$/.exec(before);
+    if (!match || /^file:/i.test(match[1])) {
+      return null;
+    }
+    return { start: before.length - match[1].length - 1, typed: match[1] };
+  }
+
+  private _offerCells(): void {
+    const panel = this.notebooks.currentWidget;
+    const mention = this._mentionAtCursor();
+    const sources = panel
+      ? panel.content.widgets.map(cell => cell.model.sharedModel.getSource())
+      : [];
+    const choices = mention ? cellChoices(sources, mention.typed) : [];
+    if (!choices.length) {
+      this._closeMentions();
+      return;
+    }
+    this.mentions.replaceChildren(
+      ...choices.map(choice => {
+        const option = document.createElement('div');
+        option.className = 'jp-CursorChat-mention';
+        option.setAttribute('role', 'option');
+        option.dataset.number = String(choice.number);
+        option.textContent = `Cell ${choice.number}: ${choice.line}`;
+        option.title = option.textContent;
+        // mousedown, not click: the box keeps the focus (a blur closes the popup)
+        option.addEventListener('mousedown', event => {
+          event.preventDefault();
+          this._chooseCell(choice.number);
+        });
+        return option;
+      })
+    );
+    this.mentions.hidden = false;
+    this._highlightMention(0);
+  }
+
+  /** A key while the popup is open; true when the popup took it. */
+  private _mentionKey(event: KeyboardEvent): boolean {
+    const options = Array.from(this.mentions.children) as HTMLElement[];
+    const current = options.findIndex(option => option.getAttribute('aria-selected') === 'true');
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      const step = event.key === 'ArrowDown' ? 1 : -1;
+      this._highlightMention((current + step + options.length) % options.length);
+    } else if ((event.key === 'Enter' || event.key === 'Tab') && !event.shiftKey) {
+      this._chooseCell(Number(options[Math.max(current, 0)].dataset.number));
+    } else if (event.key === 'Escape') {
+      this._closeMentions();
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private _highlightMention(index: number): void {
+    Array.from(this.mentions.children).forEach((option, i) => {
+      option.setAttribute('aria-selected', String(i === index));
+      if (i === index) {
+        option.scrollIntoView({ block: 'nearest' });
+      }
+    });
+  }
+
+  /** The `@…` being typed becomes `@cell:<number> `, which the server reads as that cell. */
+  private _chooseCell(number: number): void {
+    const mention = this._mentionAtCursor();
+    if (mention) {
+      const end = this.input.selectionStart ?? mention.start;
+      const reference = `@cell:${number} `;
+      this.input.setRangeText(reference, mention.start, end, 'end');
+    }
+    this._closeMentions();
+    this.input.focus();
+  }
+
+  private _closeMentions(): void {
+    this.mentions.hidden = true;
+    this.mentions.replaceChildren();
   }
 
   private _selection(panel: NotebookPanel): ChatSelection | null {
@@ -448,6 +568,7 @@ export class ChatPanel extends Widget {
   private setup: HTMLElement;
   private log: HTMLElement;
   private input: HTMLTextAreaElement;
+  private mentions: HTMLElement;
   private sendButton: HTMLButtonElement;
   private sessionId: string | null = null;
   private inflight: string | null = null;

@@ -1,15 +1,17 @@
 /**
  * Review of a NotebookDiff (from the apply engine) before anything reaches the notebook: one card
- * per changed, inserted or deleted cell, a unified diff with accept/reject per hunk
- * (@codemirror/merge), accept or reject per cell, accept all. A cell the user edited since the
- * diff was made is never overwritten. Each acceptance is one undo step: a change of one cell's text
+ * per changed, inserted or deleted cell, a unified diff highlighted as the notebook's cells are,
+ * with accept/reject per hunk (@codemirror/merge), accept or reject per cell, accept all. A cell
+ * the user edited since the diff was made is never overwritten. Each acceptance is one undo step: a change of one cell's text
  * is a step of that cell's undo (Ctrl+Z in the cell), anything wider (accept all, an inserted or
  * deleted cell) a step of the notebook's undo (Z in command mode), as JupyterLab splits them.
  */
-import { EditorState } from '@codemirror/state';
+import { Extension, EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
+import { LanguageSupport, language, syntaxHighlighting } from '@codemirror/language';
 import { getChunks, unifiedMergeView } from '@codemirror/merge';
 import { JupyterFrontEnd } from '@jupyterlab/application';
+import { CodeMirrorEditor, jupyterHighlightStyle } from '@jupyterlab/codemirror';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
@@ -42,6 +44,22 @@ export async function reviewSuggestion(
   return showReview(app, panel, new DiffReview(panel, cells, diff, title));
 }
 
+/**
+ * The notebook's code highlighting, as its cells show it: the language of a code cell's editor
+ * (JupyterLab loads it from the kernel's language) with JupyterLab's highlight style; none when no
+ * code cell has an editor yet.
+ */
+function notebookHighlighting(panel: NotebookPanel): Extension {
+  for (const cell of panel.content.widgets) {
+    const editor = cell.model.type === 'code' ? cell.editor : null;
+    const cellLanguage = editor instanceof CodeMirrorEditor && editor.state.facet(language);
+    if (cellLanguage) {
+      return [new LanguageSupport(cellLanguage), syntaxHighlighting(jupyterHighlightStyle)];
+    }
+  }
+  return [];
+}
+
 /** The reviews opened so far, which number their ids. */
 let reviewCount = 0;
 
@@ -71,13 +89,18 @@ export class DiffReview extends Widget {
     const heading = document.createElement('div');
     heading.className = 'jp-CursorReview-title';
     heading.textContent = title;
+    heading.title = title; // the whole of it, where a narrow panel cuts it short
     this.summary = document.createElement('div');
     this.summary.className = 'jp-CursorReview-summary';
     const acceptAll = this._button('Accept all', 'jp-mod-accept', () => this.acceptAll());
     const rejectAll = this._button('Reject all', 'jp-mod-reject', () => this.rejectAll());
     header.append(heading, this.summary);
     if (diff.ops.length) {
-      header.append(acceptAll, rejectAll); // nothing to accept or reject in an empty review
+      // nothing to accept or reject in an empty review
+      const actions = document.createElement('div');
+      actions.className = 'jp-CursorReview-headerActions';
+      actions.append(acceptAll, rejectAll);
+      header.append(actions);
     }
     this.node.appendChild(header);
 
@@ -96,6 +119,7 @@ export class DiffReview extends Widget {
       }
       this.node.appendChild(list);
     }
+    this.highlighting = notebookHighlighting(panel);
     const byId = new Map(original.map(cell => [cell.id, cell]));
     const after = new Map(diff.cells.map(cell => [cell.id, cell]));
     this.result = diff.cells.map(cell => cell.id);
@@ -141,6 +165,9 @@ export class DiffReview extends Widget {
     node.className = `jp-CursorReview-card jp-mod-${op.op}`;
     const title = document.createElement('div');
     title.className = 'jp-CursorReview-cardTitle';
+    const label = document.createElement('span');
+    label.className = 'jp-CursorReview-cardLabel';
+    title.appendChild(label);
     const body = document.createElement('div');
     body.className = 'jp-CursorReview-cardBody';
     let view: EditorView | null = null;
@@ -149,26 +176,34 @@ export class DiffReview extends Widget {
       const cell = byId.get(op.cell_id);
       before = cell?.source ?? '';
       const source = op.source ?? after.get(op.cell_id)?.source ?? before;
-      title.textContent = `Change cell ${this._indexOf(op.cell_id) + 1}`;
+      label.textContent = `Change cell ${this._indexOf(op.cell_id) + 1}`;
       view = new EditorView({
         parent: body,
         state: EditorState.create({
           doc: source,
           extensions: [
+            // Deleted lines are highlighted with the state's language too (the merge view's default).
             unifiedMergeView({ original: before, mergeControls: true, gutter: true }),
-            EditorView.lineWrapping
+            this.highlighting,
+            EditorView.lineWrapping,
+            // a hunk accepted or rejected on its own changes the count of open hunks
+            EditorView.updateListener.of(update => {
+              if (update.transactions.length) {
+                this._updateSummary();
+              }
+            })
           ]
         })
       });
     } else if (op.op === 'insert') {
-      title.textContent = `New ${op.cell_type} cell at position ${op.position + 1}`;
+      label.textContent = `New ${op.cell_type} cell at position ${op.position + 1}`;
       const pre = document.createElement('pre');
       pre.className = 'jp-CursorReview-inserted';
       pre.textContent = op.source;
       body.appendChild(pre);
     } else {
       before = byId.get(op.cell_id)?.source ?? '';
-      title.textContent = `Delete cell ${this._indexOf(op.cell_id) + 1}`;
+      label.textContent = `Delete cell ${this._indexOf(op.cell_id) + 1}`;
       const pre = document.createElement('pre');
       pre.className = 'jp-CursorReview-deleted';
       pre.textContent = before;
@@ -332,6 +367,7 @@ export class DiffReview extends Widget {
     this.summary.textContent =
       `${counts.modify} changed, ${counts.insert} inserted, ${counts.delete} deleted` +
       (this.pending ? ` · ${this.pending} to review, ${hunks} open hunks` : ' · all reviewed');
+    this.summary.title = this.summary.textContent;
     this.node.classList.toggle('jp-mod-complete', this.pending === 0);
   }
 
@@ -344,6 +380,7 @@ export class DiffReview extends Widget {
   }
 
   private cards: Card[] = [];
+  private highlighting: Extension;
   private summary: HTMLElement;
   private result: string[]; // the cell ids of the notebook the diff makes, in order
 }

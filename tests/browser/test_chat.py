@@ -194,3 +194,85 @@ def test_code_blocks_name_their_cell_fit_the_panel_and_copy(chat_lab, page):
     assert "Change cell 2" in card.inner_text()
     screenshot(page, "chat_blocks_captions_copy")
     assert page.console.errors == []
+
+
+def test_an_error_after_a_long_conversation_is_scrolled_into_view(chat_lab, page):
+    server, llm = chat_lab
+    server.put_notebook("long.ipynb", ["df = load()"])
+    long_answer = "\n\n".join(f"Paragraph {i}: the data frame is loaded here." for i in range(40))
+    llm.script(
+        {"text": long_answer},
+        {"status": 404, "code": "model_not_found", "message": "The model `fake` does not exist."},
+    )
+    open_lab(page, server, "lab/tree/long.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    box = page.locator(".jp-CursorChat-input")
+    box.fill("explain the notebook at length")
+    box.press("Enter")
+    page.get_by_text("Paragraph 39").wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.jp-CursorChat.jp-mod-busy')")
+    box.fill("and again")
+    box.press("Enter")
+    error = page.locator(".jp-CursorChat-message.jp-mod-error")
+    error.wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.jp-CursorChat.jp-mod-busy')")
+    screenshot(page, "chat_error_in_view")
+    boxes = page.evaluate(
+        """() => {
+          const log = document.querySelector('.jp-CursorChat-log').getBoundingClientRect();
+          const error = document.querySelector('.jp-CursorChat-message.jp-mod-error')
+            .getBoundingClientRect();
+          return {log: [log.top, log.bottom], error: [error.top, error.bottom]};
+        }"""
+    )
+    # the whole error is inside the log's visible part
+    assert boxes["log"][0] <= boxes["error"][0] and boxes["error"][1] <= boxes["log"][1] + 1, boxes
+    assert "does not exist" in error.inner_text()
+
+
+def test_at_offers_the_cells_by_number_and_the_chosen_cell_is_sent(chat_lab, page):
+    """`@` in the question box lists the notebook's cells as JupyterLab numbers them, with their
+    first line; the one chosen is written `@cell:2`, and the model gets that cell (by its id)."""
+    server, llm = chat_lab
+    server.put_notebook(
+        "at.ipynb",
+        ["import pandas as pd", "\ndf = pd.read_csv('sales.csv')\ndf.head()", "df.describe()"],
+    )
+    llm.script({"text": "It reads the sales file."})
+    open_lab(page, server, "lab/tree/at.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").nth(2).wait_for()
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
+    box = page.locator(".jp-CursorChat-input")
+    placeholder = box.get_attribute("placeholder")
+    assert "@cell:<id>" not in placeholder and "@" in placeholder
+
+    box.click()
+    box.press_sequentially("What does @")
+    popup = page.locator(".jp-CursorChat-mentions")
+    popup.wait_for()
+    options = popup.locator(".jp-CursorChat-mention")
+    assert options.all_inner_texts() == [
+        "Cell 1: import pandas as pd",
+        "Cell 2: df = pd.read_csv('sales.csv')",
+        "Cell 3: df.describe()",
+    ]
+    screenshot(page, "chat_at_cells")
+    box.press_sequentially("read")  # narrows to the cells whose first line has it
+    assert options.all_inner_texts() == ["Cell 2: df = pd.read_csv('sales.csv')"]
+    box.press("Enter")  # chooses, does not send
+    assert popup.is_hidden()
+    assert box.input_value() == "What does @cell:2 "
+    box.press_sequentially("do, next to @")
+    options.nth(2).click()  # the mouse chooses too
+    assert box.input_value() == "What does @cell:2 do, next to @cell:3 "
+    box.press_sequentially("?")
+    box.press("Escape")  # nothing open: Escape is not taken by the popup
+    box.press("Enter")
+
+    page.get_by_text("It reads the sales file.").wait_for(timeout=30_000)
+    sent_items = page.locator(".jp-CursorChat-sent").last.text_content()
+    assert "cell: cell 2" in sent_items and "cell: cell 3" in sent_items
+    request = llm.requests[-1]["json"]["messages"][-1]["content"]
+    assert request.endswith("What does @cell:c1 do, next to @cell:c2 ?")
+    assert page.console.errors == []

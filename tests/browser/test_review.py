@@ -397,3 +397,115 @@ def test_accept_all_of_one_cell_is_undone_by_z(lab, page):
     )
     screenshot(page, "accept_all_one_cell_undone")
     assert page.console.errors == []
+
+
+# the metadata of a notebook saved by a Python kernel
+PYTHON_NOTEBOOK = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python", "codemirror_mode": {"name": "ipython", "version": 3}},
+}
+HIGHLIGHTED = "for x in range(3):\n    total = total + x * 2  # " + "a long comment " * 12
+
+
+def test_a_hunk_is_highlighted_and_its_buttons_cover_none_of_its_text(lab, page):
+    """The diff is highlighted as the notebook's cells are (keywords coloured, in deleted lines
+    too), and a hunk's Accept and Reject sit on a line of their own, not over the end of the
+    deleted line (a long one here, wrapped across the card)."""
+    server, llm = lab
+    server.put_notebook("loop.ipynb", [HIGHLIGHTED], metadata=PYTHON_NOTEBOOK)
+    llm.script({"text": "```python\n# cell: c0\nfor x in range(10):\n    total = total + x\n```\n"})
+    open_lab(page, server, "lab/tree/loop.ipynb")
+    # the notebook's own cells highlighted (the language loaded), as a user sees them
+    page.locator(".jp-Notebook .jp-Cell .cm-line span").first.wait_for(timeout=30_000)
+    card = ask_and_apply(page, "simplify the loop")
+    card.locator(".cm-deletedLine").first.wait_for()
+    screenshot(page, "review_hunk_highlighted")
+
+    colours = page.evaluate(
+        """() => {
+          const editor = document.querySelector('.jp-CursorReview .cm-editor');
+          const plain = getComputedStyle(editor.querySelector('.cm-content')).color;
+          // the colour of the innermost element holding the word `for`, in each part of the diff
+          const colour = root => {
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              if (/^for\\b/.test(node.textContent) && node.parentElement.textContent.trim() === 'for') {
+                return getComputedStyle(node.parentElement).color;
+              }
+            }
+            return null;
+          };
+          return {
+            plain,
+            deleted: colour(editor.querySelector('.cm-deletedLine')),
+            inserted: colour(editor.querySelector('.cm-changedLine')),
+          };
+        }"""
+    )
+    assert colours["deleted"] and colours["deleted"] != colours["plain"], colours
+    assert colours["inserted"] and colours["inserted"] != colours["plain"], colours
+
+    overlaps = page.evaluate(
+        """() => {
+          const editor = document.querySelector('.jp-CursorReview .cm-editor');
+          const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          const out = [];
+          for (const buttons of editor.querySelectorAll('.cm-chunkButtons')) {
+            const box = buttons.getBoundingClientRect();
+            if (!box.width || !box.height) out.push('buttons not shown');
+            for (const line of editor.querySelectorAll('.cm-deletedLine, .cm-line')) {
+              const range = document.createRange();
+              range.selectNodeContents(line);
+              for (const rect of range.getClientRects()) {
+                if (rect.width && meet(box, rect)) out.push(line.textContent.slice(0, 40));
+              }
+            }
+          }
+          return out;
+        }"""
+    )
+    assert overlaps == []
+    # the hunk's own Accept still works
+    card.locator(".cm-chunkButtons button[name=accept]").dispatch_event("mousedown")
+    card.locator(".cm-deletedChunk").wait_for(state="detached")
+    assert "0 open hunks" in page.locator(".jp-CursorReview-summary").inner_text()
+    assert page.console.errors == []
+
+
+def test_a_narrow_review_keeps_its_header_in_place(lab, page):
+    """Beside a notebook in a narrow window the header's title gets a line of its own, cut short
+    with an ellipsis; the summary and the buttons share the next line, no word wrapped."""
+    server, llm = lab
+    page.set_viewport_size({"width": 900, "height": 800})
+    review_refactor(page, server, llm)
+    screenshot(page, "review_narrow_header")
+    boxes = page.evaluate(
+        """() => {
+          const header = document.querySelector('.jp-CursorReview-header');
+          const box = el => { const r = el.getBoundingClientRect();
+            return {top: r.top, bottom: r.bottom, height: r.height, left: r.left, right: r.right,
+                    cut: el.scrollWidth > el.clientWidth}; };
+          const line = parseFloat(getComputedStyle(header).lineHeight) || 18;
+          return {
+            width: header.getBoundingClientRect().width,
+            line,
+            title: box(header.querySelector('.jp-CursorReview-title')),
+            summary: box(header.querySelector('.jp-CursorReview-summary')),
+            buttons: [...header.querySelectorAll('button')].map(box),
+          };
+        }"""
+    )
+    assert boxes["width"] < 420, boxes  # narrow indeed
+    title, summary, buttons = boxes["title"], boxes["summary"], boxes["buttons"]
+    assert title["height"] < 1.6 * boxes["line"] and title["cut"], boxes  # one line, ellipsis
+    assert summary["height"] < 1.6 * boxes["line"], boxes
+    assert len(buttons) == 2
+    centre = lambda b: (b["top"] + b["bottom"]) / 2  # noqa: E731
+    # the summary and both buttons on one line, below the title; no button wrapped inside
+    assert all(abs(centre(b) - centre(summary)) < 3 for b in buttons), boxes
+    assert summary["top"] >= title["bottom"] - 1, boxes
+    assert buttons[0]["height"] == buttons[1]["height"] < 2 * boxes["line"], boxes
+    assert buttons[0]["right"] <= buttons[1]["left"], boxes
+    title_text = page.locator(".jp-CursorReview-title")
+    assert title_text.get_attribute("title").startswith("Refactor: rename df, drop missing rows")
+    assert page.console.errors == []
