@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS, NextEditManager, NextEditSettings } from './nextedit/
 import { NextEditInlineProvider } from './nextedit/provider';
 import { FileTarget, NotebookTarget } from './nextedit/targets';
 import { ChatPanel } from './chat';
+import { FIX_WITH_AI, fixWithAI, followErrors } from './fix';
 import { refactorNotebook } from './refactor';
 import { reviewSuggestion } from './review';
 import { SearchPanel } from './search';
@@ -169,6 +170,21 @@ const nextEditPlugin: JupyterFrontEndPlugin<NextEditManager> = {
       execute: () => manager.dismiss(app.shell.currentWidget)
     });
 
+    // A failed cell: its fix as a next edit, and "Fix with AI" with a chat model (fix.ts).
+    followErrors(app, connection, manager);
+    app.commands.addCommand(FIX_WITH_AI, {
+      label: 'Fix the failed cell with AI',
+      caption: "Ask the chat model to fix the cell's error; review the change before it applies",
+      isEnabled: () => Boolean(notebooks?.currentWidget),
+      execute: args => {
+        const panel = notebooks?.currentWidget;
+        const cellId = (args.cellId as string | undefined) ?? notebooks?.activeCell?.model.id;
+        if (panel && cellId) {
+          return fixWithAI(app, connection, panel, cellId);
+        }
+      }
+    });
+
     followSettings(settingRegistry, settings => {
       const value = settings.get('nextEdit').composite as Partial<NextEditSettings>;
       manager.settings = { ...DEFAULT_SETTINGS, ...value };
@@ -236,6 +252,7 @@ const refactorPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     palette?.addItem({ command: REFACTOR, category: 'Cursor' });
+    palette?.addItem({ command: FIX_WITH_AI, category: 'Cursor' });
     app.contextMenu.addItem({ command: REFACTOR, selector: '.jp-Notebook', rank: 20 });
   }
 };

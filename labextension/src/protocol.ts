@@ -164,7 +164,12 @@ export type NextEditRequest = {
   events?: EditEvent[];
   /** The kernel's (a notebook) or the file's; '' when the client cannot tell. */
   language?: string;
+  /** The cursor's cell just failed: the request asks for the fix of this error. */
+  error?: ExecutionError;
 };
+
+/** A cell's execution that ended in an error, as the kernel reported it. */
+export type ExecutionError = { ename: string; evalue: string; traceback: string[] };
 
 /** A predicted cell: its whole new source. */
 export type PredictedEdit = { cell_id: string; source: string };

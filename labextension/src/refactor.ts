@@ -43,7 +43,7 @@ export function outputSummaries(panel: NotebookPanel): { [cellId: string]: strin
 
 /** Whether any chat provider is configured (true when the server cannot be asked: its own error
  * will say what is wrong). */
-async function hasChatModel(connection: CursorConnection): Promise<boolean> {
+export async function hasChatModel(connection: CursorConnection): Promise<boolean> {
   try {
     return (await chatProviders(connection)).providers.length > 0;
   } catch {
@@ -60,7 +60,8 @@ export async function refactorNotebook(
   app: JupyterFrontEnd,
   connection: CursorConnection,
   panel: NotebookPanel,
-  instruction?: string
+  instruction?: string,
+  title?: string
 ): Promise<DiffReview | null> {
   if (instruction === undefined) {
     // Say it before the user writes an instruction that nothing can carry out.
@@ -119,7 +120,11 @@ export async function refactorNotebook(
     if (last) {
       window.setTimeout(() => Notification.dismiss(last), TOAST_DRAWN_MS);
     }
-    return showReview(app, panel, new DiffReview(panel, cells, diff, `Refactor: ${instruction}`));
+    return showReview(
+      app,
+      panel,
+      new DiffReview(panel, cells, diff, title ?? `Refactor: ${instruction}`)
+    );
   } catch (error) {
     const message =
       error instanceof RequestCancelled

@@ -15,7 +15,7 @@ import { Text } from '@jupyterlab/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import { CursorConnection, RequestCancelled } from '../connection';
-import { NextEditPrediction, Outcome } from '../protocol';
+import { ExecutionError, NextEditPrediction, Outcome } from '../protocol';
 import { InlineUpdate, UpdateChannel } from './channel';
 import { DiffStyle, setSuggestion, shownSuggestion } from './decorations';
 import { Change, applyHunks, consumeTyping, hunks, isInsertionAt } from './diff';
@@ -64,6 +64,8 @@ class Prediction {
 
   id: string | null = null;
   timer = 0;
+  /** The cell's execution failed: the request asks for its fix. */
+  error: ExecutionError | null = null;
   inline: UpdateChannel | null = null;
   snapshot = new Map<string, string>();
 }
@@ -216,6 +218,27 @@ export class NextEditManager {
     }
     this._updateMarkers(doc);
     return true;
+  }
+
+  /**
+   * A cell of the document failed: ask for its fix (kernel/fix.py on the server), shown in the
+   * cell as any next edit is, Tab to go there and accept it. Nothing runs until the user does.
+   */
+  requestFix(widget: Widget, cellId: string, error: ExecutionError): void {
+    const doc = this._docs.get(widget);
+    if (!doc || !this.settings.enabled) {
+      return;
+    }
+    this._cancel(doc);
+    this._clear(doc, 'ignored');
+    const prediction = new Prediction(cellId, 0);
+    prediction.error = {
+      ename: error.ename.slice(0, 200),
+      evalue: error.evalue.slice(0, 4000),
+      traceback: error.traceback.slice(-50).map(line => line.slice(0, 4000))
+    };
+    doc.prediction = prediction;
+    this._send(doc, prediction);
   }
 
   /** Escape: drop every edit shown in the document. */
@@ -373,7 +396,8 @@ export class NextEditManager {
           cell_id: prediction.cellId,
           offset: Text.jsIndexToCharIndex(prediction.offset, source)
         },
-        events: doc.history.events
+        events: doc.history.events,
+        ...(prediction.error ? { error: prediction.error } : {})
       },
       data => this._show(doc, prediction, data, false)
     );
