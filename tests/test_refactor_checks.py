@@ -90,5 +90,7 @@ def test_a_name_the_live_kernel_defines_is_not_undefined():
 
 def test_the_kernels_variables_are_a_block_of_the_prompt():
     messages = build_messages("a.ipynb", BEFORE, "tidy", variables="df: DataFrame (3, 2)")
-    assert "<kernel_variables>\ndf: DataFrame (3, 2)\n</kernel_variables>" in messages[-1]["content"]
+    assert (
+        "<kernel_variables>\ndf: DataFrame (3, 2)\n</kernel_variables>" in messages[-1]["content"]
+    )
     assert "kernel_variables" not in build_messages("a.ipynb", BEFORE, "tidy")[-1]["content"]
