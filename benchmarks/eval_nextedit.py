@@ -22,14 +22,19 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The shipped filter is what is measured, never one refitted from this machine's suggestion log
+# (ranker.current_ranker reads it from the Jupyter data dir).
+os.environ["JUPYTER_DATA_DIR"] = tempfile.mkdtemp(prefix="eval_nextedit_")
 
 from jupyter_cursor.cli.predict import add_engine_arguments  # noqa: E402
 from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402

@@ -8,6 +8,15 @@ from server_support import server_config
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_jupyter_data_dir(tmp_path_factory):
+    """The tests never read the developer's Jupyter data dir (a refitted next-edit filter there
+    would change what predict() shows)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_DATA_DIR", str(tmp_path_factory.mktemp("jupyter_data")))
+        yield
+
+
 @pytest.fixture
 def jp_server_config():
     return server_config()

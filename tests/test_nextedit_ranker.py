@@ -1,5 +1,6 @@
 """The learned next-edit filter and ranker (nextedit/ranker.py): the shipped weights, its choices,
-and predict() with it (the default) and without it (rules only)."""
+and predict() with it (the default) and without it (rules only). The user's refitted weights:
+test_nextedit_refit.py."""
 
 import json
 import time
@@ -15,6 +16,12 @@ from jupyter_cursor.nextedit.ranker import (
     request_features,
     shipped_ranker,
 )
+
+
+@pytest.fixture(autouse=True)
+def no_user_weights(tmp_path, monkeypatch):
+    """A Jupyter data dir without a refitted filter: these tests are about the shipped one."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
 
 
 def code(cell_id, source, cell_type="code"):
@@ -105,12 +112,12 @@ def test_predict_uses_the_ranker_unless_asked_for_the_rules(monkeypatch):
     assert rules["predictor"] == "repeat"
     assert rules["edits"] == [{"cell_id": "b", "source": "sales.plot()\nsales.hist()"}]
     # A ranker that rejects everything: the default shows nothing, the rules still answer.
-    monkeypatch.setattr(predictor_mod, "shipped_ranker", lambda: Ranker({}, -10.0, 0.5))
+    monkeypatch.setattr(predictor_mod, "current_ranker", lambda: Ranker({}, -10.0, 0.5))
     assert predict(cells, "a", events, 5)["edits"] == []
     assert predict(cells, "a", events, 5, rules_only=True)["edits"] == rules["edits"]
     # One that likes the repeat: it shows the candidate it scores best.
     liking = Ranker({"gen_repeat": 20.0, "place": -5.0}, -10.0, 0.5)
-    monkeypatch.setattr(predictor_mod, "shipped_ranker", lambda: liking)
+    monkeypatch.setattr(predictor_mod, "current_ranker", lambda: liking)
     chosen = predict(cells, "a", events, 5)
     assert chosen["predictor"] == "repeat"
     assert chosen["edits"] == [{"cell_id": "b", "source": "sales.plot()\nsales.hist()"}]

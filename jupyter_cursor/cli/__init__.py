@@ -10,10 +10,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import apply, export_edits, index, options, predict, refactor, status
+from . import apply, export_edits, index, options, predict, refactor, refit_filter, status
 from ._common import UsageError
 
-VERB_MODULES = [status, options, index, apply, refactor, predict, export_edits]
+VERB_MODULES = [status, options, index, apply, refactor, predict, export_edits, refit_filter]
 
 
 def build_parser() -> argparse.ArgumentParser:

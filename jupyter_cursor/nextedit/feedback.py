@@ -86,6 +86,66 @@ def read_log(path: str | Path) -> Iterator[dict]:
                 yield entry
 
 
+class LogError(ValueError):
+    """A suggestion log that cannot be learnt from: missing, empty, or not a suggestion log."""
+
+
+def _well_formed(entry) -> bool:
+    if not isinstance(entry, dict) or entry.get("kind") not in ("shown", "outcome"):
+        return False
+    if entry["kind"] == "outcome":
+        return entry.get("outcome") in OUTCOMES
+    request, edits = entry.get("request"), entry.get("edits")
+    return (
+        isinstance(request, dict)
+        and isinstance(request.get("cells"), list)
+        and isinstance(request.get("cursor"), dict)
+        and isinstance(request.get("events") or [], list)
+        and isinstance(edits, list)
+        and all(isinstance(e, dict) and "cell_id" in e and "source" in e for e in edits)
+    )
+
+
+def load_log(path: str | Path) -> tuple[list[dict], int]:
+    """(entries, lines skipped) of the log at ``path``, strictly: LogError when it is missing,
+    unreadable, empty, or more of its lines are not log entries than are (not a suggestion log).
+    A few bad lines are skipped: a crash can cut the line being written."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise LogError(
+            f"no suggestion log at {path}: it is written only while the server runs with "
+            "c.CursorApp.nextedit_log = True (or give --log PATH)"
+        ) from None
+    except IsADirectoryError:
+        raise LogError(f"{path} is a folder, not a suggestion log") from None
+    except OSError as err:
+        raise LogError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise LogError(f"{path} is not a suggestion log (not UTF-8 text)") from None
+    entries, bad = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if _well_formed(entry):
+            entries.append(entry)
+        else:
+            bad += 1
+    if not entries and not bad:
+        raise LogError(f"the suggestion log {path} is empty: no suggestion was shown yet")
+    if bad > len(entries):
+        raise LogError(
+            f"{path} is not a suggestion log: {bad} of its {bad + len(entries)} lines are not "
+            "entries of one (corrupt?)"
+        )
+    return entries, bad
+
+
 def pair_outcomes(entries: Iterable[dict]) -> Iterator[tuple[dict, dict[str, str]]]:
     """(shown entry, {cell_id: outcome}) for every suggestion; a cell without an outcome was
     ignored. An outcome without a cell id is the outcome of every cell of its suggestion; the

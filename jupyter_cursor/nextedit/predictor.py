@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .imports import missing_import
-from .ranker import rank, shipped_ranker
+from .ranker import current_ranker, rank
 from .rename import carry, detect_rename
 from .repeat import repeat_next
 
@@ -92,7 +92,8 @@ def predict(
     live = {cell["id"] for cell in cells}
     # Edits in cells since deleted say nothing about the cells left.
     events = [e for e in events if e["cell_id"] in live]
-    ranker = None if rules_only or order is not None else shipped_ranker()
+    # The user's refitted weights when there are (ranker.current_ranker), else the shipped ones.
+    ranker = None if rules_only or order is not None else current_ranker()
     if ranker is not None and events:
         chosen, _ = rank(cells, cursor_cell, events, cursor_offset, ranker)
         if chosen is not None:

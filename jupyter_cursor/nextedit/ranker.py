@@ -11,13 +11,21 @@ each with the shipped weights (``jupyter_cursor/models/nextedit_filter.json``: c
 scored in plain Python) and returns the best when its probability clears the shipped threshold,
 chosen on held-out train repositories to maximise the reward (+0.75 right shown, -0.25 wrong,
 0 nothing). The recipe that fits it: ``models/filter/``.
+
+A user who logs their suggestions (feedback.py) can refit it on what they accepted and rejected
+(refit.py, ``jupyter cursor refit-filter``): their weights, in ``user_weights_path()`` under the
+Jupyter data dir, are what ``current_ranker()`` (the server's choice) returns while that file is
+there and was refitted from the weights this package ships; deleting it (``--reset``) goes back.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import logging
 import math
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +37,9 @@ from .repeat import IDENTIFIER, patterns_for, repeatable
 from .spans import _ends, changed_span, word_span
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "models" / "nextedit_filter.json"
+USER_WEIGHTS_NAME = "nextedit_filter.json"  # under <jupyter data dir>/jupyter_cursor/
+
+logger = logging.getLogger(__name__)
 
 # The import rule is not among them: the data's next edits run top to bottom and an import stands
 # above its use, so the data cannot rank it (predictor.py asks it when the ranker shows nothing).
@@ -364,6 +375,70 @@ def shipped_ranker() -> Ranker | None:
         return None
 
 
+@functools.cache
+def shipped_digest() -> str | None:
+    """SHA-256 of the shipped weights file: a user's refitted weights name the weights they were
+    refitted from, and are used only with those (a new version's features may differ)."""
+    try:
+        return hashlib.sha256(WEIGHTS.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def user_weights_path() -> Path:
+    """Where ``jupyter cursor refit-filter`` writes the user's weights and the server reads them."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jupyter_cursor" / USER_WEIGHTS_NAME
+
+
+def load_user_ranker(path: str | Path) -> Ranker:
+    """The user's refitted ranker at ``path``; ValueError when it is not one this package can use
+    (not a filter, refitted from other shipped weights, other features)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a next-edit filter")
+    ranker = Ranker.from_json(data)
+    shipped = shipped_ranker()
+    base = (ranker.meta.get("refit") or {}).get("base_sha256")
+    if shipped is None or base != shipped_digest():
+        raise ValueError("refitted from other weights than this version ships")
+    if set(ranker.weights) != set(shipped.weights):
+        raise ValueError("its features are not this version's")
+    return ranker
+
+
+_user_cache: dict[str, tuple[tuple, Ranker | None]] = {}
+
+
+def current_ranker() -> Ranker | None:
+    """The ranker the server runs: the user's refitted weights when their file is there and fits
+    this version, else the shipped ones. The file is read again when it changes (a refit or a
+    reset takes effect at the next request, in every process); one that cannot be used is
+    logged once and the shipped weights answer."""
+    path = user_weights_path()
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return shipped_ranker()
+    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    cached = _user_cache.get(str(path))
+    if cached is None or cached[0] != key:
+        try:
+            ranker = load_user_ranker(path)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            logger.warning(
+                "jupyter_cursor: not using the refitted next-edit filter %s (%s); using the "
+                "shipped one: run 'jupyter cursor refit-filter' again, or --reset",
+                path,
+                err,
+            )
+            ranker = None
+        cached = (key, ranker)
+        _user_cache[str(path)] = cached
+    return cached[1] or shipped_ranker()
+
+
 def rank(
     cells: Sequence[dict],
     cursor_cell: str,
@@ -371,8 +446,9 @@ def rank(
     offset: int,
     ranker: Ranker | None = None,
 ) -> tuple[Candidate | None, float]:
-    """The candidate the ranker shows for a request (events in live cells, not empty)."""
-    ranker = ranker or shipped_ranker()
+    """The candidate the ranker shows for a request (events in live cells, not empty); by
+    default the ranker the server runs (``current_ranker``)."""
+    ranker = ranker or current_ranker()
     found = candidates(cells, cursor_cell, events, offset)
     if not found or ranker is None:
         return None, 0.0

@@ -9,8 +9,10 @@ repository: the train repositories go to 5 folds by a hash of ``owner/repo``, an
 scored by a model fitted on the other four, so every train row is scored once by a model that saw
 none of its repository. On those out-of-fold scores: the regularisation C, and the threshold that
 maximises the reward (+0.75 a right suggestion shown, -0.25 a wrong one, 0 nothing) while keeping
-no-edit precision >= 0.95. The final model is fitted on all train rows; only its coefficients are
-written (JSON), scored at run time in plain Python. Dev is not read here.
+no-edit precision >= 0.95. The final model is fitted on all train rows (jupyter_cursor/nextedit/
+fit.py: the fitter the user's refit runs too); only its coefficients, and each feature's spread
+(the units of the refit's prior), are written (JSON), scored at run time in plain Python. Dev is
+not read here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from jupyter_cursor.nextedit.fit import (  # noqa: E402
+    feature_matrix,
+    filter_json,
+    fit_logistic,
+    probabilities,
+)
 from jupyter_cursor.nextedit.predictor import predict  # noqa: E402
 from jupyter_cursor.nextedit.ranker import WEIGHTS, iter_labelled  # noqa: E402
 
@@ -59,24 +67,21 @@ def featurise(rows):
         labels.extend(ys)
         owner.extend([i] * len(found))
     names = sorted({k for f in feats for k in f})
-    X = np.array([[f.get(k, 0.0) for k in names] for f in feats], dtype=float)
+    X = feature_matrix(feats, names)
     return names, X, np.array(labels), np.array(owner), per_row
 
 
-def fit(X, y, C: float):
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = X.mean(axis=0), X.std(axis=0)
+def feature_scale(X):
+    scale = X.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=2000)
-    model.fit((X - mean) / scale, y)
-    weights = model.coef_[0] / scale
-    intercept = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
-    return weights, intercept
+    return scale
 
 
-def probabilities(X, weights, intercept):
-    return 1.0 / (1.0 + np.exp(-np.clip(X @ weights + intercept, -50, 50)))
+def fit(X, y, C: float):
+    """L2 logistic regression on standardised features, the intercept free (scikit-learn's
+    ``LogisticRegression(C)`` on standardised X, solved to convergence), by the package's fitter:
+    the same one that refits the filter on a user's suggestion log."""
+    return fit_logistic(X, y, C, scale=feature_scale(X))
 
 
 def decisions(rows, owner, p, y):
@@ -190,13 +195,12 @@ def main(argv=None) -> int:
     print(f"rules only on the same rows:              {rules}")
     weights, intercept = fit(X, y, C)
     elapsed = time.perf_counter() - started
-    model = {
-        "kind": "logistic",
-        "version": 1,
-        "weights": {k: round(float(w), 6) for k, w in zip(names, weights)},
-        "intercept": round(intercept, 6),
-        "threshold": threshold,
-        "meta": {
+    model = filter_json(
+        names,
+        weights,
+        intercept,
+        threshold,
+        {
             "recipe": "python -m models.filter (models/filter/README.md)",
             "data": "nes_train.jsonl.gz",
             "train_rows": len(rows),
@@ -209,8 +213,10 @@ def main(argv=None) -> int:
             "heldout_rules_only": rules,
             "heldout_per_fold": per_fold,
             "training_seconds": round(elapsed, 1),
+            # The units of the prior of the user's refit (jupyter_cursor/nextedit/refit.py).
+            "feature_scale": {k: round(float(v), 6) for k, v in zip(names, feature_scale(X))},
         },
-    }
+    )
     args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {elapsed:.0f} s")
     return 0
