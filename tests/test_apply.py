@@ -362,10 +362,16 @@ def test_block_fitting_two_cells_with_no_clear_best_names_both():
         cell("b", "x = load()\ny = clean(x)\nplot(y)\nsave(y)\nshow()"),
     ]
     answer = "```python\n# (unchanged)\nx = load()\ny = clean(x)\nz = model(y)\nz.fit()\n```"
+    assert ambiguous_candidates(cells, answer) == ["a", "b"]
+
+
+def ambiguous_candidates(cells, answer):
+    """The cells an answer's one warning names, asserting it changed nothing and said why."""
     diff = apply_suggestion(cells, answer)
     assert diff.ops == []
     (warning,) = diff.warnings
-    assert warning["code"] == "ambiguous" and warning["candidates"] == ["a", "b"]
+    assert warning["code"] == "ambiguous"
+    return warning["candidates"]
 
 
 def test_comment_starting_with_a_marker_word_is_code():
@@ -582,3 +588,41 @@ def test_a_cell_no_block_names_never_changes(cells, code):
     after = {c["id"]: c for c in diff.cells}
     for original in cells[1:]:
         assert after[original["id"]] == original
+
+
+def test_near_copies_tied_on_changed_lines_go_to_the_one_changed_least():
+    # Two cells written from one template, each with one line the block changes: tied on changed
+    # lines, the block went nowhere; its new line is a small edit of one cell's line only.
+    cells = [
+        cell("a", "sns.histplot(data=tips, x='total_bill')\nplt.title('bills by day')"),
+        cell("b", "sns.histplot(data=penguins, x='flipper_length_mm')\nplt.title('bills by day')"),
+    ]
+    answer = "```python\nsns.histplot(data=tips, x='total_bill', bins=20)\nplt.title('bills by day')\n```"
+    diff = apply_suggestion(cells, answer)
+    assert [op["cell_id"] for op in diff.ops] == ["a"]
+    assert sources(diff)["a"].startswith("sns.histplot(data=tips, x='total_bill', bins=20)")
+
+
+def test_near_copies_are_refused_when_the_closer_one_lacks_the_blocks_words():
+    # The block is the longer call with arguments removed: as text it is closer to the shorter
+    # call, which never had `bins`; the longer cell holds every word. Refused, not written into
+    # the shorter one.
+    cells = [
+        cell("a", "sns.histplot(data=tips,\n             x='tip');"),
+        cell(
+            "b",
+            "sns.histplot(data=tips,\n             x='tip', kde=True, stat='density', bins=20);",
+        ),
+    ]
+    answer = "```python\nsns.histplot(data=tips,\n             x='tip', bins=20);\n```"
+    assert ambiguous_candidates(cells, answer) == ["a", "b"]
+
+
+def test_block_merging_into_no_candidate_is_refused_without_an_error():
+    # Neither cell takes the snippet (its second run matches nothing after the first): the
+    # tie-break over the candidates' merges must still refuse it with a warning.
+    cells = [cell("a", "import os\nload(1)\nsave(2)"), cell("b", "import os\nload(1)\nsave(3)")]
+    answer = "```python\nimport os\n# ... existing code ...\nload(1)\n# ... existing code ...\nload(1)\n```"
+    diff = apply_suggestion(cells, answer)
+    assert diff.ops == []
+    assert [w["code"] for w in diff.warnings] == ["not_merged"]

@@ -112,3 +112,25 @@ def a():
 
 x = 2"""
     assert merged(original, snippet) == original.replace("x = 1", "x = 2")
+
+
+def test_run_ending_in_new_code_and_a_blank_line_deletes_the_lines_before_that_blank():
+    # Two imports merged into one: the run shows the merged line, then the blank line that follows
+    # it in the cell, then a marker. The second import (not shown, not context) stayed beside it.
+    original = (
+        "import os\nfrom pkg.util import helper\nfrom other import extra\n\n\ndef main():\n    pass"
+    )
+    snippet = "# ... existing code ...\nimport os\nfrom pkg.util import helper, extra\n\n\n# ... existing code ..."
+    assert merged(original, snippet) == (
+        "import os\nfrom pkg.util import helper, extra\n\n\ndef main():\n    pass"
+    )
+
+
+def test_run_ending_on_a_cell_line_before_its_blank_line_deletes_nothing_after_it():
+    # The same shape with the run's last line unchanged context: the lines after it are elided,
+    # not deleted.
+    original = "import os\nimport sys\nfrom other import extra\n\n\ndef main():\n    pass"
+    snippet = "# ... existing code ...\nimport os\nimport re\nimport sys\n\n# ... existing code ..."
+    assert merged(original, snippet) == (
+        "import os\nimport re\nimport sys\nfrom other import extra\n\n\ndef main():\n    pass"
+    )

@@ -24,6 +24,7 @@ from .matching import (
     keep_original_text,
     reindent,
     strip_blank_edges,
+    trim_blank_edges,
 )
 
 EDGE_LINES = 3  # lines at each end of a run whose occurrences in the cell start/end a stretch
@@ -39,6 +40,9 @@ MAX_RESEMBLING_RUN = 5
 CLOSE_RESEMBLANCE = 0.75
 MAX_REWRAP = 12  # lines of one statement re-wrapped into one line (or one into as many)
 REWRAPPED = 0.8  # how alike the statement must read, spaces aside
+# Cell lines a run deletes between its last line and its trailing blank context (see
+# _implied_deletion).
+MAX_IMPLIED_DELETION = 2
 MIN_PREFIX = 10  # characters of a line that another line extends, to take one for the other
 
 
@@ -53,6 +57,7 @@ class _Run:
     lines: list[str]
     gap_before: bool  # a marker precedes the run
     gap_after: bool  # a marker follows it
+    blank_after: int = 0  # blank lines between its last line and the marker after it
 
 
 def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
@@ -72,7 +77,10 @@ def _runs(original: list[str], snippet: list[str]) -> list[_Run]:
     runs = []
     for index, segment in enumerate(segments):
         if any(line.strip() for line in segment):
-            runs.append(_Run(strip_blank_edges(segment), index > 0, index < len(segments) - 1))
+            trail = trim_blank_edges(segment)[1]
+            runs.append(
+                _Run(strip_blank_edges(segment), index > 0, index < len(segments) - 1, trail)
+            )
     return runs
 
 
@@ -353,9 +361,27 @@ def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
     # (an edit with no context line on that side), rather than being inserted beside them.
     if fixed_end is None:
         end += _resembling(lines[last_a + 1 :], original[end:])
+        end += _implied_deletion(run, last_a, original, end)
     if fixed_start is None:
         start -= _resembling(lines[:first_a][::-1], original[pos:start][::-1], backwards=True)
     return start, end, tuple(reindent(lines, _run_indent(lines, original, matched_pairs)))
+
+
+def _implied_deletion(run: _Run, last_a: int, original: list[str], end: int) -> int:
+    """Cell lines after a run's place that the run deletes without showing them: a run ending in
+    new code, then a blank line, then a marker, shows that blank line as the context after its
+    change, so the (few) cell lines between its place and the cell's next blank line are gone
+    (`from a import x` / `from b import y` / blank, rewritten as `from a import x, y` / blank: the
+    second import stayed). A run ending on a cell line, or with no blank line before its marker,
+    says nothing of what follows."""
+    if not run.gap_after or not run.blank_after or last_a == len(run.lines) - 1:
+        return 0
+    count = 0
+    while end + count < len(original) and original[end + count].strip():
+        count += 1
+    if count > MAX_IMPLIED_DELETION or end + count == len(original):
+        return 0
+    return count
 
 
 def _run_indent(lines, original, matched_pairs) -> int:

@@ -26,8 +26,13 @@ MIN_WORD_SCORE_LAZY = 0.6
 MIN_WORD_SCORE = 0.8
 MIN_EDGE_SCORE = 1.0  # every context line next to a lazy block's markers, when little else is found
 WORD_LEAD = 0.4  # ahead of the next cell by this share of the block's words, to break a tie
+# Cells tied on changed lines (near copies: one function written twice, a plot called with other
+# arguments): the block edits the one whose changed lines it rewrites with at most this share of
+# the tokens any other would need, if no other holds more of the block's words.
+TOKEN_LEAD = 0.5
 
 _WORD = re.compile(r"[A-Za-z_]\w+|\d+")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def find_index(cells: list[dict], cell_id: str) -> int:
@@ -160,23 +165,26 @@ def find_target(
         if "\n".join(merged) == source:
             unchanged += 1
             continue
-        fits.append((_count_changed_lines(source.split("\n"), merged), -score, cid))
-    fits.sort()
+        fits.append((_count_changed_lines(source.split("\n"), merged), -score, cid, merged))
+    fits.sort(key=lambda fit: fit[:3])
     if not fits:
         if unchanged:
             return None  # every candidate already reads as the block: nothing to do
-        fits = [(0, -score, cid) for score, cid in close]
+        fits = [(0, -score, cid, None) for score, cid in close]
     if len(fits) == 1:
         return fits[0][2]
-    (cost, _, cid), (cost2, _, _) = fits[0], fits[1]
+    (cost, _, cid, _), (cost2, *_) = fits[0], fits[1]
     if 2 * cost <= cost2:
         return cid  # it needs half the changes the next one does (or none)
+    closest = _fewest_tokens_changed(lines, fits, cells)
+    if closest is not None:
+        return closest
     # The candidates a reader must choose between: every cell the block fits (the message
     # once listed only those tied on changes, naming one cell as "several").
     warn(
         "ambiguous",
         f"Not applied: a block fits {len(fits)} cells with no clear best.",
-        candidates=[c for _, _, c in fits],
+        candidates=[fit[2] for fit in fits],
     )
     return None
 
@@ -212,6 +220,44 @@ def _score_edges(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]
         for c in cells
     ]
     return sorted(scored, reverse=True)
+
+
+def _fewest_tokens_changed(lines: list[str], fits: list[tuple], cells: list[dict]) -> str | None:
+    """Of the cells tied on the fewest changed lines, the one the block rewrites with clearly
+    fewer tokens changed than any other fit (see TOKEN_LEAD), or None. One holding fewer of the
+    block's words than another is not clearly it (the block may be the other, cut down: a call
+    that lost arguments reads as a small edit of a shorter call that never had them)."""
+    fewest = fits[0][0]
+    costs = []
+    for _, _, cid, merged in fits:
+        if merged is None:
+            return None
+        source = cells[find_index(cells, cid)]["source"].split("\n")
+        costs.append((_count_changed_tokens(source, merged), cid))
+    ranked = sorted(costs)
+    (best, cid), runner_up = ranked[0], ranked[1][0]
+    if fits[[fit[2] for fit in fits].index(cid)][0] != fewest or best > TOKEN_LEAD * runner_up:
+        return None
+    words = _collect_words(l for l in lines if not edits.is_marker(l))
+    held = {
+        c: len(words & _collect_words(cells[find_index(cells, c)]["source"].split("\n")))
+        for _, c in costs
+    }
+    return cid if held[cid] == max(held.values()) else None
+
+
+def _count_changed_tokens(before: list[str], after: list[str]) -> int:
+    """Tokens (words and punctuation) removed or added in the lines that differ."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    total = 0
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old = _TOKEN.findall("\n".join(before[i1:i2]))
+        new = _TOKEN.findall("\n".join(after[j1:j2]))
+        same = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
+        total += len(old) + len(new) - 2 * sum(block.size for block in same)
+    return total
 
 
 def _count_changed_lines(before: list[str], after: list[str]) -> int:
