@@ -3,6 +3,8 @@ next to trivial baselines in the same run.
 
     python benchmarks/eval_completion.py [--split dev|train] [--limit N] [--json OUT]
         [--batch-out REQUESTS.jsonl]
+        [--completion fim|chat ...: the options of `jupyter cursor predict`, e.g.
+         --remote-url http://localhost:8080 --completion-endpoint llama-infill]
 
 The notebooks (``cells`` of the ipynb rows, one copy per repository and path) are typed top to
 bottom: at a position inside a line of a code cell, the earlier cells are whole, the cursor's
@@ -16,11 +18,18 @@ is the rest of the line), right when shown (the whole rest of the line, or a cor
 Tab then saves), characters saved (the characters right completions insert, over the truth's
 characters at all positions) and latency p50/p90 in ms. ``--batch-out`` writes the requests as
 the JSON lines ``jupyter cursor predict --batch`` reads (cells, cursor, events, path).
+
+With ``--completion fim`` or ``chat`` the completer those options make (as the server makes it
+from its completion_* and engine_* options: a local --model, a served one at --remote-url through
+--completion-endpoint, a chat provider of --providers) is measured too, one request at a time, as
+the predictor named after the source. Its completion is judged by its first line (what completes
+the line); the later lines a model may write are not scored.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gzip
 import json
 import random
@@ -32,6 +41,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from jupyter_cursor.cli._common import UsageError  # noqa: E402
+from jupyter_cursor.cli.predict import (  # noqa: E402
+    add_completion_arguments,
+    add_engine_arguments,
+    build_service,
+    close_service,
+)
 from jupyter_cursor.completion import continuation  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -191,6 +207,24 @@ def run_predictor(reqs: list[dict], fn) -> tuple[list[str], list[float]]:
     return completions, latencies
 
 
+async def run_completer(reqs: list[dict], args) -> tuple[list[str], list[float]]:
+    """The first line of the completion of the options' completer at every request."""
+    service = await build_service(args)
+    completions, latencies = [], []
+    try:
+        for request in reqs:
+            started = time.perf_counter()
+            answer = await service.completer.complete(request)
+            latencies.append((time.perf_counter() - started) * 1000)
+            # The cursor's cell ends at the cursor: the insertion is the rest of the edit.
+            offset = request["cursor"]["offset"]
+            text = answer["edits"][0]["source"][offset:] if answer else ""
+            completions.append(text.split("\n", 1)[0])
+    finally:
+        await close_service(service)
+    return completions, latencies
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="dev", choices=["dev", "train"])
@@ -202,6 +236,13 @@ def main(argv=None) -> int:
         metavar="FILE",
         help="write the requests as JSON lines for `jupyter cursor predict --batch`",
     )
+    parser.add_argument(
+        "--model", default="", help="the FIM model: local, or its name with --remote-url"
+    )
+    add_engine_arguments(parser)
+    add_completion_arguments(parser)
+    # What `jupyter cursor predict` also takes, for its next-edit model: not measured here.
+    parser.set_defaults(format="jupyter-cursor", min_confidence=None, rules_only=False)
     args = parser.parse_args(argv)
     books = notebooks(Path(args.data), args.split)
     reqs = requests(books, args.limit)
@@ -212,6 +253,13 @@ def main(argv=None) -> int:
                 line = {k: request[k] for k in ("id", "path", "cells", "cursor", "events")}
                 out.write(json.dumps(line) + "\n")
     results = {name: evaluate(reqs, *run_predictor(reqs, fn)) for name, fn in PREDICTORS.items()}
+    if args.completion in ("fim", "chat"):
+        try:
+            measured = asyncio.run(run_completer(reqs, args))
+        except UsageError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        results[args.completion] = evaluate(reqs, *measured)
     columns = list(next(iter(results.values())))
     print("| predictor | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")

@@ -13,10 +13,13 @@ KEY = "sk-test-secret"
 
 
 class CompletionsServer:
-    """Streams ``pieces`` as SSE, ``delay`` seconds apart; ignores ``stop`` like a lax server."""
+    """Streams ``pieces`` as SSE, ``delay`` seconds apart; ignores ``stop`` like a lax server.
+    ``port`` (0: any free one) lets a test start a server again where one stopped; while
+    ``failing`` is an HTTP status, every request is answered with it (a server that errs)."""
 
-    def __init__(self, pieces, delay=0.0, model="tiny", native=True):
+    def __init__(self, pieces, delay=0.0, model="tiny", native=True, port=0):
         self.pieces, self.delay, self.model, self.native = pieces, delay, model, native
+        self.failing: int | None = None
         self.requests: list[dict] = []
         self.sent: list[int] = []  # pieces written per streamed request
         self.disconnected = threading.Event()
@@ -43,8 +46,15 @@ class CompletionsServer:
                     return False
                 return True
 
+            def _failed(self):
+                if server.failing is None:
+                    return False
+                self._json(server.failing, {"error": {"message": "the model is not loaded"}})
+                return True
+
             def do_GET(self):
-                if self._authorized():
+                server.gets += 1
+                if not self._failed() and self._authorized():
                     self._json(
                         200, {"object": "list", "data": [{"id": server.model, "object": "model"}]}
                     )
@@ -54,7 +64,7 @@ class CompletionsServer:
                 server.requests.append(
                     {"path": self.path, "json": body, "headers": dict(self.headers)}
                 )
-                if not self._authorized():
+                if self._failed() or not self._authorized():
                     return
                 if self.path in ("/infill", "/api/generate"):
                     self._native(body)
@@ -130,7 +140,8 @@ class CompletionsServer:
                 except (BrokenPipeError, ConnectionResetError):
                     server.disconnected.set()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.gets = 0  # GET /v1/models: the probes
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

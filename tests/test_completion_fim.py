@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_cursor.completion.chat import CHAT_PROMPT_TOKENS
 from jupyter_cursor.completion.fim import (
     FIM_FORMATS,
     fim_for_model,
     fim_from_tokenizer,
     get_fim,
 )
-from jupyter_cursor.completion.prompt import completion_prompt, fit_budget
+from jupyter_cursor.completion.prompt import MAX_CHARS_PER_TOKEN, completion_prompt, fit_budget
+from jupyter_cursor.completion.source import FIM_PROMPT_TOKENS
 from jupyter_cursor.completion.trim import trim_completion
 
 PREFIX = "def f(x):\n    "
@@ -168,8 +170,34 @@ def test_budget_keeps_the_lines_nearest_the_cursor():
         "l1\nl2\nl3\nl4\nl",
         "5\nl6\n",
     )
-    # The cursor's line is kept even alone over the budget.
-    assert fit_budget(LINES[:at], LINES[at:], 1, len) == ("l", "5\n")
+    # The cursor's line alone is the budget: kept whole; over it, cut around the cursor.
+    assert fit_budget(LINES[:at], LINES[at:], 3, len) == ("l", "5\n")
+    assert fit_budget(LINES[:at], LINES[at:], 2, len) == ("l", "5")
+
+
+def test_a_cursor_line_over_the_whole_budget_is_cut_around_the_cursor():
+    """A data literal of megabytes pasted in a cell: the model gets the budget's worth of it
+    nearest the cursor, not the megabytes (and their counting stays bounded)."""
+    before, after = "data = '" + "A" * 1_500_000, "B" * 1_500_000 + "'\nprint(data)\n"
+    cells = [
+        {"id": "a", "cell_type": "code", "source": "import json\n"},
+        {"id": "c", "cell_type": "code", "source": before + after},
+    ]
+    counted = []
+
+    def count(text):
+        counted.append(len(text))
+        return len(text) // 3
+
+    prefix, suffix = completion_prompt(cells, "c", len(before), count_tokens=count)
+    assert count(prefix) + count(suffix) <= 2048
+    assert prefix and set(prefix) == {"A"} and suffix and set(suffix) == {"B"}
+    assert count(suffix) <= 2048 // 4 and count(prefix) >= 2048 // 2
+    assert max(counted) <= 2048 * MAX_CHARS_PER_TOKEN
+    # The same by the default estimate, for the chat source's budget too.
+    for budget in (FIM_PROMPT_TOKENS, CHAT_PROMPT_TOKENS):
+        prefix, suffix = completion_prompt(cells, "c", len(before), budget_tokens=budget)
+        assert len(prefix) + len(suffix) <= 3 * budget + 3
 
 
 def test_budget_the_prefix_leaves_goes_to_the_suffix():

@@ -80,6 +80,25 @@ def test_a_served_fim_model_gets_its_familys_prompt_and_its_middle_is_trimmed(se
     assert completer.describe()[1] == "fill-in-the-middle: tiny (qwen2.5-coder)"
 
 
+def test_nothing_is_asked_in_a_markdown_cell(serve):
+    """Prose is not completed as code: no source answers there, a served model is not asked."""
+    server = serve(["ad_csv('x.csv')"])
+    runtime = remote(server)
+    in_markdown = {**REQUEST, "cursor": {"cell_id": "b", "offset": len("Again, for")}}
+    completers = [Completer("default"), Completer("fim", runtime, "qwen2.5-coder")]
+
+    async def main():
+        await ready(runtime)
+        answers = [await completer.complete(in_markdown) for completer in completers]
+        return answers, await completers[1].complete(REQUEST)
+
+    answers, in_code = asyncio.run(main())
+    runtime.close()
+    assert answers == [None, None]
+    assert in_code["predictor"] == "fim"  # the same completer, in a code cell
+    assert [r["path"] for r in server.requests] == ["/v1/completions"]
+
+
 def test_a_model_that_completes_predicts_no_next_edits(serve):
     server = serve(["ad_csv('x.csv')"])
     runtime = remote(server)

@@ -10,8 +10,10 @@ notebook of one cell is just that cell's text.
 
 Within ``budget_tokens`` (counted with ``count_tokens``) the text nearest the cursor is kept: the
 prefix is cut from its start, the suffix from its end, both at line boundaries; the cursor's own
-line is always kept. The suffix gets at most a quarter of the budget when the prefix needs the
-rest, and whatever the prefix leaves.
+line is kept whole when it fits. The suffix gets at most a quarter of the budget when the prefix
+needs the rest, and whatever the prefix leaves. A cursor's line longer than the whole budget (a
+data literal pasted in a cell) is cut around the cursor by the same shares: a model is never sent
+megabytes at a keystroke.
 """
 
 from __future__ import annotations
@@ -133,6 +135,31 @@ def _split_suffix(suffix: str, limit: int) -> tuple[str, list[str]]:
     return suffix[:end], lines
 
 
+def _fit_chars(text: str, budget: int, count: TokenCounter, from_end: bool) -> str:
+    """The longest end (``from_end``) or start of ``text`` within ``budget`` tokens."""
+    if budget <= 0:
+        return ""
+    limit = budget * MAX_CHARS_PER_TOKEN  # what no tokenizer packs in fewer tokens
+    text = text[-limit:] if from_end else text[:limit]
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count(text[len(text) - middle :] if from_end else text[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[len(text) - low :] if from_end else text[:low]
+
+
+def _cut_line(head: str, tail: str, budget: int, count: TokenCounter) -> tuple[str, str]:
+    """The cursor's line, over the whole budget, cut around the cursor: the text after it to its
+    share, the text before it to the rest, the text after it to what that leaves."""
+    share = _fit_chars(tail, int(budget * SUFFIX_SHARE), count, from_end=False)
+    head = _fit_chars(head, budget - (count(share) if share else 0), count, from_end=True)
+    rest = budget - (count(head) if head else 0)
+    return head, _fit_chars(tail, rest, count, from_end=False)
+
+
 def fit_budget(
     prefix: str,
     suffix: str,
@@ -140,12 +167,15 @@ def fit_budget(
     count_tokens: TokenCounter = estimate_tokens,
 ) -> tuple[str, str]:
     """``prefix`` cut from its start and ``suffix`` from its end, at line boundaries, so that both
-    fit ``budget_tokens`` together; the cursor's line is always kept whole."""
+    fit ``budget_tokens`` together; the cursor's line is kept whole unless it alone is over."""
     limit = max(0, budget_tokens) * MAX_CHARS_PER_TOKEN
     head, above = _split_prefix(prefix, limit)
     tail, below = _split_suffix(suffix, limit)
-    left = budget_tokens - count_tokens(head + tail)
-    if left <= 0:
+    # A line longer than ``limit`` is over any tokenizer's budget: cut without counting it all.
+    left = budget_tokens - count_tokens(head + tail) if len(head + tail) <= limit else -1
+    if left < 0:
+        return _cut_line(head, tail, max(0, budget_tokens), count_tokens)
+    if left == 0:
         return head, tail
     # The suffix's lines first get their share (or less, when they need less); the prefix then
     # takes what is left, and the suffix whatever the prefix did not use.

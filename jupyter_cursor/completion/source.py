@@ -165,11 +165,15 @@ class Completer:
         return "ready", f"chat model {provider.name}{model} (costs tokens at each typing pause)"
 
     async def complete(self, request: dict) -> dict | None:
-        """``{"edits", "predictor", "timings"}`` of the completion at the cursor, or None."""
+        """``{"edits", "predictor", "timings"}`` of the completion at the cursor, or None; None
+        in a markdown or raw cell too (prose: no code model, and no tokens, is asked there)."""
         if self.source == "off":
             return None
         started = time.perf_counter()
         cells, cursor = request["cells"], request["cursor"]
+        cell = next((c for c in cells if c.get("id") == cursor["cell_id"]), None)
+        if cell is None or cell.get("cell_type", "code") != "code":
+            return None
         if self.source == "default":
             text = await run_cpu(
                 text_size(cells),

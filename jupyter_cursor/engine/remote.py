@@ -17,6 +17,14 @@ API, with the prefix and the suffix apart: the server wraps them in the model's 
 
 Both native endpoints live at the server's root: ``engine_remote_url`` may end in ``/v1`` or not.
 They share the client, its key, timeout and error mapping with the completions API.
+
+A server that fails (unreachable, a timeout, a 5xx answer; or its probe at start failing) puts the
+runtime in the ERROR state, which its callers read as "do not ask": no keystroke waits for a dead
+server. The runtime probes it again (``GET /v1/models``) in the background after a backoff,
+``retry_first_s`` doubling up to ``retry_max_s``, and is READY again once it answers, so that a
+server restarted is used again without restarting Jupyter. The backoff starts over only once a
+generation succeeds: a server that lists its models but fails to generate is asked at most once
+per backoff.
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ _MAX_REMOTE_STOPS = 4
 ENDPOINTS = ("completions", "llama-infill", "ollama")
 # Where each native endpoint lives, from the server's root.
 _NATIVE_PATHS = {"llama-infill": "/infill", "ollama": "/api/generate"}
+# The backoff of the probes of a server that failed: seconds, not keystrokes.
+RETRY_FIRST_S = 2.0
+RETRY_MAX_S = 15.0
 
 
 @dataclass
@@ -104,6 +115,10 @@ class RemoteRuntime(Runtime):
         self._warning: str | None = None
         self._tasks: set[asyncio.Task] = set()
         self._client: httpx.AsyncClient | None = None
+        self.retry_first_s, self.retry_max_s = RETRY_FIRST_S, RETRY_MAX_S
+        self._failures = 0  # since the last generation that succeeded
+        self._retry: asyncio.Task | None = None  # the next probe, while the server fails
+        self._closed = False
         # Whatever leaves this runtime (status, EngineErrors, logs) is scrubbed of the key and of
         # the URL's password, also where the server or httpx quotes them back.
         register_secret(config.remote_api_key)
@@ -152,18 +167,28 @@ class RemoteRuntime(Runtime):
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _failed(self, error: str) -> None:
+        """The server failed: ERROR (callers stop asking it), and a probe after the backoff."""
+        self._failures += 1
+        self._set_state(RuntimeState.ERROR, error)
+        retry = self._retry
+        if not self._closed and (retry is None or retry.done() or retry is asyncio.current_task()):
+            delay = min(self.retry_max_s, self.retry_first_s * 2 ** (self._failures - 1))
+            self._retry = asyncio.get_running_loop().create_task(self._probe_again(delay))
+
+    async def _probe_again(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self._state_name == RuntimeState.ERROR:  # not when a generation found it back
+            await self._probe()  # which, failing, schedules the next one
+
     async def _probe(self) -> None:
         try:
             response = await self._http().get("/models")
         except httpx.HTTPError as e:
-            self._set_state(
-                RuntimeState.ERROR, f"cannot reach {safe_url(self.config.remote_url)}: {e!r}"
-            )
+            self._failed(f"cannot reach {safe_url(self.config.remote_url)}: {e!r}")
             return
         if response.status_code != 200:
-            self._set_state(
-                RuntimeState.ERROR, str(_http_error(response.status_code, response.text))
-            )
+            self._failed(str(_http_error(response.status_code, response.text)))
             return
         try:
             served = [m.get("id") for m in response.json().get("data", [])]
@@ -241,7 +266,10 @@ class RemoteRuntime(Runtime):
                     ):  # which endpoint: the server may be of another kind
                         path = _NATIVE_PATHS[endpoint]
                         error = EngineError(error.code, f"{error} (POST {path})")
-                    self._last_error = str(error)
+                    if response.status_code >= 500:  # the server's own failure: back off
+                        self._failed(str(error))
+                    else:  # this request's (a 404 model, a prompt too long): the next may do
+                        self._last_error = str(error)
                     job.emit(error)
                     return
                 async for line in response.aiter_lines():
@@ -272,7 +300,7 @@ class RemoteRuntime(Runtime):
         except httpx.HTTPError as e:
             where = safe_url(self.config.remote_url)
             error = EngineError("unreachable", f"the model server {where} failed: {e!r}")
-            self._set_state(RuntimeState.ERROR, str(error))
+            self._failed(str(error))
             job.emit(error)
             return
         except EngineError as error:  # an error the server sent in the stream
@@ -284,6 +312,7 @@ class RemoteRuntime(Runtime):
                 EngineError("bad_response", f"the model server sent something unexpected: {e!r}")
             )
             return
+        self._failures = 0
         if self._state_name == RuntimeState.ERROR:
             self._set_state(RuntimeState.READY)  # the server is back
         text = tracker.update(raw)[0] if reason in ("stop", "rejoined") else tracker.final(raw)
@@ -306,8 +335,9 @@ class RemoteRuntime(Runtime):
 
     def close(self) -> None:
         """Cancel the streams in flight; the HTTP client closes on the loop that made it."""
-        for task in list(self._tasks):
+        for task in [*self._tasks, *([self._retry] if self._retry else [])]:
             task.cancel()
+        self._retry, self._closed = None, True
         client, self._client = self._client, None
         if client is None:
             return
