@@ -22,6 +22,8 @@ BENCHMARKS = {
     "apply": ["eval_apply.py", "--split", "dev"],
     "apply_realistic": ["eval_apply.py", "--realistic", "--split", "dev"],
     "nextedit": ["eval_nextedit.py", "--split", "dev"],
+    "completion": ["eval_completion.py", "--split", "dev"],
+    "kernel": ["bench_kernel.py"],
     "index": ["bench_index.py"],
     "engine": ["bench_engine.py"],
     "keystroke": ["bench_keystroke.py"],

@@ -11,6 +11,7 @@ import time
 import pytest
 from jupyter_client import BlockingKernelClient, KernelManager
 
+from jupyter_cursor.kernel import client as client_mod
 from jupyter_cursor.kernel.client import KernelWatcher
 from jupyter_cursor.kernel.complete import (
     attribute_request,
@@ -158,11 +159,27 @@ def test_the_kernels_own_completion_of_an_attribute(kernel):
     assert not attribute_request("sale", 4)  # a bare name: from the snapshot, not the kernel
 
 
+def test_our_own_requests_do_not_make_the_kernel_busy_for_the_next_keystroke(kernel, monkeypatch):
+    """Keystrokes come faster than the idle status of our previous request: each still asks."""
+    km, client = kernel
+    monkeypatch.setattr(client_mod, "COMPLETE_TIMEOUT_S", 10.0)  # a slow Jedi is not the point
+    source = "sales.grou"
+    client.complete("sales.", 6)  # Jedi warm
+    client.get_shell_msg(timeout=30)
+
+    async def body(watcher):
+        return [await watcher.complete(source, len(source)) for _ in range(8)]
+
+    replies = with_watcher(km, body)
+    assert [pick_match(r, source, len(source)) for r in replies] == ["pby"] * 8
+
+
 def test_name_completion_from_the_snapshot():
     snapshot = snapshot_of(revenue_by_region=[], reverse_map=[])
     assert name_completion(snapshot, "x = revenue_", 12) == "by_region"
     assert name_completion(snapshot, "x = rev", 7) == ""  # two names, and reversed()
     assert name_completion(snapshot, "x = 'revenue_", 13) == ""
+    assert name_completion(snapshot, "x = revenue_by_regi", 19) == ""  # "on": too short to show
 
 
 def snapshot_of(**frames) -> Snapshot:
@@ -191,6 +208,7 @@ FRAME = snapshot_of(df=[("revenue", "float64"), ("region", "str"), ("rev_share",
         ('df["revenue', ""),  # typed whole
         ('other["reg', ""),  # not a frame the kernel has
         ('df["zz', ""),
+        ('df[["revenue", "regio', ""),  # two characters: not worth a look
     ],
 )
 def test_key_completion(source, expected):

@@ -30,7 +30,10 @@ SUBSCRIPT = re.compile(
 ATTRIBUTE = re.compile(r"(?:[A-Za-z_][\w.]*\.)(?P<typed>\w*)$")
 NAME = re.compile(r"(?<![\w.])(?P<typed>[A-Za-z_]\w{2,})$")
 _BUILTIN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
-MIN_COMMON = 3  # a shared prefix of several keys is shown when it adds at least this many
+# A ghost text shorter than this saves less than it costs to read (benchmarks/bench_kernel.py:
+# the one- and two-character completions of names were the most of the wrong ones); a shared
+# prefix of several keys is shown when it adds at least this many too.
+MIN_SHOWN = 3
 
 
 def _line_before(source: str, offset: int) -> str:
@@ -63,16 +66,15 @@ def key_completion(snapshot: Snapshot | None, source: str, offset: int) -> str:
         return ""
     if len(fits) > 1:
         common = _common_prefix(fits)
-        return common[len(typed) :] if len(common) - len(typed) >= MIN_COMMON else ""
+        return common[len(typed) :] if len(common) - len(typed) >= MIN_SHOWN else ""
     text = fits[0][len(typed) :]
     after = source[offset : source.find("\n", offset) if "\n" in source[offset:] else None]
     quote = match["quote"]
-    if after.startswith(quote):
-        return text
-    text += quote
-    if match["open"] != "[[" and not after.startswith("]"):
-        text += "]"
-    return text
+    if not after.startswith(quote):
+        text += quote
+        if match["open"] != "[[" and not after.startswith("]"):
+            text += "]"
+    return text if len(text) >= MIN_SHOWN else ""
 
 
 def _in_code(line: str) -> bool:
@@ -97,7 +99,8 @@ def name_completion(snapshot: Snapshot | None, source: str, offset: int) -> str:
     if len(names) != 1 or typed in names:
         return ""
     (name,) = names
-    return name[len(typed) :] if name in snapshot.names() else ""
+    rest = name[len(typed) :]
+    return rest if name in snapshot.names() and len(rest) >= MIN_SHOWN else ""
 
 
 def pick_match(reply: dict | None, source: str, offset: int) -> str:
@@ -120,4 +123,4 @@ def pick_match(reply: dict | None, source: str, offset: int) -> str:
     if not all(part.isidentifier() for part in name.split(".")):
         return ""
     rest = name[len(typed) :]
-    return rest if len(rest) >= 2 else ""
+    return rest if len(rest) >= MIN_SHOWN else ""
