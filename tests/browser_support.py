@@ -47,6 +47,10 @@ def open_lab(page, server, path: str = "lab") -> None:
     url = server.lab_url(path)
     page.goto(url + "&reset" if path.startswith("lab") else url)
     page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    if path.startswith("lab") and "--LabApp.expose_app_in_browser=True" in server.args:
+        # Until the layout is restored, JupyterLab may still activate (and focus) what it restores.
+        page.wait_for_function("() => !!window.jupyterapp", timeout=60_000)
+        page.evaluate("() => window.jupyterapp.restored.then(() => true)")
 
 
 def wait_connected(page, timeout: float = 30_000) -> None:

@@ -110,8 +110,16 @@ export class SearchPanel extends Widget {
   /** Opened from its sidebar tab or the command: the query box takes the keyboard. */
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
+    this._focusInput();
+  }
+
+  /** Focus the box; while the panel is still being shown (focus then fails), on the next frames. */
+  private _focusInput(frames = 10): void {
     this.input.focus();
     this.input.select();
+    if (document.activeElement !== this.input && frames > 0) {
+      requestAnimationFrame(() => this._focusInput(frames - 1));
+    }
   }
 
   private _schedule(delay = DEBOUNCE_MS): void {
