@@ -134,3 +134,86 @@ def test_run_ending_on_a_cell_line_before_its_blank_line_deletes_nothing_after_i
     assert merged(original, snippet) == (
         "import os\nimport re\nimport sys\nfrom other import extra\n\n\ndef main():\n    pass"
     )
+
+
+def test_closing_bracket_of_a_rewritten_import_does_not_anchor_on_a_distant_call():
+    # The run turns a one-line import into a bracketed one: its `)` closes its own new line, so
+    # it is new code, not context matching the `)` that ends a later call (the lines between
+    # were replaced).
+    original = """import os
+
+import black
+from tokenize import TokenError
+
+
+# a comment
+@settings(
+    max_examples=1000,
+    deadline=None,
+)
+def test():
+    pass"""
+    snippet = """# ... existing code ...
+import black
+from tokenize import (  # the vendored one
+    TokenError,
+)
+
+
+# ... existing code ..."""
+    assert merged(original, snippet) == original.replace(
+        "from tokenize import TokenError",
+        "from tokenize import (  # the vendored one\n    TokenError,\n)",
+    )
+
+
+def test_new_function_copied_from_the_context_before_it_keeps_the_cell_code_after_it():
+    # The run shows the end of a function, then a new copy of it whose rest the marker elides:
+    # the copy's lines equal to the cell's after the context are the cell's own code, not
+    # changed lines replacing the function that follows.
+    original = """def simple():
+    for _ in range(3):
+        @define
+        class Local:
+            x: int
+            y: str
+
+        Local(1, "2")
+
+
+def other():
+    for i in range(3):
+        C = make_class()
+        C(1, "2")"""
+    snippet = """# ... existing code ...
+        @define
+        class Local:
+            x: int
+            y: str
+
+        Local(1, "2")
+
+
+def frozen():
+    for _ in range(3):
+        @frozen
+        class Local:
+            x: int
+            # ... existing code ..."""
+    expected = original.replace(
+        "\n\ndef other():",
+        """
+
+def frozen():
+    for _ in range(3):
+        @frozen
+        class Local:
+            x: int
+            y: str
+
+        Local(1, "2")
+
+
+def other():""",
+    )
+    assert merged(original, snippet) == expected

@@ -182,6 +182,8 @@ def _edge_positions(run_keys: list[str], where, pos: int, from_end: bool) -> lis
     starts (ends). Significant lines only, unless the run has none near that edge."""
     order = range(len(run_keys) - 1, -1, -1) if from_end else range(len(run_keys))
     edge = [i for i in order if run_keys[i]][:EDGE_LINES]
+    if from_end and edge and _closes_new_code(run_keys, edge[0], set(where)):
+        edge = edge[1:]  # the run's own new statement ends there: not context
     # The very edge line always counts (a closing `)` or `"""` is context too); lines further in
     # only when significant, as brackets recur everywhere.
     chosen = edge[:1] + [i for i in edge[1:] if not is_trivial(run_keys[i])]
@@ -223,6 +225,8 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
             lines, original, pos, fixed_start, fixed_end
         )
     best: list[tuple[tuple, int, int, list]] = []
+    last = max((i for i, key in enumerate(run_keys) if key), default=0)
+    new_close = _closes_new_code(run_keys, last, set(where))
     depth_cap = min(EDGE_DEPTH, sum(1 for key in run_keys if key))
     most_edges = depth_cap * ((fixed_start is None) + (fixed_end is None))
     for count, (s, e) in enumerate(pairs):
@@ -242,7 +246,9 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         # copies an existing function resembles it). The deeper the context agrees line for line
         # at an edge, the likelier the place: `def g():` + `"""` beats a lone `"""` of `def h():`.
         edges = (fixed_start is None and _depth(run_keys, keys[s:e], depth_cap)) + (
-            fixed_end is None and _depth(run_keys[::-1], keys[s:e][::-1], depth_cap)
+            fixed_end is None
+            and not new_close
+            and _depth(run_keys[::-1], keys[s:e][::-1], depth_cap)
         )
         score = (-edges, _cost(run_keys, keys[s:e], matcher), -consistent)
         if best and score > best[0][0]:
@@ -275,6 +281,41 @@ def _cost(run_keys: list[str], stretch: list[str], matcher) -> int:
         changed = sum(1 for a, b in zip(new, old) if _resemble(a, b))
         cost += len(new) + 2 * len(old) - 2 * changed
     return cost
+
+
+def _closes_new_code(run_keys: list[str], last: int, cell_keys: set[str]) -> bool:
+    """The run's line `last` is only closing brackets (`)`, `],`) whose opening line is in the run
+    and not in the cell: the end of a statement the run writes anew (a changed import turned into
+    `from a import (` ... `)`), not context; its `)` anchored the run on a distant call's."""
+    key = run_keys[last]
+    if not key or not is_trivial(key) or not any(c in _CLOSERS for c in key):
+        return False
+    balance = 0
+    for i in range(last, -1, -1):
+        code = _code(run_keys[i])
+        balance += sum(c in _CLOSERS for c in code) - sum(c in _OPENERS for c in code)
+        if balance <= 0:
+            return i < last and run_keys[i] not in cell_keys
+    return False
+
+
+_OPENERS, _CLOSERS = "([{", ")]}"
+
+
+def _code(line: str, strings: bool = False) -> str:
+    """A line with its comment dropped, and its string literals unless `strings` (roughly: enough
+    to count brackets, or to compare statements with a comment added or dropped)."""
+    out, quote = [], ""
+    for c in line:
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "#":
+            break
+        if strings or not quote and c not in "'\"":
+            out.append(c)
+    return "".join(out)
 
 
 def _depth(run_keys: list[str], stretch: list[str], cap: int) -> int:
@@ -360,10 +401,12 @@ def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
     # Changed lines at a run's edge, next to a marker, replace the cell's lines they resemble
     # (an edit with no context line on that side), rather than being inserted beside them.
     if fixed_end is None:
-        end += _resembling(lines[last_a + 1 :], original[end:])
+        end += _resembling(lines[last_a + 1 :], original[end:], changed_only=True)
         end += _implied_deletion(run, last_a, original, end)
     if fixed_start is None:
-        start -= _resembling(lines[:first_a][::-1], original[pos:start][::-1], backwards=True)
+        start -= _resembling(
+            lines[:first_a][::-1], original[pos:start][::-1], backwards=True, changed_only=True
+        )
     return start, end, tuple(reindent(lines, _run_indent(lines, original, matched_pairs)))
 
 
@@ -399,19 +442,25 @@ def _run_indent(lines, original, matched_pairs) -> int:
     return indent_delta([(original[b], lines[a]) for a, b in matched_pairs])
 
 
-def _resembling(lines: list[str], following: list[str], backwards: bool = False) -> int:
+def _resembling(
+    lines: list[str], following: list[str], backwards: bool = False, changed_only: bool = False
+) -> int:
     """How many of the cell's lines `following` the run's `lines` are replaced by them: lines
     resembling one for one, or a statement re-wrapped (one line for several, several for one:
     `def f(\\n    a,\\n) -> None:` made `def f(a) -> None:`), up to the last non-blank pair (blank
     lines pair with blank lines: one between the context and the changed line stopped the count,
-    and the old line stayed beside the new one). `backwards`: both lists run bottom up."""
+    and the old line stayed beside the new one). `backwards`: both lists run bottom up.
+    `changed_only`: lines past a run's matched context, which stop at a significant line equal to
+    the cell's:
+    there the run goes on with the cell's own code, which the run then inserts before (a new
+    function copied from the one after its context read as a rewrite of that one)."""
     i = j = resembled = 0
     while i < len(lines) and j < len(following):
         new, old = lines[i].strip(), following[j].strip()
         if not new and not old:
             i, j = i + 1, j + 1
             continue
-        if not new:
+        if not new or changed_only and new == old and not is_trivial(new):
             break
         if old and _resemble(new, old):
             i, j = i + 1, j + 1
@@ -439,13 +488,13 @@ def _similar(a: str, b: str) -> float:
 
 def _rewrapped(line: str, lines: list[str], backwards: bool) -> int:
     """How many of `lines` (2 or more), joined, read as `line` with its spaces aside, or 0."""
-    want = "".join(line.split())
+    want = "".join(_code(line, strings=True).split())
     best, count = REWRAPPED, 0
     for k in range(2, min(MAX_REWRAP, len(lines)) + 1):
         if not lines[k - 1].strip():
             break  # a statement does not run over a blank line
         part = lines[:k][::-1] if backwards else lines[:k]
-        joined = "".join("".join(part).split())
+        joined = "".join("".join(_code(x, strings=True) for x in part).split())
         if len(joined) > 2 * len(want):
             break
         ratio = _similar(want, joined)
