@@ -479,6 +479,7 @@ class CursorApp(ExtensionApp):
             registry,
             context,
             history_messages=self.chat_history_messages,
+            kernel=self.kernel,
         )
         self.services.register_methods(chat_methods(self.chat))
         from .refactor import RefactorService

@@ -7,7 +7,14 @@ import os
 
 import pytest
 
-from jupyter_cursor.chat import ContextBuilder, ContextError, Mention, Selection, parse_mentions
+from jupyter_cursor.chat import (
+    ContextBuilder,
+    ContextError,
+    Mention,
+    Selection,
+    parse_mentions,
+    prompts,
+)
 from jupyter_cursor.chat.files import FileRefused, read_workspace_file
 
 CELLS = [{"id": f"c{i}", "cell_type": "code", "source": f"value_{i} = {i} * 10"} for i in range(20)]
@@ -330,3 +337,69 @@ def test_the_selection_is_named_as_the_user_sees_it():
     label = lambda built: next(i["label"] for i in built.sent if i["kind"] == "selection")  # noqa: E731
     assert label(ranged) == "selection in cell 2"
     assert label(whole) == "the current cell (cell 2)"
+
+
+# -- the kernel's variables and what the user removed -------------------------------------------
+
+
+def frames_snapshot(count: int = 1):
+    """``count`` DataFrames (named sales, sales_1, ...) of two columns, as a kernel's snapshot."""
+    from jupyter_cursor.kernel.probe import Snapshot, Variable
+
+    columns = (("col_0", "float64"), ("col_1", "float64"))
+    names = ["sales"] + [f"sales_{i}" for i in range(1, count)]
+    return Snapshot(
+        3, tuple(Variable(n, "pandas.DataFrame", (2, 2), columns=columns) for n in names)
+    )
+
+
+def test_the_kernel_variables_are_an_item_capped_and_removable():
+    builder = ContextBuilder(".", retrieve=lambda q, k: [{"path": "a.py", "text": "x"}])
+    history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "yes"}]
+    built = builder.build("Plot it", cells=CELLS[:3], path="nb.ipynb", kernel=frames_snapshot())
+    block = "<kernel_variables>\nsales: DataFrame (2, 2) columns: col_0 float64, col_1 float64\n"
+    assert block in built.messages[-1]["content"]
+    assert {
+        "kind": "variables",
+        "label": "Kernel variables",
+        "chars": len(block) + len("</kernel_variables>"),
+    } in built.sent
+
+    # A hundred frames are cut at the cap, not sent whole.
+    many = builder.build("Plot it", cells=[], path="nb.ipynb", kernel=frames_snapshot(100))
+    (chars,) = [i["chars"] for i in many.sent if i["kind"] == "variables"]
+    shown = chars - len(prompts.render_variables(""))
+    assert builder.max_variables_chars - 70 < shown <= builder.max_variables_chars
+
+    # Removed: not in the prompt, listed as removed; so for each removable kind.
+    removed = builder.build(
+        "Plot it",
+        cells=CELLS[:3],
+        path="nb.ipynb",
+        history=history,
+        kernel=frames_snapshot(),
+        exclude=["variables", "notebook", "history", "retrieved"],
+    )
+    assert removed.sent == []
+    assert [(d["kind"], d["reason"]) for d in removed.dropped] == [
+        ("variables", "removed"),
+        ("notebook", "removed"),
+        ("history", "removed"),
+        ("retrieved", "removed"),
+    ]
+    assert [m["content"] for m in removed.messages[1:]] == ["Plot it"]
+
+
+def test_a_removed_notebook_still_sends_the_cells_the_user_mentioned():
+    built = ContextBuilder(".").build(
+        "Why @cell:c4?", cells=CELLS[:6], path="nb.ipynb", exclude=["notebook"]
+    )
+    assert [(i["kind"], i.get("cell_id")) for i in built.sent] == [("cell", "c4")]
+    assert {
+        "kind": "notebook",
+        "label": "5 cells of nb.ipynb",
+        "path": "nb.ipynb",
+        "reason": "removed",
+    } in built.dropped
+    prompt = built.messages[-1]["content"]
+    assert "value_4" in prompt and "value_3" not in prompt

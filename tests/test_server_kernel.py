@@ -1,20 +1,25 @@
 """The live kernel through the server (issue 20): a notebook's session kernel is found from the
-request's path; its DataFrame's columns complete, its names count, and a failed cell gets a fix.
-The user's namespace is the same after as before."""
+request's path; its DataFrame's columns complete, its names count, a failed cell gets a fix, and
+the chat sends its variables as a context item the user can remove. The user's namespace is the
+same after as before."""
 
 import asyncio
+import json
 
 import pytest
 from jupyter_client.asynchronous import AsyncKernelClient
-from server_support import server_config
+from server_support import provider_config
 from test_nextedit_faces import ask
+from test_server_chat import exchange
 
 pytest.importorskip("pandas")
 
+SALES = "import pandas as pd\nsales = pd.DataFrame({'revenue': [1.0, 2.0], 'region': ['n', 's']})"
+
 
 @pytest.fixture
-def jp_server_config():
-    return server_config()
+def jp_server_config(llm):
+    return provider_config(llm)
 
 
 async def start_notebook_kernel(serverapp, path: str):
@@ -49,11 +54,7 @@ def request(source: str, offset: int | None = None, **extra) -> dict:
 async def test_the_kernel_completes_columns_and_fixes_a_failed_cell(jp_serverapp, jp_ws_fetch):
     client = await start_notebook_kernel(jp_serverapp, "sales.ipynb")
     try:
-        await client.execute_interactive(
-            "import pandas as pd\n"
-            "sales = pd.DataFrame({'revenue': [1.0, 2.0], 'region': ['n', 's']})",
-            timeout=60,
-        )
+        await client.execute_interactive(SALES, timeout=60)
         before = await user_names(client)
         ws = await jp_ws_fetch("jupyter-cursor", "ws")
         result = None
@@ -91,7 +92,68 @@ async def test_the_kernel_completes_columns_and_fixes_a_failed_cell(jp_serverapp
         client.stop_channels()
 
 
-async def test_kernel_context_off_never_asks_the_kernel(jp_serverapp, jp_ws_fetch):
+async def chat(ws, llm, qid: str, **fields) -> tuple[dict, str]:
+    """One chat turn about sales.ipynb: its context event, and the prompt the fake model got."""
+    message = {
+        "type": "chat",
+        "id": qid,
+        "path": "sales.ipynb",
+        "message": "Plot revenue by region",
+        "cells": [{"id": "c1", "cell_type": "code", "source": "sales.head()"}],
+        **fields,
+    }
+    replies = await exchange(ws, message, qid)
+    assert replies[-1]["type"] == "result", replies[-1]
+    (context,) = [r["data"] for r in replies if r.get("data", {}).get("type") == "context"]
+    return context, json.dumps(llm.requests[-1]["json"]["messages"])
+
+
+async def test_the_chat_sends_the_kernel_variables_unless_removed(jp_serverapp, jp_ws_fetch, llm):
+    client = await start_notebook_kernel(jp_serverapp, "sales.ipynb")
+    try:
+        await client.execute_interactive(SALES, timeout=60)
+        before = await user_names(client)
+        ws = await jp_ws_fetch("jupyter-cursor", "ws")
+        for attempt in range(40):  # the first turn starts watching the kernel: no wait for it
+            context, prompt = await chat(ws, llm, f"q{attempt}")
+            if "variables" in [item["kind"] for item in context["sent"]]:
+                break
+            await asyncio.sleep(0.1)
+        item = next(i for i in context["sent"] if i["kind"] == "variables")
+        assert item["label"] == "Kernel variables"
+        assert "sales: DataFrame (2, 2) columns: revenue float64, region " in prompt  # str, object
+        assert "<kernel_variables>" in prompt
+
+        # Removed by the user: not sent, listed as removed; the rest of the context is sent.
+        context, prompt = await chat(ws, llm, "r1", exclude=["variables"])
+        assert "variables" not in [i["kind"] for i in context["sent"]]
+        assert {"kind": "variables", "label": "Kernel variables", "reason": "removed"} in context[
+            "dropped"
+        ]
+        assert "<kernel_variables>" not in prompt and "sales.head()" in prompt
+        # A kind the user cannot remove is refused.
+        reply = (
+            await exchange(
+                ws,
+                {
+                    "type": "chat",
+                    "id": "r2",
+                    "path": "sales.ipynb",
+                    "message": "hi",
+                    "cells": [],
+                    "exclude": ["selection"],
+                },
+                "r2",
+            )
+        )[-1]
+        assert reply["type"] == "error"
+        ws.close()
+        assert await user_names(client) == before
+    finally:
+        client.stop_channels()
+
+
+async def test_kernel_context_off_never_asks_the_kernel(jp_serverapp, jp_ws_fetch, llm):
     # CursorApp.kernel_context=False, as the app reads it into its KernelContext
     jp_serverapp.web_app.settings["jupyter_cursor"].kernel.enabled = False
     client = await start_notebook_kernel(jp_serverapp, "sales.ipynb")
@@ -104,6 +166,9 @@ async def test_kernel_context_off_never_asks_the_kernel(jp_serverapp, jp_ws_fetc
             _, reply = await ask(ws, f"k{attempt}", request('total = sales["rev'))
             assert reply["result"]["edits"] == []
             await asyncio.sleep(0.1)
+        context, prompt = await chat(ws, llm, "q")
+        assert "variables" not in [i["kind"] for i in context["sent"] + context["dropped"]]
+        assert "<kernel_variables>" not in prompt
         ws.close()
     finally:
         client.stop_channels()

@@ -1,21 +1,24 @@
 """Assemble what a chat message sends to the model, within a budget, and say exactly what that was.
 
 Inputs, by priority (what is dropped last comes first): the selection, the cells and files the
-user @-mentioned, the rest of the active notebook (nearest the active cell first), the earlier
-conversation (newest first), and snippets retrieved from the workspace index (best first). Each
-item either fits the character budget or is listed in ``dropped`` with the reason, so the browser
-can show the user what the model saw and what it did not.
+user @-mentioned, the live kernel's variables (kernel/probe.render_variables), the rest of the
+active notebook (nearest the active cell first), the earlier conversation (newest first), and
+snippets retrieved from the workspace index (best first). Each item either fits the character
+budget or is listed in ``dropped`` with the reason, so the browser can show the user what the model
+saw and what it did not. The user removes the items of a kind (REMOVABLE) by naming it in
+``exclude``: it is not sent, and is listed as dropped, "removed".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import protocol
+from ..kernel.probe import Snapshot, render_variables
 from . import prompts
 from .files import FileRefused, read_workspace_file
 from .mentions import cells_by_id, parse_mentions
@@ -26,6 +29,10 @@ Retrieve = Callable[[str, int], list[dict]]
 MIN_TRUNCATED_CHARS = 500  # below this, a truncated file or selection is not worth sending
 BLOCK_SEP = len("\n\n")  # between the blocks of the context
 CELL_SEP = len("\n")  # between the cells of a notebook
+# The kinds of item the user can remove (the others they chose: the selection, the mentions).
+REMOVABLE = ("variables", "notebook", "history", "retrieved")
+REMOVED = "removed"  # the reason of a dropped item the user removed
+VARIABLES_LABEL = "Kernel variables"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +65,18 @@ class _Ledger:
     """One build's accounts: the characters left of the budget, and what was sent and dropped
     (with why), for the browser's list of what the model saw."""
 
-    def __init__(self, chars: int):
+    def __init__(self, chars: int, exclude: Collection[str] = ()):
         self.left = chars
+        self.exclude = frozenset(exclude)
         self.sent: list[dict[str, Any]] = []
         self.dropped: list[dict[str, Any]] = []
+
+    def removed(self, kind: str, label: str, **item: Any) -> bool:
+        """Whether the user removed the items of ``kind`` (then listed as dropped, "removed")."""
+        if kind not in self.exclude:
+            return False
+        self.dropped.append({"kind": kind, "label": label, **item, "reason": REMOVED})
+        return True
 
     def take(self, n: int) -> bool:
         """Spend ``n`` characters if they are left."""
@@ -82,6 +97,7 @@ class ContextBuilder:
         max_file_chars: int = 20_000,
         retrieve_k: int = 6,
         allow_hidden: bool = False,
+        max_variables_chars: int = 1500,
     ):
         self.root_dir = Path(root_dir)
         self.retrieve = retrieve
@@ -90,6 +106,7 @@ class ContextBuilder:
         self.max_file_chars = max_file_chars
         self.retrieve_k = retrieve_k
         self.allow_hidden = allow_hidden
+        self.max_variables_chars = max_variables_chars
 
     def build(
         self,
@@ -100,8 +117,12 @@ class ContextBuilder:
         selection: Selection | None = None,
         history: Sequence[dict[str, str]] = (),
         budget_chars: int | None = None,
+        kernel: Snapshot | None = None,
+        exclude: Collection[str] = (),
     ) -> BuiltContext:
-        ledger = _Ledger(budget_chars or self.budget_chars)
+        """``kernel``: the notebook's kernel's snapshot, if it has one; ``exclude``: the kinds of
+        REMOVABLE items the user removed."""
+        ledger = _Ledger(budget_chars or self.budget_chars, exclude)
         system = prompts.system_prompt(path)
         cells = protocol.cell_dicts(cells)
         # The model knows the cells by id: a cell the user named by number is named by its id.
@@ -117,6 +138,7 @@ class ContextBuilder:
 
         selection_block = self._selection(selection, cells, ledger)
         file_blocks = [b for p in mentioned_files if (b := self._file(p, ledger)) is not None]
+        variables_block = self._variables(kernel, ledger)
         active = (
             selection.cell_id if selection else (mentioned_cells[0] if mentioned_cells else None)
         )
@@ -126,7 +148,8 @@ class ContextBuilder:
 
         # Render order is not priority order: the big picture first, the selection last, next to
         # the request, where models attend most.
-        blocks = [b for b in [notebook_block, *file_blocks, *snippet_blocks, selection_block] if b]
+        parts = [notebook_block, variables_block, *file_blocks, *snippet_blocks, selection_block]
+        blocks = [b for b in parts if b]
         user = prompts.user_turn(blocks, request)
         messages = [
             {"role": "system", "content": system},
@@ -200,6 +223,22 @@ class ContextBuilder:
         )
         return block
 
+    def _variables(self, snapshot: Snapshot | None, ledger) -> str | None:
+        """What the notebook's live kernel defines (no snapshot, no item: a busy kernel is not
+        waited for), capped at ``max_variables_chars``."""
+        if snapshot is None or ledger.removed("variables", VARIABLES_LABEL):
+            return None
+        text = render_variables(snapshot, self.max_variables_chars)
+        if not text:
+            return None
+        block = prompts.render_variables(text)
+        item = {"kind": "variables", "label": VARIABLES_LABEL}
+        if not ledger.take(len(block) + BLOCK_SEP):
+            ledger.dropped.append({**item, "reason": "over the budget"})
+            return None
+        ledger.sent.append({**item, "chars": len(block)})
+        return block
+
     def _notebook(self, path, cells, mentioned, active, ledger) -> tuple[str | None, set[str]]:
         """The notebook's cells in order, as many as fit: mentioned cells first, then by distance
         from the active cell (the last cell when none is active)."""
@@ -214,7 +253,12 @@ class ContextBuilder:
                         "reason": "no such cell in this notebook",
                     }
                 )
-        if not cells:
+        forced = [index[c] for c in mentioned if c in index]
+        # Removed, the notebook is its mentioned cells alone.
+        removed = bool(cells) and ledger.removed(
+            "notebook", f"{len(cells) - len(forced)} cells of {path}", path=path
+        )
+        if not cells or (removed and not forced):
             return None, set()
         if not ledger.take(len(prompts.render_notebook(path, [], len(cells))) + BLOCK_SEP):
             ledger.dropped.append(
@@ -227,9 +271,9 @@ class ContextBuilder:
             )
             return None, set()
         centre = index.get(active, len(cells) - 1)
-        forced = [index[c] for c in mentioned if c in index]
         rest = sorted(
-            (i for i in range(len(cells)) if i not in forced), key=lambda i: (abs(i - centre), i)
+            (i for i in range(len(cells)) if i not in forced and not removed),
+            key=lambda i: (abs(i - centre), i),
         )
         rendered: dict[int, str] = {}
         for i in [*forced, *rest]:
@@ -267,7 +311,7 @@ class ContextBuilder:
                     "chars": sum(len(rendered[i]) for i in others),
                 }
             )
-        if omitted:
+        if omitted and not removed:
             ledger.dropped.append(
                 {
                     "kind": "notebook",
@@ -284,6 +328,8 @@ class ContextBuilder:
     def _history(self, history, ledger) -> list[dict[str, str]]:
         """The newest earlier messages that fit; the first that does not ends them (a gap in a
         conversation reads as a different conversation)."""
+        if history and ledger.removed("history", f"{len(history)} earlier messages"):
+            return []
         kept: list[dict[str, str]] = []
         for m in reversed(history):
             if not ledger.take(len(m["content"])):
@@ -310,6 +356,8 @@ class ContextBuilder:
 
     def _retrieved(self, message, path, in_prompt, files, ledger) -> list[str]:
         if self.retrieve is None or not message.strip():
+            return []
+        if ledger.removed("retrieved", "workspace search"):
             return []
         try:
             hits = list(self.retrieve(message, self.retrieve_k))

@@ -13,13 +13,15 @@ The server registers the methods::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from .. import protocol
-from ..protocol import ProtocolError
+from ..protocol import MaxLen, ProtocolError
 from ..providers import ProviderError
-from .context import ContextError, Selection
+from .context import REMOVABLE, ContextError, Selection
 from .service import ChatError, ChatService
+
+Removable = Literal[REMOVABLE]  # the kinds of item a user can remove from the context
 
 
 # Each chat message is a paid call to a provider: two at once per connection is plenty.
@@ -33,6 +35,8 @@ class ChatRequest:
     session_id: protocol.Identifier | None = None  # None starts a new session for `path`
     selection: Selection | None = None
     provider: str | None = None  # a configured provider's name; None: the default
+    # The kinds of context item the user removed: not sent (listed as dropped, "removed").
+    exclude: Annotated[list[Removable], MaxLen(len(REMOVABLE))] | None = None
 
 
 @protocol.request("chat_sessions")
@@ -71,7 +75,13 @@ def chat_methods(service: ChatService) -> dict[str, Callable]:
     async def chat(req: ChatRequest, emit: Emit) -> dict:
         try:
             async for event in service.ask(
-                req.session_id, req.message, req.cells, req.selection, req.path, req.provider
+                req.session_id,
+                req.message,
+                req.cells,
+                req.selection,
+                req.path,
+                req.provider,
+                exclude=req.exclude or (),
             ):
                 if event["type"] == "done":
                     return event

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -47,11 +47,15 @@ class ChatService:
         context: ContextBuilder,
         *,
         history_messages: int = 20,
+        kernel=None,
     ):
         self.store = store
         self.providers = providers
         self.context = context
         self.history_messages = history_messages
+        # The notebooks' live kernels (kernel/service.KernelContext), or None: their variables
+        # are an item of the context.
+        self.kernel = kernel
 
     async def ask(
         self,
@@ -61,7 +65,9 @@ class ChatService:
         selection: Selection | None,
         path: str,
         provider_name: str | None = None,
+        exclude: Collection[str] = (),
     ) -> AsyncIterator[dict[str, Any]]:
+        """``exclude``: the kinds of context item the user removed (context.REMOVABLE)."""
         # Everything that can be refused is refused before anything is stored.
         provider = self.providers.require(provider_name)
         if not message.strip():
@@ -78,6 +84,9 @@ class ChatService:
             for m in self.store.history(sid, limit=self.history_messages)
             if m["content"] and m["status"] != "error"
         ]
+        # A snapshot or None at once (a busy or slow kernel is not waited for); asked even when the
+        # user removed the variables, which are then listed as removed, to be restored.
+        snapshot = await self.kernel.snapshot(path) if self.kernel is not None else None
         # Retrieval (an embedding), file reads and the assembly itself stay off the loop; a
         # ContextError (over the budget) goes to the caller.
         built = await asyncio.to_thread(
@@ -88,6 +97,8 @@ class ChatService:
             selection=selection,
             history=earlier,
             budget_chars=provider.spec.context_chars,
+            kernel=snapshot,
+            exclude=exclude,
         )
 
         model = provider.spec.model

@@ -139,6 +139,12 @@ export function cellChoices(sources: string[], typed: string): CellChoice[] {
 
 const RENDER_INTERVAL_MS = 80;
 
+/**
+ * The kinds of context item the user can remove from the next messages of a chat (REMOVABLE in
+ * jupyter_cursor/chat/context.py); the others (the selection, the `@` mentions) they chose.
+ */
+export const REMOVABLE_KINDS = new Set(['variables', 'notebook', 'history', 'retrieved']);
+
 export class ChatPanel extends Widget {
   constructor(
     private readonly connection: CursorConnection,
@@ -230,6 +236,7 @@ export class ChatPanel extends Widget {
     this.stop();
     this.epoch++;
     this.sessionId = null;
+    this.excluded.clear();
     this.log.replaceChildren();
     this.input.focus();
   }
@@ -273,7 +280,8 @@ export class ChatPanel extends Widget {
         cells: notebookCells(panel),
         session_id: this.sessionId,
         selection: this._selection(panel),
-        provider: this.providerSelect.value || null
+        provider: this.providerSelect.value || null,
+        exclude: [...this.excluded]
       },
       data => {
         if (data.type === 'context') {
@@ -461,23 +469,62 @@ export class ChatPanel extends Widget {
     });
   }
 
+  /**
+   * The context list of a question: what was sent and what was left out, and why. An item of a
+   * removable kind has a button that leaves its kind out of the next messages (or brings it back).
+   */
   private _renderSent(node: HTMLDetailsElement, sent: SentItem[], dropped: SentItem[] = []): void {
     const summary = document.createElement('summary');
     const chars = sent.reduce((total, item) => total + (item.chars ?? 0), 0);
     summary.textContent = `Context sent: ${sent.length} items, ${chars.toLocaleString()} characters`;
     const list = document.createElement('ul');
-    for (const item of sent) {
+    for (const item of [...sent, ...dropped]) {
       const li = document.createElement('li');
-      li.textContent = `${item.kind}: ${item.label}`;
-      list.appendChild(li);
-    }
-    for (const item of dropped) {
-      const li = document.createElement('li');
-      li.className = 'jp-mod-dropped';
-      li.textContent = `left out (budget): ${item.kind}: ${item.label}`;
+      li.dataset.kind = item.kind;
+      const text = document.createElement('span');
+      text.textContent = `${item.kind}: ${item.label}`;
+      if (item.reason) {
+        li.className = 'jp-mod-dropped';
+        text.textContent = `left out (${item.reason === 'removed' ? 'removed by you' : item.reason}): ${text.textContent}`;
+      }
+      li.append(text);
+      if (REMOVABLE_KINDS.has(item.kind)) {
+        li.append(this._removeButton(item.kind));
+      }
       list.appendChild(li);
     }
     node.replaceChildren(summary, list);
+  }
+
+  /** Remove (or restore) a kind of context item for the next messages of this chat. */
+  private _removeButton(kind: string): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.className = 'jp-CursorChat-remove jp-Button';
+    button.dataset.kind = kind;
+    button.addEventListener('click', () => {
+      if (!this.excluded.delete(kind)) {
+        this.excluded.add(kind);
+      }
+      this._showRemoved();
+    });
+    this._showRemoved([button]);
+    return button;
+  }
+
+  /** The remove buttons (all of the log's, by default) say whether their kind is removed. */
+  private _showRemoved(
+    buttons: HTMLButtonElement[] = Array.from(
+      this.log.querySelectorAll<HTMLButtonElement>('.jp-CursorChat-remove')
+    )
+  ): void {
+    for (const button of buttons) {
+      const removed = this.excluded.has(button.dataset.kind ?? '');
+      button.textContent = removed ? 'Restore' : 'Remove';
+      button.title = removed
+        ? 'Send this again with the next messages'
+        : 'Leave this out of the next messages of this chat';
+      button.setAttribute('aria-pressed', String(removed));
+    }
   }
 
   private _appendMessage(role: string, text: string): HTMLElement {
@@ -545,6 +592,7 @@ export class ChatPanel extends Widget {
         return;
       }
       this.log.replaceChildren();
+      this.excluded.clear(); // what was removed from another notebook's chat
       this.sessionId = sessions.length ? sessions[0].id : null;
       if (!this.sessionId) {
         return;
@@ -571,6 +619,8 @@ export class ChatPanel extends Widget {
   private mentions: HTMLElement;
   private sendButton: HTMLButtonElement;
   private sessionId: string | null = null;
+  /** The kinds of context item the user removed from this chat's next messages. */
+  private excluded = new Set<string>();
   private inflight: string | null = null;
   /** Bumped by every send, new chat and history load: a load that sees it change is stale. */
   private epoch = 0;

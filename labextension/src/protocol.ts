@@ -97,10 +97,12 @@ export type ChatRequest = {
   selection?: ChatSelection | null;
   /** A configured provider's name; null: the default. */
   provider?: string | null;
+  /** The kinds of context item the user removed (REMOVABLE in jupyter_cursor/chat/context.py). */
+  exclude?: string[];
 };
 
-/** An item of the context sent with a question (or left out of it for the budget). */
-export type SentItem = { kind: string; label: string; chars?: number };
+/** An item of the context sent with a question (or left out of it: `reason`, "removed" by the user). */
+export type SentItem = { kind: string; label: string; chars?: number; reason?: string };
 
 export type ChatPartial =
   | {
