@@ -10,6 +10,12 @@ listener on the document) and when a ghost-text node holding the name typed so f
 default) included. The server's own time for each answer (its `timings.total_ms`) comes from the
 websocket frames, for comparison.
 
+A second session measures inline completion (ghost text, issue 21) with the embedded default:
+lines that an earlier cell began are typed one key at a time into a new cell; after each key, the
+time until JupyterLab's ghost text shows a start of the rest of the line (a MutationObserver on
+the page), or none within COMPLETION_WAIT_MS. Keys typed while a ghost text was already shown (typing through
+it keeps it) are counted apart from the keys that had none: the latter wait for the server.
+
 Keys are paced: after each renaming key the script waits for its suggestion (or a timeout, counted
 as a miss) before the next key, so that each sample is one keystroke's full latency, not cut short
 by the next key. Several runs, each on a fresh page and notebook; the table gives the median over
@@ -84,6 +90,51 @@ LATENCY = """name => {
 NOTEBOOK_JS = (
     "[...window.jupyterapp.shell.widgets('main')].find(w => w.content?.model?.cells).content"
 )
+
+
+COMPLETION_CELLS = [
+    "import pandas as pd\nimport numpy as np\nsales = pd.read_csv('sales_2024.csv', index_col=0)"
+    "\nsales.head()",
+    "monthly = sales.groupby('month')['revenue'].sum()\n"
+    "monthly.plot(kind='bar', title='Revenue by month')",
+    "costs = pd.read_csv('costs_2024.csv', index_col=0)\nmargin = sales['revenue'] - costs['total']",
+    "summary = margin.describe()\nprint(summary.round(2))\nregions = sales['region'].value_counts()",
+    "weekly = sales.resample('W')['revenue'].mean()\nweekly.plot(title='Weekly revenue')",
+    "",
+]
+# Typed into the last (empty) cell, one key at a time: lines that earlier cells began.
+COMPLETION_TYPED = [
+    "sales = pd.read_csv('sales_2024.csv', index_col=0)",
+    "monthly.plot(kind='bar', title='Revenue by month')",
+    "margin = sales['revenue'] - costs['total']",
+    "summary = margin.describe()",
+    "print(summary.round(2))",
+    "regions = sales['region'].value_counts()",
+    "weekly = sales.resample('W')['revenue'].mean()",
+    "costs = pd.read_csv('costs_2024.csv', index_col=0)",
+]
+COMPLETION_WAIT_MS = 1000
+STRING = r"'[^'\n]*'|\"[^\"\n]*\""
+
+GHOST_PROBE = """() => {
+  window.__gt = {keys: [], shown: []};
+  const text = () => document.querySelector('.jp-GhostText')?.innerText ?? null;
+  document.addEventListener('keydown',
+    () => window.__gt.keys.push({t: performance.now(), had: text() !== null}), true);
+  let last = null;
+  new MutationObserver(() => {
+    const now = text();
+    if (now !== last) { last = now; window.__gt.shown.push({t: performance.now(), text: now}); }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+# The latest key's latency to a right ghost text (a start of `rest`: what Tab then saves), and
+# whether a ghost text was shown at the key.
+GHOST_LATENCY = """rest => {
+  const key = window.__gt.keys[window.__gt.keys.length - 1];
+  const hit = window.__gt.shown.find(s => s.t >= key.t && s.text && rest.startsWith(s.text));
+  return hit ? [hit.t - key.t, key.had] : null;
+}"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -187,6 +238,56 @@ def one_run(browser, server, run: int) -> dict:
         context.close()
 
 
+def completion_run(browser, server, run: int) -> dict:
+    """Type COMPLETION_TYPED into a notebook's last cell; each key's latency to its ghost text."""
+    path = server.put_notebook(f"complete_{run}.ipynb", COMPLETION_CELLS)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server.lab_url(f"lab/tree/{path}") + "&reset")
+        last = page.locator(".jp-Notebook .jp-Cell").nth(len(COMPLETION_CELLS) - 1)
+        last.wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('.jp-CursorStatus')?.dataset.state === 'ready'",
+            timeout=60_000,
+        )
+        page.evaluate(GHOST_PROBE)
+        last.locator(".cm-content").click()
+        fresh, through, none, keys, missed = [], [], 0, 0, []
+        for number, line in enumerate(COMPLETION_TYPED):
+            if number:
+                page.keyboard.press("Enter")  # (the line is typed whole: no ghost text is left)
+            # The last key ends the line: nothing is left to complete.
+            for end in range(1, len(line)):
+                page.keyboard.type(line[end - 1])
+                keys += 1
+                try:
+                    handle = page.wait_for_function(
+                        f"rest => ({GHOST_LATENCY})(rest)",
+                        arg=line[end:],
+                        timeout=COMPLETION_WAIT_MS,
+                        polling=10,
+                    )
+                    latency, had = handle.json_value()
+                    (through if had else fresh).append(latency)
+                except Exception:  # Playwright's TimeoutError: no ghost text for this key
+                    none += 1
+                    shown = page.evaluate(
+                        "() => document.querySelector('.jp-GhostText')?.innerText ?? null"
+                    )
+                    missed.append([line[:end], shown])
+            page.keyboard.type(line[-1])
+        return {
+            "fresh_ms": fresh,
+            "through_ms": through,
+            "none": none,
+            "keys": keys,
+            "missed": missed,  # [typed so far, the ghost text shown then (or null)]
+        }
+    finally:
+        context.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -208,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             version = browser.version
             runs = [one_run(browser, server, run) for run in range(args.runs)]
+            completions = [completion_run(browser, server, run) for run in range(args.runs)]
             browser.close()
     finally:
         server.stop()
@@ -237,6 +339,28 @@ def main(argv: list[str] | None = None) -> int:
         f"{median_of('server_total_ms', 0.5):.2f} | {median_of('server_total_ms', 0.9):.2f} | "
         f"{sum(len(r['server_total_ms']) for r in runs)} |"
     )
+    print(
+        "\nInline completion (ghost text) with the embedded default: each run types "
+        f"{completions[0]['keys']} keys of {len(COMPLETION_TYPED)} lines that earlier cells began.\n"
+    )
+    print(
+        "| keystroke → ghost text, a start of the rest of the line | p50 (ms) | p90 (ms) | samples |"
+    )
+    print("|---|---|---|---|")
+    for label, key in (
+        ("keys typed with no ghost text shown (the server answers)", "fresh_ms"),
+        ("keys typed through a ghost text (kept or replaced)", "through_ms"),
+    ):
+        values = [r[key] for r in completions if r[key]]
+        if values:
+            p50 = statistics.median(percentile(v, 0.5) for v in values)
+            p90 = statistics.median(percentile(v, 0.9) for v in values)
+            print(f"| {label} | {p50:.1f} | {p90:.1f} | {sum(map(len, values))} |")
+    print(
+        f"\nKeys after which no ghost text starting the rest of the line showed within "
+        f"{COMPLETION_WAIT_MS} ms: {sum(r['none'] for r in completions)} of "
+        f"{sum(r['keys'] for r in completions)}."
+    )
     misses = sum(r["misses"] for r in runs)
     # The Tab presses accepted every suggestion: no old name is left anywhere.
     leftovers = sorted(
@@ -245,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
             for _, old, _ in RENAMES
             for r in runs
             for source in r["final"]
-            if re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", source)
+            # identifiers only: a rename leaves string literals alone (the column 'y' stays)
+            if re.search(rf"(?<![\w.]){re.escape(old)}(?!\w)", re.sub(STRING, "", source))
         }
     )
     if leftovers:
@@ -255,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         f"show within {MISS_MS} ms: {misses}."
     )
     if args.json:
-        args.json.write_text(json.dumps({"runs": runs}, indent=1))
+        args.json.write_text(json.dumps({"runs": runs, "completions": completions}, indent=1))
     return 0 if misses == 0 and not leftovers else 1
 
 
