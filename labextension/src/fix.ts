@@ -80,7 +80,9 @@ function addButton(cell: CodeCell, onClick: () => void): void {
       '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
     )
   ).pop();
-  const host = errorOutput?.closest('.jp-OutputArea-child') ?? outputs.lastElementChild;
+  // Below the traceback, inside the error's own output (a block: the output's row beside its
+  // prompt is a flex row, where the button was squeezed and clipped); cleared with it.
+  const host = errorOutput ?? outputs.lastElementChild;
   if (!host) {
     return;
   }
@@ -88,7 +90,8 @@ function addButton(cell: CodeCell, onClick: () => void): void {
   button.className = `${BUTTON_CLASS} jp-mod-styled jp-mod-accept`;
   button.textContent = 'Fix with AI';
   button.title = 'Ask the chat model for a fix of this error, and review it before it applies';
-  button.style.margin = '4px 0 4px var(--jp-cell-prompt-width, 64px)';
+  button.style.display = 'block';
+  button.style.margin = '4px 0';
   button.addEventListener('click', onClick);
   host.appendChild(button);
 }
