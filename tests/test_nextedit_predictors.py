@@ -3,7 +3,7 @@ it is worth repeating."""
 
 import pytest
 
-from jupyter_cursor.nextedit.places import next_run, places_after
+from jupyter_cursor.nextedit.places import next_run, places_for
 from jupyter_cursor.nextedit.predictor import predict
 from jupyter_cursor.nextedit.rename import carry, detect_rename
 from jupyter_cursor.nextedit.repeat import pattern_of, repeatable
@@ -61,10 +61,12 @@ def test_places_are_after_the_cursor_then_code_cells_below():
         code("notes", "df", "markdown"),
         code("down", "df"),
     ]
-    assert [(c["id"], start) for c, start in places_after(cells, "here", 3)] == [
+    assert [(c["id"], start) for c, start in places_for(cells, "here", 3)] == [
         ("here", 3),
         ("down", 0),
     ]
+    # a markdown cell's prose edit goes on in the markdown cells below, never in code
+    assert [c["id"] for c, _ in places_for(cells, "here", 3, "markdown")] == ["here", "notes"]
 
 
 def test_predict_repeats_the_last_edit_at_its_next_place_in_another_cell():

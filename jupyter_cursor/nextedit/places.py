@@ -8,16 +8,24 @@ import re
 from collections.abc import Iterator, Sequence
 
 
-def places_after(
-    cells: Sequence[dict], cursor_cell: str, offset: int
+def kind_of(cells: Sequence[dict], cell_id: str) -> str:
+    """The cell's type ("code" or "markdown"); "code" for a cell not there."""
+    return next((c.get("cell_type", "code") for c in cells if c["id"] == cell_id), "code")
+
+
+def places_for(
+    cells: Sequence[dict], cursor_cell: str, offset: int, kind: str = "code"
 ) -> Iterator[tuple[dict, int]]:
-    """(cell, offset to search from): the cursor's cell from the cursor, then each code cell below."""
+    """(cell, offset to search from): the cursor's cell from the cursor, then each cell below of
+    the edited cell's ``kind``: an edit of a markdown cell's prose goes on in the markdown cells
+    below, never into code (a ``--`` → ``&mdash;`` in prose was proposed inside a plotting call's
+    string), and an edit of code in the code cells below."""
     below = False
     for cell in cells:
         if cell["id"] == cursor_cell:
             below = True
             yield cell, offset
-        elif below and cell.get("cell_type", "code") == "code":
+        elif below and cell.get("cell_type", "code") == kind:
             yield cell, 0
 
 

@@ -4,7 +4,9 @@ one candidate or nothing (GitHub Copilot's client-side contextual filter; Cursor
 
 ``candidates(...)`` gathers what every generator proposes (the rules of predictor.py at more
 than their first place, and generators the rules alone would be too often wrong with: any
-one-line edit repeated, a block of changed lines repeated, a line moved: its other copy deleted);
+one-line edit repeated, a block of changed lines repeated, a line moved: its other copy deleted,
+and analog.py's: the last edit's token-level change at analogous places, an argument added to the
+same function's other calls, deleted imports put back among the others);
 identical edits are merged and remember every generator that proposed them (agreement is a
 feature). An edit of a markdown cell's prose is never carried into code. ``Ranker.choose`` scores
 each with the shipped weights (``jupyter_cursor/models/nextedit_filter.json``: coefficients only,
@@ -27,14 +29,16 @@ import logging
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .places import places_after, run_end
+from .analog import TOKEN, analog_places, argument_places, unmove_places
+from .places import kind_of, places_for, run_end
 from .rename import carry, detect_rename
 from .repeat import IDENTIFIER, patterns_for, repeatable
-from .spans import _ends, changed_span, word_span
+from .spans import _ends, changed_span, line_change, word_span
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "models" / "nextedit_filter.json"
 USER_WEIGHTS_NAME = "nextedit_filter.json"  # under <jupyter data dir>/jupyter_cursor/
@@ -43,7 +47,17 @@ logger = logging.getLogger(__name__)
 
 # The import rule is not among them: the data's next edits run top to bottom and an import stands
 # above its use, so the data cannot rank it (predictor.py asks it when the ranker shows nothing).
-GENERATORS = ("repeat", "repeat-earlier", "rename", "repeat-any", "lines", "move")
+GENERATORS = (
+    "repeat",
+    "repeat-earlier",
+    "rename",
+    "repeat-any",
+    "lines",
+    "move",
+    "analog",
+    "argument",
+    "unmove",
+)
 MAX_PLACES = 3  # places of one pattern proposed (the next one, and the two after it)
 MAX_EARLIER = 4  # earlier events looked at, newest first
 MAX_CHANGE = 2000  # characters of an edit worth repeating or moving
@@ -66,13 +80,13 @@ class Candidate:
 
 
 def _runs(
-    pattern: re.Pattern, new: str, cells: Sequence[dict], cursor_cell: str, offset: int
+    pattern: re.Pattern, new: str, cells: Sequence[dict], cursor_cell: str, offset: int, kind: str
 ) -> tuple[list[list[dict]], int]:
     """The edits of the first MAX_PLACES runs of ``pattern`` from the cursor on (each: that run
     replaced by ``new``, as repeat.next_run does), and how many runs there are (up to 10)."""
     found: list[list[dict]] = []
     count = 0
-    for cell, start in places_after(cells, cursor_cell, offset):
+    for cell, start in places_for(cells, cursor_cell, offset, kind):
         source = cell["source"]
         while count < 10:
             first = pattern.search(source, start)
@@ -91,22 +105,6 @@ def _runs(
     return found, count
 
 
-def _line_change(before: str, after: str) -> tuple[str, str, int]:
-    """(old lines, new lines, where they start): the changed span widened to whole lines."""
-    start, end = _ends(before, after)
-    line_start = before.rfind("\n", 0, start) + 1
-    stop_before, stop_after = len(before) - end, len(after) - end
-
-    def at_line_start(text: str, at: int) -> bool:
-        return at == line_start or text[at - 1] == "\n"
-
-    if not (at_line_start(before, stop_before) and at_line_start(after, stop_after)):
-        newline = before.find("\n", stop_before)
-        grow = (len(before) if newline < 0 else newline + 1) - stop_before
-        stop_before, stop_after = stop_before + grow, stop_after + grow
-    return before[line_start:stop_before], after[line_start:stop_after], line_start
-
-
 # -- the generators ---------------------------------------------------------------------------
 
 
@@ -121,7 +119,9 @@ def _repeat_places(event, cells, cursor_cell, offset, relaxed: bool):
             return [], 0
         old, new = edit
     for pattern in patterns_for(event, old, new):
-        found, count = _runs(pattern, new, cells, cursor_cell, offset)
+        found, count = _runs(
+            pattern, new, cells, cursor_cell, offset, kind_of(cells, event["cell_id"])
+        )
         if found:
             return found, count
     return [], 0
@@ -129,14 +129,14 @@ def _repeat_places(event, cells, cursor_cell, offset, relaxed: bool):
 
 def _lines(event, cells, cursor_cell, offset):
     """A block of whole changed lines made again where the same block stands again."""
-    old, new, _ = _line_change(event["before"], event["after"])
+    old, new, _ = line_change(event["before"], event["after"])
     if not old.strip() or old == new or len(old) + len(new) > MAX_CHANGE:
         return [], 0
     if not old.endswith("\n"):
         old, new = old + "\n", new + "\n"
     pattern = re.compile(r"(?m)^" + re.escape(old))
     found, count = [], 0
-    for cell, start in places_after(cells, cursor_cell, offset):
+    for cell, start in places_for(cells, cursor_cell, offset, kind_of(cells, event["cell_id"])):
         source = cell["source"] if cell["source"].endswith("\n") else cell["source"] + "\n"
         for match in pattern.finditer(source, start):
             count += 1
@@ -151,7 +151,7 @@ def _lines(event, cells, cursor_cell, offset):
 def _move(event, cells):
     """Lines the last edit inserted that also stand elsewhere: the other copy deleted (a line
     moved). One candidate per cell holding a copy."""
-    old, new, start = _line_change(event["before"], event["after"])
+    old, new, start = line_change(event["before"], event["after"])
     if old.strip() or not new.strip() or len(new) > MAX_CHANGE:
         return []
     lines = {line.strip() for line in new.split("\n") if len(line.strip()) > 3}
@@ -159,7 +159,7 @@ def _move(event, cells):
         return []
     found = []
     for cell in cells:
-        if cell.get("cell_type", "code") != cell_type_of(cells, event["cell_id"]):
+        if cell.get("cell_type", "code") != kind_of(cells, event["cell_id"]):
             continue
         source = cell["source"]
         kept, removed, position = [], 0, 0
@@ -173,10 +173,6 @@ def _move(event, cells):
         if removed:
             found.append([{"cell_id": cell["id"], "source": "\n".join(kept)}])
     return found
-
-
-def cell_type_of(cells: Sequence[dict], cell_id: str) -> str:
-    return next((c.get("cell_type", "code") for c in cells if c["id"] == cell_id), "code")
 
 
 def candidates(
@@ -220,6 +216,15 @@ def candidates(
         add("lines", edits, last, place=place, places=count)
     for place, edits in enumerate(_move(last, cells)):
         add("move", edits, last, place=place)
+    kind = types.get(last["cell_id"], "code")
+    for name, (places, count) in (
+        ("analog", analog_places(last, cells, cursor_cell, offset, kind)),
+        ("argument", argument_places(last, cells, cursor_cell, offset)),
+    ):
+        for place, edits in enumerate(places):
+            add(name, edits, last, place=place, places=count)
+    for place, edits in enumerate(unmove_places(last, cells, cursor_cell)):
+        add("unmove", edits, last, place=place)
     return list(by_key.values())
 
 
@@ -262,7 +267,7 @@ def event_features(cells: Sequence[dict], events: Sequence[dict]) -> dict[str, f
         "event_lines": _log(old.count("\n") + new.count("\n")),
         "event_typing": float(bool(word_old) and word_new.startswith(word_old)),
         "event_repeatable": float(repeatable(last["before"], last["after"]) is not None),
-        "event_markdown": float(cell_type_of(cells, last["cell_id"]) == "markdown"),
+        "event_markdown": float(kind_of(cells, last["cell_id"]) == "markdown"),
         "notebook": float(len(cells) > 1),
         "history_same_cell": float(len(events) > 1 and events[-2]["cell_id"] == last["cell_id"]),
     }
@@ -279,6 +284,7 @@ def candidate_features(
     offset: int,
     index: dict[str, int],
     count: int,
+    change: frozenset | None = None,
 ) -> dict[str, float]:
     f: dict[str, float] = {f"gen_{name}": 0.0 for name in GENERATORS}
     for name in candidate.generators:
@@ -312,7 +318,20 @@ def candidate_features(
             "candidates": _log(count - 1),
         }
     )
+    if change is not None:
+        # The candidate changes the tokens the last edit changed (an analogous edit), or not.
+        mine = _token_change(old, new)
+        union = len(change | mine)
+        f["change_same"] = float(mine == change)
+        f["change_overlap"] = len(change & mine) / union if union else 0.0
     return f
+
+
+def _token_change(old: str, new: str) -> frozenset:
+    """The tokens an edit removed (``-tok``) and added (``+tok``): the same transformation made
+    twice (a name renamed on two lines) is the same set."""
+    before, after = Counter(TOKEN.findall(old)), Counter(TOKEN.findall(new))
+    return frozenset({f"-{t}" for t in before - after} | {f"+{t}" for t in after - before})
 
 
 def request_features(
@@ -321,8 +340,9 @@ def request_features(
     """The feature dict of each candidate of a request (``found``: ``candidates(...)``)."""
     shared = event_features(cells, events)
     index = {c["id"]: i for i, c in enumerate(cells)}
+    change = _token_change(*changed_span(events[-1]["before"], events[-1]["after"]))
     return [
-        {**shared, **candidate_features(c, cells, cursor_cell, offset, index, len(found))}
+        {**shared, **candidate_features(c, cells, cursor_cell, offset, index, len(found), change)}
         for c in found
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .places import next_run, places_after
+from .places import kind_of, next_run, places_for
 from .spans import changed_span, word_span
 
 IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
@@ -98,8 +98,9 @@ def repeat_next(event: dict, cells: Sequence[dict], cursor_cell: str, offset: in
     if edit is None:
         return []
     old, new = edit
+    kind = kind_of(cells, event["cell_id"])
     for pattern in patterns_for(event, old, new):
-        for cell, start in places_after(cells, cursor_cell, offset):
+        for cell, start in places_for(cells, cursor_cell, offset, kind):
             source = next_run(pattern, new, cell["source"], start)
             if source is not None:
                 return [{"cell_id": cell["id"], "source": source}]

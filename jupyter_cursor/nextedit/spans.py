@@ -45,3 +45,19 @@ def word_span(before: str, after: str) -> tuple[str, str]:
     while end > 0 and _is_word(before[len(before) - end]):
         end -= 1
     return before[start : len(before) - end], after[start : len(after) - end]
+
+
+def line_change(before: str, after: str) -> tuple[str, str, int]:
+    """(old lines, new lines, where they start): the changed span widened to whole lines."""
+    start, end = _ends(before, after)
+    line_start = before.rfind("\n", 0, start) + 1
+    stop_before, stop_after = len(before) - end, len(after) - end
+
+    def at_line_start(text: str, at: int) -> bool:
+        return at == line_start or text[at - 1] == "\n"
+
+    if not (at_line_start(before, stop_before) and at_line_start(after, stop_after)):
+        newline = before.find("\n", stop_before)
+        grow = (len(before) if newline < 0 else newline + 1) - stop_before
+        stop_before, stop_after = stop_before + grow, stop_after + grow
+    return before[line_start:stop_before], after[line_start:stop_after], line_start
