@@ -41,11 +41,26 @@ export class EditHistory {
     this._lastAt = now;
   }
 
-  /** The user undid the last event of `cellId` (now `source` again): it never happened. */
-  undoLast(cellId: string, source: string): void {
-    const last = this._events[this._events.length - 1];
-    if (last && last.cell_id === cellId && last.before === source) {
-      this._events.pop();
+  /**
+   * An undo or a `redo` made `cellId`'s text `source`: no edit of the user's. An undo of the
+   * cell's last event drops it, whether it takes all of it back or only part (Yjs's undo steps
+   * end at a half-second pause, our events at a second's), and whatever other cells were edited
+   * since: the undone edit never happened, and what is left of it is no edit the user made
+   * either. Kept, it was repeated on the undone text: `data` renamed `frame`, undone to `fr`, and
+   * `frame` was proposed at `data`'s other places.
+   */
+  undoLast(cellId: string, source: string, redo = false): void {
+    const events = this._events;
+    let index = events.length - 1;
+    while (index >= 0 && events[index].cell_id !== cellId) {
+      index--;
+    }
+    const last = events[index];
+    const undone =
+      last !== undefined &&
+      (last.before === source || (!redo && this._sources.get(cellId) === last.after));
+    if (undone) {
+      events.splice(index, 1);
     }
     this._sources.set(cellId, source);
     this._sealed = false;

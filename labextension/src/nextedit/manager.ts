@@ -22,7 +22,7 @@ import { Change, applyHunks, consumeTyping, hunks, isInsertionAt } from './diff'
 import { EditHistory } from './events';
 import { SuggestionMarkers } from './markers';
 import { OutcomeReporter } from './outcomes';
-import { IEditTarget } from './targets';
+import { IEditTarget, UndoKind } from './targets';
 
 export type NextEditSettings = {
   enabled: boolean;
@@ -92,17 +92,30 @@ class DocumentState {
   /** Where the user was when Tab took them to a suggestion that sends them back. */
   origin: { cellId: string; offset: number } | null = null;
   /**
-   * Suggestions the user dismissed with Escape, as cell id and the text it would have made: the
-   * same suggestion is not shown again (it comes back, for instance, when the typing that follows
-   * is merged into the same edit event). Oldest first, at most REJECTED_KEPT.
+   * The changes of the suggestions the user dismissed with Escape (see `changeKeys`): the same
+   * suggestion is not shown again (it comes back, for instance, when the typing that follows is
+   * merged into the same edit event, or after an undo, on a text that no longer has the edit it
+   * continued). Oldest first, at most REJECTED_KEPT.
    */
   rejected: string[] = [];
 }
 
-const REJECTED_KEPT = 50;
+const REJECTED_KEPT = 100;
 
-function suggestionKey(cellId: string, result: string): string {
-  return `${cellId}\u0000${result}`;
+/**
+ * One key per hunk: the cell, and the hunk's lines before and after it. A suggestion whose every
+ * hunk was dismissed is the dismissed one, whatever changed elsewhere in the cell since: after an
+ * undo of the rename it continued, `return data.dropna()` → `return frame.dropna()` would leave
+ * the cell with a NameError.
+ */
+function changeKeys(cellId: string, source: string, changes: ReadonlyArray<Change>): string[] {
+  return changes.map(change => {
+    const start = source.lastIndexOf('\n', change.from - 1) + 1;
+    const newline = source.indexOf('\n', change.to);
+    const end = newline < 0 ? source.length : newline;
+    const after = source.slice(start, change.from) + change.insert + source.slice(change.to, end);
+    return [cellId, source.slice(start, end), after].join('\u0000');
+  });
 }
 
 export class NextEditManager {
@@ -118,7 +131,7 @@ export class NextEditManager {
     const doc = new DocumentState(target);
     this._docs.set(target.widget, doc);
     target.sourceChanged.connect((_, { cellId, source, undo }) =>
-      this._onEdit(doc, cellId, source, undo === true)
+      this._onEdit(doc, cellId, source, undo)
     );
     target.widget.disposed.connect(() => {
       this._cancel(doc);
@@ -248,7 +261,7 @@ export class NextEditManager {
       return false;
     }
     for (const pending of doc.pending) {
-      doc.rejected.push(suggestionKey(pending.cellId, applyHunks(pending.source, pending.hunks)));
+      doc.rejected.push(...changeKeys(pending.cellId, pending.source, pending.hunks));
     }
     doc.rejected.splice(0, doc.rejected.length - REJECTED_KEPT);
     this._clear(doc, 'rejected');
@@ -257,7 +270,7 @@ export class NextEditManager {
 
   // -- following edits ---------------------------------------------------------------------------
 
-  private _onEdit(doc: DocumentState, cellId: string, source: string, undo = false): void {
+  private _onEdit(doc: DocumentState, cellId: string, source: string, undo?: UndoKind): void {
     if (doc.applying) {
       return; // _accept records it
     }
@@ -267,7 +280,7 @@ export class NextEditManager {
       // An undo or redo (or the undo of an accepted suggestion) is no edit of the user's: the
       // undone edit never happened, and predicting from it would propose its reverse (or bring
       // back a suggestion the user dismissed).
-      doc.history.undoLast(cellId, source);
+      doc.history.undoLast(cellId, source, undo === 'redo');
       this._cancel(doc);
       this._clear(doc, 'ignored', cellId);
       return;
@@ -447,17 +460,16 @@ export class NextEditManager {
     const changes: Pending[] = [];
     for (const edit of data.edits ?? []) {
       const before = prediction.snapshot.get(edit.cell_id);
-      // An edit for a cell that has changed since the request (or is gone) is stale; one the
-      // user has dismissed stays dismissed.
-      if (
-        before === undefined ||
-        current.get(edit.cell_id) !== before ||
-        doc.rejected.includes(suggestionKey(edit.cell_id, edit.source))
-      ) {
+      // An edit for a cell that has changed since the request (or is gone) is stale.
+      if (before === undefined || current.get(edit.cell_id) !== before) {
         continue;
       }
       const found = hunks(before, edit.source);
-      if (found.length > 0) {
+      // One the user has dismissed stays dismissed.
+      const dismissed = changeKeys(edit.cell_id, before, found).every(key =>
+        doc.rejected.includes(key)
+      );
+      if (found.length > 0 && !dismissed) {
         changes.push({
           cellId: edit.cell_id,
           hunks: found,

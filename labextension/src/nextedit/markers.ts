@@ -1,8 +1,9 @@
 /**
  * The DOM side of the suggestions shown in a document, besides each editor's own decoration of
  * its suggestion (decorations.ts): the marker class on the document, which the Tab and Escape
- * shortcuts select on; a marker on each cell that has a suggestion; and the jump hint at the
- * cursor while every suggestion is in another cell.
+ * shortcuts select on; a marker on each cell that has a suggestion ("Tab ⇥", a file editor's
+ * one cell being the editor itself); and the jump hint at the cursor while every suggestion is in
+ * another cell.
  */
 import { setJumpHint } from './decorations';
 import { Change } from './diff';
@@ -34,7 +35,7 @@ export class SuggestionMarkers {
     target.modNode.classList.toggle(MOD_CLASS, cells.size > 0);
     for (const cell of target.cells()) {
       const node = target.cellNode(cell.id);
-      if (node && node !== target.modNode) {
+      if (node) {
         node.classList.toggle(TARGET_CLASS, cells.has(cell.id));
         if (cells.has(cell.id)) {
           node.dataset.cursorNextEdit = MARKER_TEXT;

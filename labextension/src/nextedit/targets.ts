@@ -14,12 +14,14 @@ import { asOneUndoStep, endUndoStep } from '../undo';
 import { Change } from './diff';
 
 /** A cell's new text; `undo`: the change is an undo or a redo (not an edit the user made). */
-export type SourceChange = { cellId: string; source: string; undo?: boolean };
+export type SourceChange = { cellId: string; source: string; undo?: UndoKind };
+
+export type UndoKind = 'undo' | 'redo';
 
 /** Whether a shared model's change now comes from its undo manager (Yjs marks undo and redo). */
-function undoing(shared: any): boolean {
+function undoing(shared: any): UndoKind | undefined {
   const manager = shared?.undoManager ?? shared?.notebook?.undoManager;
-  return !!(manager?.undoing || manager?.redoing);
+  return manager?.undoing ? 'undo' : manager?.redoing ? 'redo' : undefined;
 }
 
 /** A .py file is one code cell with this id, as in the server's next-edit data. */
