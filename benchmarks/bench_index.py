@@ -1,9 +1,19 @@
 """Retrieval benchmark of the workspace index (jupyter_cursor.index).
 
-Quality: the 76 example notebooks of statsmodels 0.14.4 (real notebooks, fetched once with pip from
-its sdist), 50 queries written for them with cell-level relevance judgements
-(benchmarks/index_queries/statsmodels_queries.jsonl: each judgement is a notebook and a regex that
-picks its relevant cells). recall@10, MRR@10 and nDCG@10 for bm25, embedding and hybrid in one run.
+Quality, per query class, on one workspace of two folders:
+
+- ``written``: the 76 example notebooks of statsmodels 0.14.4 (real notebooks, fetched once with pip
+  from its sdist), 50 queries written for them with cell-level relevance judgements
+  (benchmarks/index_queries/statsmodels_queries.jsonl: each judgement is a notebook and a regex that
+  picks its relevant cells);
+- ``generated``: notebooks of the dev repositories (../shared/data/*_dev.jsonl.gz, never the
+  held-out ones), queries generated from them (index_queries/dev_generated_queries.jsonl, made by
+  ``--write-dev-queries``): a sentence of a markdown cell as the query, the code cell right below
+  it as the answer.
+
+recall@10, MRR@10 and nDCG@10 for bm25, embedding and hybrid in one run, and the fusions compared on
+the same two rankings (reciprocal rank fusion, the shipped convex fusion, its weight and floor
+swept): this is where fusion.BM25_WEIGHT and fusion.RELATIVE_FLOOR are tuned, on dev queries only.
 The embedding similarity floor is swept: quality on those queries against how many hits questions
 about nothing in the workspace (index_queries/off_topic_queries.txt) still get.
 
@@ -17,6 +27,8 @@ embedding search find it, index size.
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
 import math
 import re
@@ -30,12 +42,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from jupyter_cursor.index import WorkspaceIndex
-from jupyter_cursor.index.embedder import MiniLMEmbedder
+from jupyter_cursor.index import WorkspaceIndex, fusion
+from jupyter_cursor.index.embedder import EMBEDDING_MODELS, make_embedder
 from jupyter_cursor.index.fusion import reciprocal_rank_fusion
+
+sys.path.insert(0, str(Path(__file__).parent))
+from machine import machine  # noqa: E402
 
 HERE = Path(__file__).parent
 QUERIES = HERE / "index_queries" / "statsmodels_queries.jsonl"
+DEV_QUERIES = HERE / "index_queries" / "dev_generated_queries.jsonl"
+DEV_DATA = HERE.parent.parent / "shared" / "data"
+# Dev notebooks in the workspace: about as many cells as the statsmodels examples.
+DEV_CELLS = 2600
+DEV_QUERIES_PER_NOTEBOOK = 5
+# Folders of the quality workspace, one per corpus.
+WRITTEN, DEV = "statsmodels", "dev"
 # Questions about nothing a statistics workspace holds: a good search answers them with nothing.
 OFF_TOPIC = HERE / "index_queries" / "off_topic_queries.txt"
 # Embedding similarity floors compared (the embedder's own floor is the shipped one).
@@ -82,7 +104,8 @@ def fetch_corpus() -> Path:
 
 
 def load_judgements(root: Path) -> list[dict]:
-    """Resolve each query's (notebook, regex) judgements to a set of relevant (path, cell index)."""
+    """The written queries: each (notebook, regex) judgement resolved to (path, cell index)s of
+    the quality workspace's statsmodels folder."""
     from jupyter_cursor.index.chunking import notebook_cells
 
     queries = []
@@ -90,12 +113,102 @@ def load_judgements(root: Path) -> list[dict]:
         query = json.loads(line)
         relevant = set()
         for name, pattern in query["relevant"]:
-            cells = notebook_cells((root / name).read_text(encoding="utf-8"))
+            cells = notebook_cells((root / WRITTEN / name).read_text(encoding="utf-8"))
             relevant |= {
-                (name, i) for i, (_, _, src) in enumerate(cells) if re.search(pattern, src)
+                (f"{WRITTEN}/{name}", i)
+                for i, (_, _, src) in enumerate(cells)
+                if re.search(pattern, src)
             }
         if relevant:
             queries.append({"id": query["id"], "query": query["query"], "relevant": relevant})
+    return queries
+
+
+def dev_notebooks(
+    data: Path, split: str = "dev", max_cells: int | None = DEV_CELLS
+) -> dict[str, list[dict]]:
+    """Notebooks of the dev repositories (one version each, from the dev NES and APPLY files),
+    picked by a hash of their name until about DEV_CELLS cells: file name -> cells. ``split``
+    "train" and ``max_cells`` None: every notebook of the train files (models/embedder mines
+    them)."""
+    found: dict[str, list[dict]] = {}
+    for name in (f"apply_{split}.jsonl.gz", f"nes_{split}.jsonl.gz"):
+        with gzip.open(data / name, "rt") as lines:
+            for line in lines:
+                example = json.loads(line)
+                if example["kind"] != "ipynb":
+                    continue
+                repo, rest = example["origin"].split("@", 1)
+                path = rest.split(":", 1)[1]
+                file = re.sub(r"[^\w.-]+", "__", f"{repo}/{path}")
+                found.setdefault(file, example["cells"])
+    chosen, total = {}, 0
+    for file in sorted(found, key=lambda f: hashlib.sha256(f.encode()).hexdigest()):
+        if max_cells is not None and total >= max_cells:
+            break
+        chosen[file] = found[file]
+        total += len(found[file])
+    return chosen
+
+
+def write_dev_corpus(data: Path, into: Path) -> None:
+    import nbformat
+
+    into.mkdir(parents=True, exist_ok=True)
+    for file, cells in dev_notebooks(data).items():
+        nb = nbformat.v4.new_notebook()
+        for cell in cells:
+            make = (
+                nbformat.v4.new_markdown_cell
+                if cell["cell_type"] == "markdown"
+                else (nbformat.v4.new_code_cell)
+            )
+            nb.cells.append(make(cell["source"]))
+        (into / file).write_text(nbformat.writes(nb), encoding="utf-8")
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def generate_dev_queries(data: Path) -> list[dict]:
+    """A sentence of prose from a markdown cell (6 to 30 words, the last such in the cell: the one
+    that leads into the code) as the query; the code cell right below it as the answer."""
+    queries = []
+    for file, cells in dev_notebooks(data).items():
+        pairs = []
+        for i, (cell, below) in enumerate(zip(cells, cells[1:])):
+            if cell["cell_type"] != "markdown" or below["cell_type"] != "code":
+                continue
+            if not below["source"].strip():
+                continue
+            prose = " ".join(
+                line.strip()
+                for line in cell["source"].splitlines()
+                if line.strip() and not line.lstrip().startswith(("#", "<", "!", "|", "```", ":::"))
+            )
+            sentences = [
+                s
+                for s in _SENTENCE.split(prose)
+                if 6 <= len(re.findall(r"\b[A-Za-z]{2,}\b", s))
+                and len(s.split()) <= 30
+                and "http" not in s
+            ]
+            if sentences:
+                pairs.append((sentences[-1], i + 1))
+        step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
+        for sentence, cell in pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]:
+            queries.append(
+                {"id": f"g{len(queries) + 1:03d}", "query": sentence, "relevant": [[file, cell]]}
+            )
+    return queries
+
+
+def load_dev_queries() -> list[dict]:
+    queries = []
+    for line in DEV_QUERIES.read_text().splitlines():
+        query = json.loads(line)
+        relevant = {(f"{DEV}/{name}", cell) for name, cell in query["relevant"]}
+        queries.append({"id": query["id"], "query": query["query"], "relevant": relevant})
     return queries
 
 
@@ -129,41 +242,62 @@ def mean_metrics(rows: list[dict]) -> dict:
     return {key: round(statistics.mean(r[key] for r in rows), 4) for key in rows[0]}
 
 
-def evaluate(index: WorkspaceIndex, queries: list[dict]) -> dict:
-    table = {mode: [] for mode in MODES}
-    fusion_variants = {
-        "rrf k=60 (shipped)": [],
-        "rrf k=10": [],
-        "rrf k=60, bm25 x2": [],
-        "rrf k=60, emb x2": [],
-    }
-    for q in queries:
-        for mode in MODES:
-            table[mode].append(metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"]))
-        lexical = [_key(h) for h in index.search(q["query"], 50, "bm25")]
-        semantic = [_key(h) for h in index.search(q["query"], 50, "embedding")]
-        for name, (k, weights) in {
-            "rrf k=60 (shipped)": (60, [1, 1]),
-            "rrf k=10": (10, [1, 1]),
-            "rrf k=60, bm25 x2": (60, [2, 1]),
-            "rrf k=60, emb x2": (60, [1, 2]),
-        }.items():
-            fused = [item for item, _ in reciprocal_rank_fusion([lexical, semantic], weights, k)]
-            distinct = list(dict.fromkeys((p, c) for p, c, _ in fused))[:10]
-            fusion_variants[name].append(metrics(distinct, q["relevant"]))
-    return {
-        "modes": {mode: mean_metrics(rows) for mode, rows in table.items()},
-        "fusion_variants": {name: mean_metrics(rows) for name, rows in fusion_variants.items()},
-    }
+DEPTH = 50  # how deep each side's ranking goes into a fusion (the index's FUSION_DEPTH)
+WEIGHTS = [round(0.05 * i, 2) for i in range(21)]
+RELATIVE_FLOORS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def sweep_floors(index: WorkspaceIndex, queries: list[dict]) -> dict:
+def evaluate(index: WorkspaceIndex, classes: dict[str, list[dict]]) -> dict:
+    """Per query class: the three modes as shipped, then the fusions of the same two rankings."""
+    out = {}
+    for name, queries in classes.items():
+        table: dict[str, list] = {mode: [] for mode in MODES}
+        variants: dict[str, list] = {}
+        shown: dict[str, list] = {}
+        for q in queries:
+            for mode in MODES:
+                table[mode].append(
+                    metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"])
+                )
+            lexical = [(_key(h), h["score"]) for h in index.search(q["query"], DEPTH, "bm25")]
+            semantic = [(_key(h), h["score"]) for h in index.search(q["query"], DEPTH, "embedding")]
+            fused = {
+                "rrf k=60": reciprocal_rank_fusion(
+                    [[k for k, _ in lexical], [k for k, _ in semantic]]
+                )
+            }
+            convex = getattr(fusion, "convex_fusion", None)  # absent before issue 19
+            sim_floor = index.embedder.min_similarity
+            if convex is not None:
+                for weight in WEIGHTS:
+                    fused[f"convex w={weight:g}"] = convex(
+                        lexical, semantic, weight, 0.0, sim_floor
+                    )
+                for floor in RELATIVE_FLOORS:
+                    ranked = convex(lexical, semantic, fusion.BM25_WEIGHT, floor, sim_floor)
+                    fused[f"shipped weight, floor {floor:g}"] = ranked
+                    shown.setdefault(f"floor {floor:g}", []).append(len(ranked[:20]))
+            for variant, ranked in fused.items():
+                distinct = list(dict.fromkeys((p, c) for (p, c, _), _ in ranked))[:10]
+                variants.setdefault(variant, []).append(metrics(distinct, q["relevant"]))
+        out[name] = {
+            "queries": len(queries),
+            "modes": {mode: mean_metrics(rows) for mode, rows in table.items()},
+            "fusions (ndcg@10)": {v: mean_metrics(rows)["ndcg@10"] for v, rows in variants.items()},
+            "hits shown of 20, by floor": {
+                f: round(statistics.mean(n), 1) for f, n in shown.items()
+            },
+        }
+    return out
+
+
+def sweep_floors(index: WorkspaceIndex, queries: list[dict], floors=FLOORS) -> dict:
     """nDCG@10 of embedding and hybrid search, and the hits off-topic questions get, per floor."""
     off_topic = [line.strip() for line in OFF_TOPIC.read_text().splitlines() if line.strip()]
     shipped = index.embedder.min_similarity
     rows = {}
     try:
-        for floor in FLOORS:
+        for floor in floors:
             index.embedder.min_similarity = floor
             row = {}
             for mode in ("embedding", "hybrid"):
@@ -297,12 +431,30 @@ def save_latency(index: WorkspaceIndex, root: Path, embed: bool) -> dict:
     return out
 
 
+def quality_root(notebooks: Path, data: Path, into: Path) -> Path:
+    """The quality workspace: statsmodels' notebooks and the dev notebooks, side by side."""
+    if not (into / WRITTEN).exists():
+        shutil.copytree(notebooks, into / WRITTEN)
+    if not (into / DEV).exists():
+        write_dev_corpus(data, into / DEV)
+    return into
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--corpus", type=Path, help="folder of notebooks (default: statsmodels' examples)"
+    )
+    parser.add_argument("--dev-data", type=Path, default=DEV_DATA, help="the *_dev.jsonl.gz files")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the quality workspace and its index here between runs (default: a temp dir)",
+    )
+    parser.add_argument(
+        "--write-dev-queries", action="store_true", help="(re)generate the dev query set and stop"
     )
     parser.add_argument("--scale-chunks", type=int, default=10_000)
     parser.add_argument(
@@ -312,18 +464,40 @@ def main() -> None:
         "--compare-max-tokens",
         type=int,
         nargs="*",
-        default=[256],
+        default=[],
         help="also measure embedding quality with these input lengths",
+    )
+    parser.add_argument(
+        "--similarity-floors", action="store_true", help="sweep the embedder's similarity floor"
+    )
+    parser.add_argument(
+        "--floors", type=float, nargs="+", default=list(FLOORS), help="floors of that sweep"
+    )
+    parser.add_argument(
+        "--embedder",
+        choices=sorted(EMBEDDING_MODELS),
+        help="embedding model: stock all-MiniLM-L6-v2 or our code fine-tune (default: the "
+        "index's default)",
     )
     parser.add_argument("--no-speed", action="store_true", help="quality only")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
 
+    if args.write_dev_queries:
+        queries = generate_dev_queries(args.dev_data)
+        DEV_QUERIES.write_text("".join(json.dumps(q) + "\n" for q in queries))
+        print(f"{len(queries)} queries written to {DEV_QUERIES}")
+        return
     notebooks = args.corpus or fetch_corpus()
-    queries = load_judgements(notebooks)
-    results: dict = {"corpus": str(notebooks), "queries": len(queries)}
+    results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
-        index = WorkspaceIndex(notebooks, tmp, embeddings=True)
+        work = args.work_dir or Path(tmp)
+        root = quality_root(notebooks, args.dev_data, work / "root")
+        classes = {"written": load_judgements(root), "generated": load_dev_queries()}
+        results["queries"] = {name: len(qs) for name, qs in classes.items()}
+        embedder = make_embedder(args.embedder)
+        results["embedder"] = embedder.model_id
+        index = WorkspaceIndex(root, work / "data", embeddings=True, embedder=embedder)
         start = time.perf_counter()
         index.start()
         index.wait_idle(timeout=3600)
@@ -331,26 +505,34 @@ def main() -> None:
             "chunks": index.status()["chunks"],
             "build_s": round(time.perf_counter() - start, 1),
         }
-        results["quality"] = evaluate(index, queries)
-        results["similarity_floor"] = sweep_floors(index, queries)
+        results["quality"] = evaluate(index, classes)
+        off_topic = [line.strip() for line in OFF_TOPIC.read_text().splitlines() if line.strip()]
+        results["off_topic_hybrid_hits_of_10"] = round(
+            statistics.mean(len(index.search(q, 10, "hybrid")) for q in off_topic), 1
+        )
+        if args.similarity_floors:
+            results["similarity_floor"] = sweep_floors(index, classes["written"], args.floors)
         index.close()
         for tokens in args.compare_max_tokens:
             index = WorkspaceIndex(
-                notebooks, Path(tmp) / f"t{tokens}", embedder=MiniLMEmbedder(max_tokens=tokens)
+                root,
+                Path(tmp) / f"t{tokens}",
+                embedder=make_embedder(args.embedder, max_tokens=tokens),
             )
             start = time.perf_counter()
             index.start()
             index.wait_idle(timeout=3600)
-            quality = evaluate(index, queries)["modes"]
             results[f"quality_max_tokens_{tokens}"] = {
                 "build_s": round(time.perf_counter() - start, 1),
-                "embedding": quality["embedding"],
-                "hybrid": quality["hybrid"],
+                **{
+                    name: {m: v["modes"][m] for m in ("embedding", "hybrid")}
+                    for name, v in evaluate(index, classes).items()
+                },
             }
             index.close()
     if not args.no_speed:
         results["speed"] = speed(
-            notebooks, queries, args.scale_chunks, not args.no_scale_embeddings
+            notebooks, classes["written"], args.scale_chunks, not args.no_scale_embeddings
         )
     text = json.dumps(results, indent=2)
     print(text)

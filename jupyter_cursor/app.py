@@ -88,6 +88,16 @@ class CursorApp(ExtensionApp):
         config=True,
         help="Compute MiniLM embeddings in the background (hybrid search); False: BM25 only.",
     )
+    index_embedding_model = Enum(
+        ["code", "stock"],
+        None,
+        allow_none=True,
+        config=True,
+        help="Embedding model of the index: 'code' (all-MiniLM-L6-v2 fine-tuned for code search, "
+        "shipped) or 'stock' (all-MiniLM-L6-v2). Unset: the better one on the index benchmark "
+        "(jupyter_cursor.index.embedder.DEFAULT_EMBEDDING_MODEL). Changing it re-embeds the "
+        "workspace once.",
+    )
     index_dir = Unicode(
         "",
         config=True,
@@ -311,10 +321,13 @@ class CursorApp(ExtensionApp):
         def on_change(status: dict) -> None:  # called from the index's worker threads
             io_loop.add_callback(self._publish_index_status, status)
 
+        from .index.embedder import make_embedder
+
         index = WorkspaceIndex(
             serverapp.root_dir,
             self.index_dir or None,
             embeddings=self.index_embeddings,
+            embedder=make_embedder(self.index_embedding_model) if self.index_embeddings else None,
             max_file_bytes=self.index_max_file_bytes,
             on_change=on_change,
         )

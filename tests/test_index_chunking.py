@@ -8,6 +8,7 @@ import pytest
 from jupyter_cursor.index.analyzer import code_analyzer, identifier_parts, query_terms
 from jupyter_cursor.index.chunking import (
     MAX_CHARS,
+    MAX_EXPLANATION,
     MAX_LINES,
     CorruptFile,
     chunk_file,
@@ -191,3 +192,57 @@ def test_analyzer_keeps_whole_identifiers_and_parts():
     terms = [t.text for t in code_analyzer()("df.read_csv(fooBar)")]
     assert {"read_csv", "read", "csv", "foobar", "foo", "bar", "df"} <= set(terms)
     assert query_terms(code_analyzer(), "plotting plots") == ["plot"]
+
+
+def test_a_code_cell_carries_the_title_heading_and_explanation_above_it():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Sales report\nQuarterly numbers."),
+        nbformat.v4.new_markdown_cell("## Cleaning\n\nSome rows lack a price.\n\nDrop them first."),
+        nbformat.v4.new_code_cell("df = df.dropna()"),
+        nbformat.v4.new_code_cell("df.describe()"),
+        nbformat.v4.new_markdown_cell("## Plots"),
+        nbformat.v4.new_code_cell("df.plot()"),
+    ]
+    chunks = {c.cell_index: c for c in chunk_notebook("reports/q3.ipynb", nbformat.writes(nb))}
+    # the last paragraph above says what the code does; it stays until the next markdown cell
+    assert chunks[2].context == "Sales report › Cleaning\nDrop them first."
+    assert chunks[2].embed_text == "Sales report › Cleaning\nDrop them first.\ndf = df.dropna()"
+    assert chunks[3].context == chunks[2].context
+    assert chunks[5].context == "Sales report › Plots"  # a bare heading explains nothing
+    assert chunks[0].context == "Sales report"  # markdown carries its place, not an explanation
+    assert chunks[2].text == "df = df.dropna()"  # the hit still shows the cell, only the cell
+
+
+def test_several_level_one_headings_are_sections_not_a_title():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Draw a histogram"),
+        nbformat.v4.new_code_cell("ages.hist()"),
+        nbformat.v4.new_markdown_cell("# Connect to the database"),
+        nbformat.v4.new_code_cell("engine = create_engine(url)"),
+    ]
+    chunks = {c.cell_index: c for c in chunk_notebook("a.ipynb", nbformat.writes(nb))}
+    # the first section's words are in no chunk of the second section
+    assert chunks[2].context == chunks[3].context == "Connect to the database"
+    assert chunks[1].context == "Draw a histogram"
+
+
+def test_explanations_are_bounded_and_a_notebook_without_a_title_has_none():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("word " * 200),
+        nbformat.v4.new_code_cell("x = 1"),
+    ]
+    (chunk,) = [
+        c
+        for c in chunk_notebook("dir/load_raw-data.ipynb", nbformat.writes(nb))
+        if c.kind == "code"
+    ]
+    assert "\n" not in chunk.context  # no title (not the file name: renames stay cheap)
+    assert 200 <= len(chunk.context) <= MAX_EXPLANATION
+
+
+def test_python_chunks_keep_their_definition_name_as_context():
+    (chunk,) = chunk_python("m.py", "def load(path):\n    return path\n")
+    assert chunk.context == "load" and chunk.embed_text == "load\ndef load(path):\n    return path"

@@ -9,7 +9,10 @@ from test_index_support import FakeEmbedder, write_notebook
 
 from jupyter_cursor.index import IndexLocked, WorkspaceIndex
 
-HIT_KEYS = {"path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"}
+HIT_KEYS = {
+    *("path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"),
+    "matched",
+}
 
 
 @pytest.fixture
@@ -51,6 +54,39 @@ def test_identifiers_match_by_their_parts(root, tmp_path):
         assert index.search("training data", 1, "bm25")[0]["text"].startswith(
             "def loadTrainingData"
         )
+
+
+def test_bm25_finds_identifiers_whole_and_split(root, tmp_path):
+    write_notebook(
+        root / "clean.ipynb",
+        ["df = df.dropna()", "rows = drop_na(rows)", "df.plot()", "totals = df.sum()"],
+    )
+    with open_index(root, tmp_path, embeddings=False) as index:
+        (hit,) = index.search("dropna", 5, "bm25")
+        assert hit["cell_index"] == 0 and hit["matched"] == ["dropna"]
+        hits = index.search("drop na", 5, "bm25")
+        assert hits[0]["cell_index"] == 1 and hits[0]["matched"] == ["drop_na"]
+        assert index.search("drop_na", 5, "bm25")[0]["cell_index"] == 1
+
+
+def test_a_chunker_or_schema_change_rebuilds_the_index_rather_than_mixing(
+    root, tmp_path, monkeypatch
+):
+    from jupyter_cursor.index import store
+
+    write_notebook(root / "a.ipynb", ["# Cleaning", "df = df.dropna()"])
+    # an index as the previous chunker made it: no context in the embedded text
+    monkeypatch.setattr(store, "CHUNKER_VERSION", 1)
+    old = FakeEmbedder()
+    with open_index(root, tmp_path, embedder=old):
+        pass
+    monkeypatch.undo()
+    new = FakeEmbedder()
+    with open_index(root, tmp_path, embedder=new) as index:
+        assert "rebuilt" in index.status()["note"]
+        assert new.embedded == 2  # every chunk embedded again, none kept from the old index
+    # the layout's version names the folder: an older schema's index is never opened
+    assert store.index_dir_for(root, tmp_path / "data").parent.name == f"v{store.SCHEMA_VERSION}"
 
 
 def test_skips_hidden_ignored_binary_large_and_escaping_symlinks(root, tmp_path):

@@ -6,7 +6,10 @@ import json
 import pytest
 import tornado.httpclient
 
-HIT_KEYS = {"path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"}
+HIT_KEYS = {
+    *("path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"),
+    "matched",
+}
 
 
 def notebook(*sources):
@@ -61,6 +64,8 @@ async def test_saved_notebook_is_searchable_within_a_second(jp_fetch):
     assert loop.time() - saved < 1.0
     assert set(hits[0]) == HIT_KEYS
     assert (hits[0]["cell_id"], hits[0]["cell_index"]) == ("cell1", 1)
+    # matched by its parts, shown whole; "quarter" shares the stem of "quarterly"
+    assert hits[0]["matched"] == ["quarterly_revenue", "quarter"]
 
 
 async def test_rename_and_delete_through_contents_api_are_reflected(jp_fetch):

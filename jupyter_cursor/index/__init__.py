@@ -14,7 +14,7 @@ Jupyter server's contents manager. Modules, one job each:
 - ``bm25``: the Whoosh index
 - ``embedder``: the MiniLM model
 - ``vectors``: the in-memory matrix of vectors
-- ``fusion``: reciprocal rank fusion of the two rankings
+- ``fusion``: score-aware fusion of the two rankings, and its relative floor
 - ``catalog``: the SQLite source of truth, and its row types
 - ``store``: the index folder: versioning, recovery, the lock
 - ``jupyter_hooks``: a Jupyter server's saves, renames and deletions, to the index

@@ -73,3 +73,13 @@ def query_terms(analyzer, text: str) -> list[str]:
     for token in analyzer(text, mode="query"):
         seen.setdefault(token.text, None)
     return list(seen)
+
+
+def matched_words(analyzer, terms: set[str], text: str) -> list[str]:
+    """The words of ``text`` (as written there) that match one of the analysed query ``terms``:
+    what a hit shows highlighted. An identifier matched by one of its parts counts whole."""
+    seen: dict[str, None] = {}
+    for token in analyzer(text, chars=True, mode="index"):
+        if token.text in terms:
+            seen.setdefault(text[token.startchar : token.endchar], None)
+    return list(seen)

@@ -16,7 +16,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import Or, Term
 from whoosh.writing import CLEAR
 
-from .analyzer import code_analyzer, query_terms
+from .analyzer import code_analyzer, matched_words, query_terms
 
 # The path and heading matter, but less than the text itself.
 CONTEXT_BOOST = 0.5
@@ -102,6 +102,11 @@ class Bm25Store:
         with self._lock:
             results = self._searcher.search(Or(clauses), limit=limit)
             return [(hit["uid"], float(hit.score)) for hit in results]
+
+    def matched(self, query: str, texts: list[str]) -> list[list[str]]:
+        """For each text, its words that match a term of ``query`` (see analyzer.matched_words)."""
+        terms = set(query_terms(self._analyzer, query))
+        return [matched_words(self._analyzer, terms, text) if terms else [] for text in texts]
 
     def close(self) -> None:
         if self._writer is not None:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .chunk import Chunk
+from .chunk import Chunk, embed_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS chunks (
     uid TEXT PRIMARY KEY, path TEXT NOT NULL, ordinal INTEGER NOT NULL, hash TEXT NOT NULL,
     kind TEXT NOT NULL, cell_id TEXT, cell_index INTEGER, start_line INTEGER, end_line INTEGER,
-    heading TEXT NOT NULL, text TEXT NOT NULL
+    heading TEXT NOT NULL, context TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);
 CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
@@ -71,11 +71,11 @@ class ChunkText(NamedTuple):
     uid: str
     path: str
     text: str
-    heading: str
+    context: str
 
 
 class ToEmbed(NamedTuple):
-    """A content without a vector: its hash and the text the embedder gets (heading and text)."""
+    """A content without a vector: its hash and the text the embedder gets (context and text)."""
 
     hash: str
     text: str
@@ -169,7 +169,7 @@ class Catalog:
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM chunks WHERE path = ?", (path,))
             self._db.executemany(
-                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         uid,
@@ -182,6 +182,7 @@ class Catalog:
                         c.start_line,
                         c.end_line,
                         c.heading,
+                        c.context,
                         c.text,
                     )
                     for n, (uid, c) in enumerate(chunks)
@@ -217,7 +218,7 @@ class Catalog:
     def all_chunks(self) -> list[ChunkText]:
         """Every chunk, for a BM25 rebuild."""
         with self._lock:
-            rows = self._db.execute("SELECT uid, path, text, heading FROM chunks").fetchall()
+            rows = self._db.execute("SELECT uid, path, text, context FROM chunks").fetchall()
         return list(map(ChunkText._make, rows))
 
     # -- embeddings -----------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ class Catalog:
         """Up to ``limit`` contents of chunks without a vector; chunks of ``first_paths`` (files
         just saved) come first, so a save is searchable soonest."""
         query = (
-            "SELECT c.hash, CASE WHEN c.heading = '' THEN c.text ELSE c.heading || char(10) || c.text END "
+            "SELECT c.hash, c.context, c.text "
             "FROM chunks c LEFT JOIN vectors v ON v.hash = c.hash WHERE v.hash IS NULL"
         )
         paths = list(first_paths)
@@ -239,7 +240,8 @@ class Catalog:
                 ).fetchall()
             if len(rows) < limit:
                 rows += self._db.execute(f"{query} LIMIT ?", (limit,)).fetchall()
-        unique = dict(rows)  # one vector per hash, however many chunks share it
+        # One vector per hash, however many chunks share it.
+        unique = {h: embed_text(context, text) for h, context, text in rows}
         return [ToEmbed(h, text) for h, text in list(unique.items())[:limit]]
 
     def put_vectors(self, hashes: list[str], vectors: np.ndarray) -> None:

@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 
 # Bump when the chunkers change what they produce: a different number rebuilds every index.
-CHUNKER_VERSION = 1
+# 2: a notebook cell's context carries the notebook's title and the explanation above it.
+CHUNKER_VERSION = 2
 
 # Kinds a hit can have. Notebook cells keep their cell type; files say what split them.
 KINDS = ("code", "markdown", "raw", "function", "class", "module", "section", "text")
@@ -21,17 +22,24 @@ class Chunk:
     end_line: int
     cell_id: str | None = None  # nbformat cell id; None for files and for notebooks before 4.5
     cell_index: int | None = None
-    heading: str = ""  # nearest markdown heading above, or the definition name: extra context
+    heading: str = ""  # nearest markdown heading above, or the definition name
+    # What the chunk is about, as its surroundings say: in a notebook the title, the heading and
+    # the markdown explanation just above a code cell; in a file the definition name or heading.
+    context: str = ""
 
     @property
     def embed_text(self) -> str:
-        """What the embedding model sees: the heading gives a bare code cell its topic."""
-        return f"{self.heading}\n{self.text}" if self.heading else self.text
+        return embed_text(self.context, self.text)
 
     @property
     def content_hash(self) -> str:
         """Identity of what is embedded: equal hashes share one vector, across files and renames."""
         return hashlib.blake2b(self.embed_text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def embed_text(context: str, text: str) -> str:
+    """What the embedding model sees: the context gives a bare code cell its topic."""
+    return f"{context}\n{text}" if context else text
 
 
 def line_windows(lines: list[str], first_line: int, max_lines: int, max_chars: int):

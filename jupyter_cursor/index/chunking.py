@@ -19,6 +19,9 @@ from .chunk import Chunk, line_windows
 # screenful: long enough for a whole function, short enough that MiniLM (256 tokens) sees most of it.
 MAX_LINES = 60
 MAX_CHARS = 3000
+# Characters of the markdown explanation a code cell's context carries: about 60 tokens, so the
+# embedder (128 tokens) still sees the code.
+MAX_EXPLANATION = 240
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
@@ -87,9 +90,14 @@ def notebook_cells(text: str) -> list[tuple[str | None, str, str]]:
 
 
 def chunk_notebook(path: str, text: str) -> list[Chunk]:
+    """One chunk per cell (windows for a long one). Each carries the nearest heading above it, and
+    its context: the notebook's title, that heading, and for a code cell the explanation that the
+    last markdown cell above gives (what the code is for, in the author's words)."""
+    cells = notebook_cells(text)
+    title = _title(cells)
     chunks = []
-    heading = ""
-    for index, (cell_id, cell_type, source) in enumerate(notebook_cells(text)):
+    heading = explanation = ""
+    for index, (cell_id, cell_type, source) in enumerate(cells):
         lines = source.splitlines()
         if cell_type == "markdown":
             # The cell's own heading is the context of its text, and of the cells below it.
@@ -101,12 +109,52 @@ def chunk_notebook(path: str, text: str) -> list[Chunk]:
         if not source.strip():
             continue
         kind = cell_type if cell_type in ("code", "markdown", "raw") else "raw"
+        context = _context(title, heading, explanation if kind == "code" else "")
         for start, end, window in line_windows(lines, 1, MAX_LINES, MAX_CHARS):
             if window.strip():
-                chunks.append(Chunk(path, kind, window, start, end, cell_id, index, heading))
+                chunks.append(
+                    Chunk(path, kind, window, start, end, cell_id, index, heading, context)
+                )
         if cell_type == "markdown":
             heading = _last_heading(lines) or heading
+            explanation = _explanation(lines)
     return chunks
+
+
+def _title(cells) -> str:
+    """The notebook's level-1 heading when it has exactly one; several level-1 headings are its
+    sections, not a title, and carrying the first into every chunk would make them all alike. Not
+    the file name: a rename would then change every chunk's context and re-embed the notebook."""
+    titles = [
+        match.group(2)
+        for _, cell_type, source in cells
+        if cell_type == "markdown"
+        for match in map(_HEADING.match, source.splitlines())
+        if match and len(match.group(1)) == 1
+    ]
+    return titles[0] if len(titles) == 1 else ""
+
+
+def _explanation(lines: list[str]) -> str:
+    """The last paragraph of a markdown cell's prose (headings left out), bounded: the sentence
+    just above a code cell usually says what it does."""
+    paragraphs, current = [], []
+    for line in lines + [""]:
+        if not line.strip() or _HEADING.match(line):
+            if current:
+                paragraphs.append(" ".join(current))
+            current = []
+        else:
+            current.append(line.strip())
+    if not paragraphs:
+        return ""
+    last = paragraphs[-1]
+    return last if len(last) <= MAX_EXPLANATION else last[:MAX_EXPLANATION].rsplit(" ", 1)[0]
+
+
+def _context(title: str, heading: str, explanation: str) -> str:
+    top = " › ".join(dict.fromkeys(part for part in (title, heading) if part))
+    return f"{top}\n{explanation}" if top and explanation else top or explanation
 
 
 def _last_heading(lines: list[str]) -> str:
@@ -155,7 +203,7 @@ def _add_span(chunks, path, lines, start, end, kind, heading):
         end -= 1
     for first, last, window in line_windows(lines[start:end], start + 1, MAX_LINES, MAX_CHARS):
         if window.strip():
-            chunks.append(Chunk(path, kind, window, first, last, heading=heading))
+            chunks.append(Chunk(path, kind, window, first, last, heading=heading, context=heading))
 
 
 def _add_module_lines(chunks, path, lines, start, end):

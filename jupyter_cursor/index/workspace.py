@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from .embedder import Embedder, MiniLMEmbedder
+from .embedder import Embedder, make_embedder
 from .embedding import EmbedderThread
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_NOTEBOOK_BYTES, WorkspaceFiles
-from .fusion import reciprocal_rank_fusion
+from .fusion import convex_fusion
 from .shared import Shared
 from .store import IndexLock, index_dir_for
 from .vectors import VectorStore
@@ -51,7 +51,7 @@ class WorkspaceIndex:
     ``data_dir``: folder of all indexes (default ``<jupyter data dir>/jupyter_cursor/index``);
     this root's index is in :attr:`index_dir` below it.
     ``embeddings``: compute embeddings (hybrid and embedding search); False for BM25 only.
-    ``embedder``: the model (default: MiniLM, 128 tokens).
+    ``embedder``: the model (default: embedder.DEFAULT_EMBEDDING_MODEL, 128 tokens).
     ``on_change(status)``: called from worker threads when the state changes, and at most every
     0.5 s while progress moves.
     """
@@ -69,7 +69,7 @@ class WorkspaceIndex:
     ):
         self.files = WorkspaceFiles(root_dir, max_file_bytes, max_notebook_bytes)
         self.root = self.files.root
-        self.embedder = (embedder or MiniLMEmbedder()) if embeddings else None
+        self.embedder = (embedder or make_embedder()) if embeddings else None
         self.index_dir = index_dir_for(self.root, Path(data_dir) if data_dir else None)
         self.on_change = on_change
         self.vectors = VectorStore(self.embedder.dimension if self.embedder else 1)
@@ -242,10 +242,12 @@ class WorkspaceIndex:
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid") -> list[dict]:
         """Best ``k`` chunks for ``query`` as search hits (ARCHITECTURE.md's contract), best first.
 
-        ``hybrid`` fuses BM25 and embeddings with reciprocal rank fusion, and is BM25 alone while
-        fewer than 90% of chunks have vectors; ``embedding`` searches the chunks that have one.
-        The embedding side leaves out chunks under the embedder's ``min_similarity``, so a query
-        that nothing in the workspace is about finds nothing rather than the nearest stranger.
+        ``hybrid`` fuses the BM25 and embedding scores (fusion.convex_fusion, which drops the hits
+        far below the best one), and is BM25 alone while fewer than 90% of chunks have vectors;
+        ``embedding`` searches the chunks that have one. The embedding side leaves out chunks under
+        the embedder's ``min_similarity``, so a query that nothing in the workspace is about finds
+        nothing rather than the nearest stranger. Each hit's ``matched`` lists its words that match
+        the query's terms (what the search panel highlights).
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -261,23 +263,24 @@ class WorkspaceIndex:
         elif mode == "embedding":
             ranked = self._vector_search(query, k) if "embedding" in modes else []
         else:
-            lexical = [uid for uid, _ in bm25.search(query, FUSION_DEPTH)]
-            semantic = [uid for uid, _ in self._vector_search(query, FUSION_DEPTH)]
-            ranked = reciprocal_rank_fusion([lexical, semantic])[:k]
-        return self._hits(ranked)
+            lexical = bm25.search(query, FUSION_DEPTH)
+            semantic = self._vector_search(query, FUSION_DEPTH)
+            ranked = convex_fusion(lexical, semantic, min_similarity=self.embedder.min_similarity)[
+                :k
+            ]
+        return self._hits(ranked, query)
 
     def _vector_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         vector = self.embedder.encode([query])[0]
         floor = self.embedder.min_similarity
         return [(uid, score) for uid, score in self.vectors.search(vector, limit) if score >= floor]
 
-    def _hits(self, ranked: list[tuple[str, float]]) -> list[dict]:
+    def _hits(self, ranked: list[tuple[str, float]], query: str) -> list[dict]:
         rows = self._writer.catalog.hits(uid for uid, _ in ranked)
+        found = [(rows[uid], score) for uid, score in ranked if uid in rows]  # else just deleted
+        matched = self._writer.bm25.matched(query, [row.text for row, _ in found])
         hits = []
-        for uid, score in ranked:
-            row = rows.get(uid)
-            if row is None:  # deleted between the ranking and now
-                continue
+        for (row, score), words in zip(found, matched):
             hits.append(
                 {
                     "path": row.path,
@@ -288,6 +291,7 @@ class WorkspaceIndex:
                     "kind": row.kind,
                     "score": round(score, 6),
                     "text": row.text,
+                    "matched": words,
                 }
             )
         return hits

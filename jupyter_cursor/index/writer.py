@@ -280,7 +280,7 @@ class WriterThread:
             self.bm25.delete(uid)
         for uid in added:
             chunk = new[uid]
-            self.bm25.add(uid, path, chunk.text, context_text(path, chunk.heading))
+            self.bm25.add(uid, path, chunk.text, context_text(path, chunk.context))
         self.catalog.replace_file(path, stat, sha, error, named)
         self._shared.vectors.update_chunks(removed, added)
         if self._embedding is not None:

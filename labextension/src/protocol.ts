@@ -155,6 +155,8 @@ export type SearchHit = {
   kind: string;
   score: number;
   text: string;
+  /** The words of `text` that match the query (BM25's terms); empty for a match by meaning. */
+  matched: string[];
 };
 
 // -- next edit (jupyter_cursor/nextedit/protocol.py) -----------------------------------------------

@@ -11,6 +11,50 @@ import { Widget } from '@lumino/widgets';
 
 import { SearchHit, SearchMode } from './protocol';
 
+const SNIPPET_LINES = 4;
+
+/**
+ * The hit's snippet (the lines around its first matched word) as DOM nodes: text nodes, with each
+ * matched word in a `mark`. Indexed text never goes through innerHTML.
+ */
+export function snippetNodes(text: string, matched: string[]): Node[] {
+  const lines = text.split('\n');
+  const words = matched.filter(word => word.length > 0);
+  // Whole words only (`df` must not light up inside `pdf`), longest first.
+  const pattern = words.length
+    ? new RegExp(
+        `(?<![\\p{L}\\p{N}_])(?:${words
+          .sort((a, b) => b.length - a.length)
+          .map(word => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('|')})(?![\\p{L}\\p{N}_])`,
+        'gu'
+      )
+    : null;
+  const first = pattern ? lines.findIndex(line => line.search(pattern) >= 0) : -1;
+  const start = Math.max(0, Math.min(first - 1, lines.length - SNIPPET_LINES));
+  const snippet = lines.slice(start, start + SNIPPET_LINES).join('\n');
+  if (!pattern) {
+    return [document.createTextNode(snippet)];
+  }
+  const nodes: Node[] = [];
+  let last = 0;
+  for (const match of snippet.matchAll(pattern)) {
+    const at = match.index ?? 0;
+    if (at > last) {
+      nodes.push(document.createTextNode(snippet.slice(last, at)));
+    }
+    const mark = document.createElement('mark');
+    mark.className = 'jp-CursorSearch-match';
+    mark.textContent = match[0];
+    nodes.push(mark);
+    last = at + match[0].length;
+  }
+  if (last < snippet.length) {
+    nodes.push(document.createTextNode(snippet.slice(last)));
+  }
+  return nodes;
+}
+
 export async function searchWorkspace(
   settings: ServerConnection.ISettings,
   query: string,
@@ -165,13 +209,17 @@ export class SearchPanel extends Widget {
     item.setAttribute('role', 'option');
     const where = document.createElement('div');
     where.className = 'jp-CursorSearch-where';
-    where.textContent =
-      hit.cell_index !== null
-        ? `${hit.path} · cell ${hit.cell_index + 1}`
-        : `${hit.path}:${hit.start_line}`;
+    where.textContent = hit.path;
+    // Where in the file, and why it matched: the cell number, then the matched words in the text.
+    const place = document.createElement('span');
+    place.className = 'jp-CursorSearch-cell';
+    place.textContent =
+      hit.cell_index !== null ? ` · cell ${hit.cell_index + 1}` : `:${hit.start_line}`;
+    where.append(place);
+    where.title = hit.matched.length ? `matched: ${hit.matched.join(', ')}` : 'matched by meaning';
     const text = document.createElement('pre');
     text.className = 'jp-CursorSearch-text';
-    text.textContent = hit.text.split('\n').slice(0, 4).join('\n');
+    text.append(...snippetNodes(hit.text, hit.matched));
     item.append(where, text);
     const open = () => void openHit(this.app, hit);
     item.addEventListener('click', open);

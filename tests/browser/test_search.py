@@ -44,6 +44,9 @@ def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
     hit = page.locator(".jp-CursorSearch-hit").first
     hit.wait_for(timeout=30_000)
     assert "analysis.ipynb · cell 3" in hit.inner_text()
+    # why it matched: the identifier whose parts are the query's words, highlighted whole
+    marks = hit.locator("mark.jp-CursorSearch-match")
+    assert marks.all_inner_texts() == ["seasonal_decomposition"]
     screenshot(page, "search_results")
     hit.click()
 

@@ -1,0 +1,54 @@
+"""Score-aware fusion of the BM25 and embedding rankings, and its relative floor."""
+
+from jupyter_cursor.index.fusion import (
+    convex_fusion,
+    normalise,
+    reciprocal_rank_fusion,
+    relative_floor,
+)
+
+
+def ids(ranked):
+    return [uid for uid, _ in ranked]
+
+
+def test_normalise_maps_each_list_to_zero_one():
+    assert normalise([("a", 12.0), ("b", 6.0), ("c", 0.0)]) == {"a": 1.0, "b": 0.5, "c": 0.0}
+    # cosines between the embedder's floor and 1: a weak best hit stays weak
+    assert normalise([("a", 0.5), ("b", 0.2)], 0.25, 1.0) == {"a": 1 / 3, "b": 0.0}
+    assert normalise([]) == {}
+
+
+def test_a_hit_strong_on_one_side_is_not_lost():
+    # BM25 is sure of "exact" (far ahead of its other hits); embeddings never saw it. Reciprocal
+    # rank fusion puts the three chunks both sides find middling first; scores keep "exact" up.
+    lexical = [("exact", 30.0), ("m1", 6.0), ("m2", 5.5), ("m3", 5.0)]
+    semantic = [("m1", 0.42), ("m2", 0.41), ("m3", 0.40), ("s1", 0.39)]
+    assert ids(reciprocal_rank_fusion([ids(lexical), ids(semantic)])).index("exact") == 3
+    assert (
+        ids(convex_fusion(lexical, semantic, bm25_weight=0.5, floor=0.0, min_similarity=0.25))[0]
+        == "exact"
+    )
+    # and a chunk only the embeddings are sure of, against a BM25 list of weak partial matches
+    semantic = [("meaning", 0.9), ("m1", 0.3), ("m2", 0.29)]
+    lexical = [("m1", 6.0), ("m2", 3.0), ("l1", 2.0)]
+    assert ids(reciprocal_rank_fusion([ids(lexical), ids(semantic)]))[0] == "m1"
+    assert ids(convex_fusion(lexical, semantic, min_similarity=0.25))[0] == "meaning"
+
+
+def test_one_side_empty_gives_the_other_sides_order():
+    lexical = [("a", 3.0), ("b", 2.0), ("c", 1.0)]
+    assert ids(convex_fusion(lexical, [], floor=0.0)) == ["a", "b", "c"]
+    assert ids(convex_fusion([], lexical, floor=0.0)) == ["a", "b", "c"]
+    assert convex_fusion([], []) == []
+
+
+def test_the_floor_drops_the_weak_tail():
+    lexical = [("a", 10.0), ("b", 9.0), ("c", 1.2), ("d", 1.0)]
+    semantic = [("a", 0.8), ("b", 0.7), ("c", 0.3), ("d", 0.29)]
+    everything = convex_fusion(lexical, semantic, bm25_weight=0.5, floor=0.0, min_similarity=0.25)
+    kept = convex_fusion(lexical, semantic, bm25_weight=0.5, floor=0.5, min_similarity=0.25)
+    assert ids(everything) == ["a", "b", "c", "d"]
+    assert ids(kept) == ["a", "b"]
+    assert relative_floor([("x", 2.0), ("y", 1.0), ("z", 0.9)], 0.5) == [("x", 2.0), ("y", 1.0)]
+    assert relative_floor([], 0.5) == []
