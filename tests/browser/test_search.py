@@ -47,6 +47,8 @@ def test_search_box_opens_the_hit_at_its_cell(page, lab_server):
     # why it matched: the identifier whose parts are the query's words, highlighted whole
     marks = hit.locator("mark.jp-CursorSearch-match")
     assert marks.all_inner_texts() == ["seasonal_decomposition"]
+    # wide enough to read a line of code (JupyterLab's sidebar default is 250 px)
+    assert page.locator(".jp-CursorSearch").bounding_box()["width"] >= 400
     screenshot(page, "search_results")
     hit.click()
 
