@@ -194,17 +194,27 @@ def test_analyzer_keeps_whole_identifiers_and_parts():
     assert query_terms(code_analyzer(), "plotting plots") == ["plot"]
 
 
+md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+
+
+def chunks_by_cell(path, cells):
+    """The chunks of a notebook of ``cells``, by cell index."""
+    text = nbformat.writes(nbformat.v4.new_notebook(cells=cells))
+    return {c.cell_index: c for c in chunk_notebook(path, text)}
+
+
 def test_a_code_cell_carries_the_title_heading_and_explanation_above_it():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Sales report\nQuarterly numbers."),
-        nbformat.v4.new_markdown_cell("## Cleaning\n\nSome rows lack a price.\n\nDrop them first."),
-        nbformat.v4.new_code_cell("df = df.dropna()"),
-        nbformat.v4.new_code_cell("df.describe()"),
-        nbformat.v4.new_markdown_cell("## Plots"),
-        nbformat.v4.new_code_cell("df.plot()"),
-    ]
-    chunks = {c.cell_index: c for c in chunk_notebook("reports/q3.ipynb", nbformat.writes(nb))}
+    chunks = chunks_by_cell(
+        "reports/q3.ipynb",
+        [
+            md("# Sales report\nQuarterly numbers."),
+            md("## Cleaning\n\nSome rows lack a price.\n\nDrop them first."),
+            code("df = df.dropna()"),
+            code("df.describe()"),
+            md("## Plots"),
+            code("df.plot()"),
+        ],
+    )
     # the last paragraph above says what the code does; it stays until the next markdown cell
     assert chunks[2].context == "Sales report › Cleaning\nDrop them first."
     assert chunks[2].embed_text == "Sales report › Cleaning\nDrop them first.\ndf = df.dropna()"
@@ -215,32 +225,25 @@ def test_a_code_cell_carries_the_title_heading_and_explanation_above_it():
 
 
 def test_several_level_one_headings_are_sections_not_a_title():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Draw a histogram"),
-        nbformat.v4.new_code_cell("ages.hist()"),
-        nbformat.v4.new_markdown_cell("# Connect to the database"),
-        nbformat.v4.new_code_cell("engine = create_engine(url)"),
-    ]
-    chunks = {c.cell_index: c for c in chunk_notebook("a.ipynb", nbformat.writes(nb))}
+    chunks = chunks_by_cell(
+        "a.ipynb",
+        [
+            md("# Draw a histogram"),
+            code("ages.hist()"),
+            md("# Connect to the database"),
+            code("engine = create_engine(url)"),
+        ],
+    )
     # the first section's words are in no chunk of the second section
     assert chunks[2].context == chunks[3].context == "Connect to the database"
     assert chunks[1].context == "Draw a histogram"
 
 
 def test_explanations_are_bounded_and_a_notebook_without_a_title_has_none():
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("word " * 200),
-        nbformat.v4.new_code_cell("x = 1"),
-    ]
-    (chunk,) = [
-        c
-        for c in chunk_notebook("dir/load_raw-data.ipynb", nbformat.writes(nb))
-        if c.kind == "code"
-    ]
-    assert "\n" not in chunk.context  # no title (not the file name: renames stay cheap)
-    assert 200 <= len(chunk.context) <= MAX_EXPLANATION
+    chunks = chunks_by_cell("dir/load_raw-data.ipynb", [md("word " * 200), code("x = 1")])
+    assert chunks[1].kind == "code"
+    assert "\n" not in chunks[1].context  # no title (not the file name: renames stay cheap)
+    assert 200 <= len(chunks[1].context) <= MAX_EXPLANATION
 
 
 def test_python_chunks_keep_their_definition_name_as_context():
