@@ -365,6 +365,28 @@ def test_block_fitting_two_cells_with_no_clear_best_names_both():
     assert ambiguous_candidates(cells, answer) == ["a", "b"]
 
 
+def test_block_fitting_several_cells_goes_to_the_first_after_the_previous_block():
+    # Models write their blocks in the notebook's order: a block that fits the plot before and
+    # the plot after the cell the previous block changed edits the one after; alone it is refused.
+    plot = "sns.boxplot(data)\nplt.show()"
+    cells = [cell("p1", plot), cell("load", "data = load()"), cell("p2", plot)]
+    change = "```python\nsns.boxplot(data, whis=2)\nplt.show()\n```"
+    assert ambiguous_candidates(cells, change) == ["p1", "p2"]
+    first = "```python\ndata = load()\ndata = data.dropna()\n```"
+    diff = apply_suggestion(cells, f"{first}\n\nAlso change this part:\n\n{change}")
+    assert diff.warnings == []
+    assert sources(diff) == {
+        "p1": plot,
+        "load": "data = load()\ndata = data.dropna()",
+        "p2": "sns.boxplot(data, whis=2)\nplt.show()",
+    }
+    # No candidate after the previous block's cell: still refused, not guessed backwards.
+    last = [cell("p1", plot), cell("p2", plot), cell("load", "data = load()")]
+    diff = apply_suggestion(last, f"{first}\n\n{change}")
+    assert [w["code"] for w in diff.warnings] == ["ambiguous"]
+    assert sources(diff)["p1"] == sources(diff)["p2"] == plot
+
+
 def ambiguous_candidates(cells, answer):
     """The cells an answer's one warning names, asserting it changed nothing and said why."""
     diff = apply_suggestion(cells, answer)

@@ -62,6 +62,7 @@ class _Apply:
         self.rewrite = rewrite
         self.warnings: list[dict] = []
         self.last_inserted: str | None = None
+        self.last_touched: str | None = None  # the cell the previous block edited or added
         self.inserted: set[str] = set()  # ids of the cells the answer added
         self.deleted: list[str] = []  # ids of the cells it deleted
         self.pending_deletions: list[tuple[CellRef, list[str]]] = []
@@ -217,7 +218,7 @@ class _Apply:
         code = textwrap.dedent(code)
         cell = {"id": self.make_id(), "cell_type": cell_type, "source": code}
         self.cells.insert(position, cell)
-        self.last_inserted = cell["id"]
+        self.last_inserted = self.last_touched = cell["id"]
         self.inserted.add(cell["id"])
 
     def _keep_beside_deleted(self, ids: list[str], where: str) -> list[str]:
@@ -357,6 +358,7 @@ class _Apply:
                 )
                 continue
             splices.setdefault(match.cell_id, []).append(splice)
+            self.last_touched = match.cell_id
             if match.rung == "fuzzy":
                 self.warn(
                     "fuzzy",
@@ -395,9 +397,11 @@ class _Apply:
                 self.insert(Directive("insert", where="end"), "\n".join(lines), language)
             return
         if target is None:
-            target = find_target(self.cells, lines, language, lazy, self.warn)
+            after = find_index(self.cells, self.last_touched) if self.last_touched else None
+            target = find_target(self.cells, lines, language, lazy, self.warn, after)
             if target is None:
                 return
+        self.last_touched = target
         cell = self.cells[find_index(self.cells, target)]
         if not lazy and not directed and not self.looks_like_cell(lines, cell):
             self.warn(

@@ -100,7 +100,12 @@ def pick_candidates(cells: list[dict], language: str, target: str | None) -> lis
 
 
 def find_target(
-    cells: list[dict], lines: list[str], language: str, lazy: bool, warn: Warn
+    cells: list[dict],
+    lines: list[str],
+    language: str,
+    lazy: bool,
+    warn: Warn,
+    after: int | None = None,
 ) -> str | None:
     """The id of the one cell a block that no directive places edits, or None: then `warn` has
     said why, unless every candidate already reads as the block."""
@@ -179,6 +184,12 @@ def find_target(
     closest = _fewest_tokens_changed(lines, fits, cells)
     if closest is not None:
         return closest
+    # Models write their blocks in the notebook's order: of the cells it fits, a block that
+    # follows another edits the first one after the cell that one changed or added (`after`).
+    if after is not None and after >= 0:
+        later = [find_index(cells, fit[2]) for fit in fits if find_index(cells, fit[2]) > after]
+        if later:
+            return cells[min(later)]["id"]
     # The candidates a reader must choose between: every cell the block fits (the message
     # once listed only those tied on changes, naming one cell as "several").
     warn(
