@@ -222,6 +222,14 @@ def test_search_blank_edges_stand_for_the_cells_blank_lines():
         search_replace("def get():\n    return 1\n", "def get():\n    return 2\n\n"),
     )
     assert diff.cells[0]["source"] == source.replace("return 1", "return 2")
+    # A SEARCH showing no blank line there, a REPLACE showing one of the cell's two: the REPLACE's
+    # blank line is one of them (a third appeared below the imports).
+    source = "from a import b\nfrom u import u\n\n\ndef f():\n    pass"
+    diff = apply_suggestion(
+        [cell("a", source)],
+        search_replace("from a import b\nfrom u import u", "from a import b\nfrom c import u\n"),
+    )
+    assert diff.cells[0]["source"] == source.replace("from u", "from c")
     # A SEARCH showing part of a longer run of blank lines: the run grows by the difference.
     source = "a = 1\n\n\n\nb = 2"
     diff = apply_suggestion([cell("a", source)], search_replace("\n\nb = 2", "\n\n\n\n\nb = 3"))

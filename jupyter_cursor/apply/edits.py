@@ -354,7 +354,8 @@ def _blank_edges(lines, start, end, rep, core, match):
     shows the cell's blank lines nearest the match (a run of many may be shown in part), so the
     run changes by the difference between the two sides: 3 blank lines with SEARCH 2 and REPLACE 5
     become 6. But a REPLACE showing just as many as the cell has keeps that number: its SEARCH
-    lost one (counted apart, a third blank line appeared between two functions). Blank lines the
+    lost one (counted apart, a third blank line appeared between two functions), and so does one
+    showing fewer than the cell has where the SEARCH shows none. Blank lines the
     SEARCH shows and the cell lacks are not there to remove. A side widened over a lost context
     line has its blank lines inside the region already."""
     old_lead, old_trail = trim_blank_edges(rep.old)
@@ -365,7 +366,7 @@ def _blank_edges(lines, start, end, rep, core, match):
         old_trail = new_trail = 0
 
     def count(available: int, old: int, new: int) -> int:
-        if available == new > old:
+        if available == new > old or available >= new > old == 0:
             return available
         return available + new - old if available >= old else available + max(0, new - old)
 
