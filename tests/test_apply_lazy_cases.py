@@ -217,3 +217,21 @@ def frozen():
 def other():""",
     )
     assert merged(original, snippet) == expected
+
+
+def test_new_method_between_blank_lines_the_cell_has_adds_no_blank_line():
+    # The run shows `raise`, a blank line, a new method and two blank lines before its marker; the
+    # cell has three blank lines after `raise`: the method goes between them (a fourth appeared).
+    original = "class R:\n    def check(self):\n        raise self.error\n\n\n\nclass A:\n    pass"
+    snippet = "# ...\n        raise self.error\n\n    def read(self):\n        return self.content\n\n\n# ..."
+    assert merged(original, snippet) == (
+        "class R:\n    def check(self):\n        raise self.error\n\n"
+        "    def read(self):\n        return self.content\n\n\nclass A:\n    pass"
+    )
+    # Fewer blank lines in the cell than the run shows around its new code: the method goes
+    # after the cell's blank line, with its own blank line before it.
+    original = original.replace("\n\n\n\nclass", "\n\nclass")
+    assert merged(original, snippet) == (
+        "class R:\n    def check(self):\n        raise self.error\n\n"
+        "    def read(self):\n        return self.content\n\nclass A:\n    pass"
+    )

@@ -403,6 +403,8 @@ def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
     if fixed_end is None:
         end += _resembling(lines[last_a + 1 :], original[end:], changed_only=True)
         end += _implied_deletion(run, last_a, original, end)
+        if end == last_b + 1:
+            end += _shared_blanks(run, last_a, original, end)
     if fixed_start is None:
         start -= _resembling(
             lines[:first_a][::-1], original[pos:start][::-1], backwards=True, changed_only=True
@@ -425,6 +427,26 @@ def _implied_deletion(run: _Run, last_a: int, original: list[str], end: int) -> 
     if count > MAX_IMPLIED_DELETION or end + count == len(original):
         return 0
     return count
+
+
+def _shared_blanks(run: _Run, last_a: int, original: list[str], end: int) -> int:
+    """Blank lines after a run's last context line that open its new code, when the cell has
+    there as many blank lines as the run shows around that code (`raise` / blank / new method /
+    2 blank lines / marker, on a cell with 3 blank lines after `raise`): they are the cell's, the
+    new code goes between them, not before all of them (a fourth blank line appeared)."""
+    if not run.gap_after or not run.blank_after:
+        return 0
+    opening = 0
+    for line in run.lines[last_a + 1 :]:
+        if line.strip():
+            break
+        opening += 1
+    if not opening or last_a + 1 + opening == len(run.lines):
+        return 0
+    have = 0
+    while end + have < len(original) and not original[end + have].strip():
+        have += 1
+    return opening if have >= opening + run.blank_after else 0
 
 
 def _run_indent(lines, original, matched_pairs) -> int:
