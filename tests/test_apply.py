@@ -395,6 +395,27 @@ def test_block_fitting_several_cells_goes_to_the_first_after_the_previous_block(
     assert sources(diff)["p1"] == sources(diff)["p2"] == plot
 
 
+def test_block_rewriting_most_of_a_function_goes_to_the_cell_defining_it():
+    # Few of the block's lines or words are the cell's, but it defines the function the cell
+    # defines: it is that cell's new text (refused as resembling no cell).
+    source = (
+        "def print_time(i):\n    time.sleep(random.random()/1000)\n    print(i, datetime.now())\n"
+        "\nparallel(print_time, range(5), n_workers=2, pause=0.25);"
+    )
+    new = (
+        "def print_time(i):\n    time.sleep(random.random()/100)\n    return datetime.now()\n\n"
+        "res = parallel(print_time, range(5), n_workers=2, pause=0.25)\ntest_eq(len(res), 5)\n"
+        "test_eq(res, sorted(res))  # Confirm that task end time increases monotonically"
+    )
+    cells = [cell("imports", "import time, random"), cell("a", source), cell("b", "x = 1")]
+    diff = apply_suggestion(cells, f"```python\n{new}\n```")
+    assert diff.warnings == [] and sources(diff)["a"] == new
+    # Two cells defining it: no one cell is meant.
+    cells.append(cell("c", source.replace("1000", "10")))
+    diff = apply_suggestion(cells, f"```python\n{new}\n```")
+    assert diff.ops == [] and diff.warnings[0]["code"] == "not_found"
+
+
 def ambiguous_candidates(cells, answer):
     """The cells an answer's one warning names, asserting it changed nothing and said why."""
     diff = apply_suggestion(cells, answer)

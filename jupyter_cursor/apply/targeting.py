@@ -33,6 +33,7 @@ TOKEN_LEAD = 0.5
 
 _WORD = re.compile(r"[A-Za-z_]\w+|\d+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_DEFINITION = re.compile(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)")
 
 
 def find_index(cells: list[dict], cell_id: str) -> int:
@@ -132,6 +133,9 @@ def find_target(
             # lines it goes between.
             scored, enough = _score_edges(lines, candidates), MIN_EDGE_SCORE
         best = scored[0][0]
+        defining = _defining(lines, candidates)
+        if best < enough and len(defining) == 1:
+            return defining[0]
         if best < enough:
             warn(
                 "not_found",
@@ -198,6 +202,19 @@ def find_target(
         candidates=[fit[2] for fit in fits],
     )
     return None
+
+
+def _defined(lines) -> set[str]:
+    return {m.group(1) for line in lines for m in [_DEFINITION.match(line)] if m}
+
+
+def _defining(lines: list[str], cells: list[dict]) -> list[str]:
+    """Ids of the cells that define (`def`, `class`) a name the block defines: a block rewriting
+    most of a function still names it."""
+    names = _defined(lines)
+    if not names:
+        return []
+    return [c["id"] for c in cells if names & _defined(c["source"].split("\n"))]
 
 
 def _collect_words(lines) -> set[str]:
