@@ -416,6 +416,19 @@ def test_block_rewriting_most_of_a_function_goes_to_the_cell_defining_it():
     assert diff.ops == [] and diff.warnings[0]["code"] == "not_found"
 
 
+def test_diff_hunk_with_no_old_line_fills_an_empty_file_and_is_refused_mid_text():
+    # `@@ -3,0 +3,2 @@` has no context to match: it was refused even on an empty file.
+    hunk = "```diff\n--- a/conf.py\n+++ b/conf.py\n@@ -{} +{} @@\n+\n+DATA = './data'\n```"
+    diff = apply_suggestion([cell("a", "")], hunk.format("3,0", "3,2"))
+    assert diff.warnings == [] and diff.cells[0]["source"] == "\nDATA = './data'"
+    source = "import os\nimport sys\n"
+    diff = apply_suggestion([cell("a", source)], hunk.format("2,0", "3,2"))
+    assert diff.cells[0]["source"] == source + "\nDATA = './data'\n"
+    # Mid-text its line number is all it has (and models' numbers are often off): refused.
+    diff = apply_suggestion([cell("a", source)], hunk.format("1,0", "2,2"))
+    assert diff.ops == [] and [w["code"] for w in diff.warnings] == ["not_found"]
+
+
 def ambiguous_candidates(cells, answer):
     """The cells an answer's one warning names, asserting it changed nothing and said why."""
     diff = apply_suggestion(cells, answer)

@@ -290,6 +290,12 @@ class _Apply:
         if rep.path:
             what = f"{what} for {rep.path}"
         cells = pick_candidates(self.cells, "", target)
+        if rep.hint is not None and not strip_blank_edges(rep.old) and len(cells) == 1:
+            # A hunk with no line of the old text (`@@ -0,0 +1,2 @@` filling an empty file): its
+            # line number is its only place, trusted only at the end of the text (a model's
+            # numbers are often a few lines off; mid-text, the hunk is refused below).
+            if self.append_at_end(cells[0], rep.new, rep.hint):
+                return
         matches = locate(rep.old, [(c["id"], c["source"].split("\n")) for c in cells])
         if not matches:
             self.warn(
@@ -317,6 +323,17 @@ class _Apply:
             )
             return
         self.replace_all(matches, rep, what, 1)
+
+    @staticmethod
+    def append_at_end(cell: dict, new: list[str], line: int) -> bool:
+        """`new` after the cell's last line, when `line` (0-based) is at or past its end."""
+        source = cell["source"]
+        ending = "\n" if source.endswith("\n") else ""
+        lines = source[: len(source) - len(ending)].split("\n") if source.strip() else []
+        if line < len(lines):
+            return False
+        cell["source"] = "\n".join(lines + new) + ending
+        return True
 
     def narrow(
         self, matches: list[Match], rep: edits.Replacement, cells: list[dict]
