@@ -436,16 +436,10 @@ def _shared_blanks(run: _Run, last_a: int, original: list[str], end: int) -> int
     new code goes between them, not before all of them (a fourth blank line appeared)."""
     if not run.gap_after or not run.blank_after:
         return 0
-    opening = 0
-    for line in run.lines[last_a + 1 :]:
-        if line.strip():
-            break
-        opening += 1
+    opening = trim_blank_edges(run.lines[last_a + 1 :])[0]
     if not opening or last_a + 1 + opening == len(run.lines):
         return 0
-    have = 0
-    while end + have < len(original) and not original[end + have].strip():
-        have += 1
+    have = trim_blank_edges(original[end:])[0]
     return opening if have >= opening + run.blank_after else 0
 
 

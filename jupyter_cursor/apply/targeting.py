@@ -133,10 +133,10 @@ def find_target(
             # lines it goes between.
             scored, enough = _score_edges(lines, candidates), MIN_EDGE_SCORE
         best = scored[0][0]
-        defining = _defining(lines, candidates)
-        if best < enough and len(defining) == 1:
-            return defining[0]
         if best < enough:
+            defining = _defining(lines, candidates)
+            if len(defining) == 1:
+                return defining[0]
             warn(
                 "not_found",
                 "Not applied: no cell resembles a block of the answer.",
@@ -191,7 +191,7 @@ def find_target(
     # Models write their blocks in the notebook's order: of the cells it fits, a block that
     # follows another edits the first one after the cell that one changed or added (`after`).
     if after is not None and after >= 0:
-        later = [find_index(cells, fit[2]) for fit in fits if find_index(cells, fit[2]) > after]
+        later = [i for i in (find_index(cells, fit[2]) for fit in fits) if i > after]
         if later:
             return cells[min(later)]["id"]
     # The candidates a reader must choose between: every cell the block fits (the message
