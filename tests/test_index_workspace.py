@@ -69,6 +69,41 @@ def test_bm25_finds_identifiers_whole_and_split(root, tmp_path):
         assert index.search("drop_na", 5, "bm25")[0]["cell_index"] == 1
 
 
+def test_bm25_ranks_as_whooshs_union_matcher_over_segments_and_deletions(tmp_path):
+    """The store preloads each term's postings (bm25.py, for speed): the same hits, the same
+    scores as Whoosh's default binary tree of unions, across segments and deleted documents."""
+    from whoosh.query import Or, Term
+
+    from jupyter_cursor.index.analyzer import code_analyzer, query_terms
+    from jupyter_cursor.index.bm25 import CONTEXT_BOOST, Bm25Store
+
+    store = Bm25Store(tmp_path / "bm25")
+    words = ["frame", "drop", "plot", "mean", "group", "merge", "read", "csv", "axis", "sum"]
+    for segment in range(3):
+        for i in range(120):
+            n = segment * 120 + i
+            text = " ".join(words[(n * k) % len(words)] for k in range(1, 2 + n % 7))
+            store.add(f"u{n}", f"nb{n % 5}.ipynb", f"df_{n} = {text}", f"# {words[n % 10]}")
+        store.commit()
+    for n in range(0, 360, 11):
+        store.delete(f"u{n}")
+    store.commit()
+    for query in ("drop frame", "group merge csv read", "plot", "axis sum mean frame drop"):
+        terms = query_terms(code_analyzer(), query)  # stemmed as the store does
+        union = Or(
+            [Term("body", t) for t in terms]
+            + [Term("context", t, boost=CONTEXT_BOOST) for t in terms]
+        )
+        union.matcher_type = Or.DEFAULT_MATCHER
+        every = {h["uid"]: h.score for h in store._searcher.search(union, limit=None)}
+        got = store.search(query, 40)
+        # the same scores for the same documents, and the best 40 of them (ties in any order)
+        assert len(got) == 40 and all(every[uid] == pytest.approx(score) for uid, score in got)
+        assert [s for _, s in got] == pytest.approx(sorted(every.values(), reverse=True)[:40])
+        assert not {uid for uid, _ in got} & {f"u{n}" for n in range(0, 360, 11)}
+    store.close()
+
+
 def test_a_chunker_or_schema_change_rebuilds_the_index_rather_than_mixing(
     root, tmp_path, monkeypatch
 ):
