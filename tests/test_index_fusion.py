@@ -1,4 +1,8 @@
-"""Score-aware fusion of the BM25 and embedding rankings, and its relative floor."""
+"""Score-aware fusion of the BM25 and embedding rankings, its relative floor, and the vector
+search behind the embedding side."""
+
+import numpy as np
+import pytest
 
 from jupyter_cursor.index.fusion import (
     convex_fusion,
@@ -52,3 +56,31 @@ def test_the_floor_drops_the_weak_tail():
     assert ids(kept) == ["a", "b"]
     assert relative_floor([("x", 2.0), ("y", 1.0), ("z", 0.9)], 0.5) == [("x", 2.0), ("y", 1.0)]
     assert relative_floor([], 0.5) == []
+
+
+def test_vector_search_ranks_by_cosine_on_one_blas_thread_and_restores_the_process_setting():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from jupyter_cursor.index.vectors import VectorStore
+
+    def blas_threads():
+        return sorted(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    rng = np.random.default_rng(0)
+    store = VectorStore(16)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store.set_chunks({f"u{i}": f"h{i}" for i in range(300)})
+    store.add_vectors({f"h{i}": v for i, v in enumerate(vectors)})
+    before = blas_threads()
+    query = vectors[7]
+    expected = np.argsort(-(vectors @ query))[:5]
+    # searches from several threads at once (the server's) leave the process's BLAS as it was
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: store.search(query, 5), range(40)))
+    assert all(r == results[0] for r in results)
+    assert [uid for uid, _ in results[0]] == [f"u{i}" for i in expected]
+    assert results[0][0][1] == pytest.approx(1.0, abs=1e-5)
+    assert blas_threads() == before

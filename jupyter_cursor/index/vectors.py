@@ -2,13 +2,29 @@
 
 At workspace scale (10^4 - 10^5 chunks of 384 dimensions) an exact matrix product takes a few
 milliseconds, so no approximate index is needed. The matrix is rebuilt lazily after changes.
+
+The product runs on one BLAS thread. Right after the query's embedding (torch's OpenMP threads
+still spinning), OpenBLAS's own threads on the same cores waited on them: 10k chunks took 25 ms at
+the median and 116 ms at p95 instead of 0.4 ms (benchmarks/RESULTS.md, "Search speed at 10k
+chunks"); one thread does a matrix-vector product of this size in well under a millisecond.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+# The limit is process-wide and restored on exit: two searches at once must not interleave it.
+_ONE_BLAS_THREAD = threading.Lock()
 
 
 class VectorStore:
@@ -72,7 +88,8 @@ class VectorStore:
             matrix, uids = self._ensure_matrix()
         if not uids:
             return []
-        scores = matrix @ query.astype(np.float32)
+        with _ONE_BLAS_THREAD, _threadpools().limit(limits=1, user_api="blas"):
+            scores = matrix @ query.astype(np.float32)
         limit = min(limit, len(uids))
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top])]
