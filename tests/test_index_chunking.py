@@ -5,7 +5,13 @@ import json
 import nbformat
 import pytest
 
-from jupyter_cursor.index.analyzer import code_analyzer, identifier_parts, query_terms
+from jupyter_cursor.index.analyzer import (
+    code_analyzer,
+    identifier_parts,
+    matched_words,
+    query_terms,
+    word_terms,
+)
 from jupyter_cursor.index.chunking import (
     MAX_CHARS,
     MAX_EXPLANATION,
@@ -249,3 +255,17 @@ def test_explanations_are_bounded_and_a_notebook_without_a_title_has_none():
 def test_python_chunks_keep_their_definition_name_as_context():
     (chunk,) = chunk_python("m.py", "def load(path):\n    return path\n")
     assert chunk.context == "load" and chunk.embed_text == "load\ndef load(path):\n    return path"
+
+
+def test_matched_words_are_the_words_as_written_whose_whole_or_parts_match():
+    analyzer = code_analyzer()
+    terms = set(query_terms(analyzer, "plotting the csv"))
+    text = "df = pd.read_csv(path)\nax.plot(x)  # Plots\nplotCsvRows(df)\nread_csv(other)\nÉtéPlot"
+    assert matched_words(word_terms(analyzer), terms, text) == [
+        "read_csv",
+        "plot",
+        "Plots",
+        "plotCsvRows",
+        "ÉtéPlot",
+    ]
+    assert matched_words(word_terms(analyzer), set(), text) == []

@@ -16,7 +16,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.query import Or, Term
 from whoosh.writing import CLEAR
 
-from .analyzer import code_analyzer, matched_words, query_terms
+from .analyzer import code_analyzer, matched_words, query_terms, word_terms
 
 # The path and heading matter, but less than the text itself.
 CONTEXT_BOOST = 0.5
@@ -41,6 +41,7 @@ class Bm25Store:
         else:
             self._index = whoosh_index.create_in(str(directory), _schema())
         self._analyzer = self._index.schema["body"].analyzer
+        self._word_terms = word_terms(self._analyzer)
         self._weighting = scoring.BM25F()
         self._lock = threading.Lock()
         self._searcher = self._index.searcher(weighting=self._weighting)
@@ -111,7 +112,7 @@ class Bm25Store:
     def matched(self, query: str, texts: list[str]) -> list[list[str]]:
         """For each text, its words that match a term of ``query`` (see analyzer.matched_words)."""
         terms = set(query_terms(self._analyzer, query))
-        return [matched_words(self._analyzer, terms, text) if terms else [] for text in texts]
+        return [matched_words(self._word_terms, terms, text) if terms else [] for text in texts]
 
     def close(self) -> None:
         if self._writer is not None:
