@@ -84,3 +84,38 @@ def test_vector_search_ranks_by_cosine_on_one_blas_thread_and_restores_the_proce
     assert [uid for uid, _ in results[0]] == [f"u{i}" for i in expected]
     assert results[0][0][1] == pytest.approx(1.0, abs=1e-5)
     assert blas_threads() == before
+
+
+def test_a_matched_markdown_cell_brings_the_code_cell_below_it_up_to_just_after_it():
+    from jupyter_cursor.index.catalog import HitRow
+    from jupyter_cursor.index.fusion import explanation_then_code
+
+    def row(path, index, kind, start=0):
+        return HitRow(f"{path}:{index}:{start}", path, f"c{index}", index, start, start, kind, "")
+
+    ranked = [
+        (row("a.ipynb", 3, "markdown"), 0.9),
+        (row("a.ipynb", 7, "code"), 0.8),
+        (row("b.ipynb", 4, "code"), 0.7),  # index 4 of another notebook: not a.ipynb's
+        (row("a.ipynb", 4, "code"), 0.6),  # the code below the markdown: moves up
+        (row("a.ipynb", 4, "code", 40), 0.5),  # its second window stays where it ranked
+        (row("a.ipynb", 8, "markdown"), 0.4),  # the cell below is a markdown one: stays
+        (row("a.ipynb", 9, "markdown"), 0.3),
+        (row("a.py", None, "python"), 0.2),
+        (row("a.ipynb", 5, "code"), 0.1),  # below a code cell: stays
+    ]
+    moved = explanation_then_code(ranked)
+    assert [(r.path, r.cell_index, r.start_line) for r, _ in moved] == [
+        ("a.ipynb", 3, 0),
+        ("a.ipynb", 4, 0),
+        ("a.ipynb", 7, 0),
+        ("b.ipynb", 4, 0),
+        ("a.ipynb", 4, 40),
+        ("a.ipynb", 8, 0),
+        ("a.ipynb", 9, 0),
+        ("a.py", None, 0),
+        ("a.ipynb", 5, 0),
+    ]
+    assert sorted(s for _, s in moved) == sorted(s for _, s in ranked)  # scores unchanged
+    # a code cell that ranked above its prose is left there
+    assert explanation_then_code([ranked[3], ranked[0]]) == [ranked[3], ranked[0]]

@@ -104,6 +104,35 @@ def test_bm25_ranks_as_whooshs_union_matcher_over_segments_and_deletions(tmp_pat
     store.close()
 
 
+def test_each_matched_explanation_is_followed_by_the_code_it_introduces(root, tmp_path):
+    write_notebook(
+        root / "clean.ipynb",
+        [
+            "# Cleaning the survey",
+            "# Rows with missing values are dropped before fitting.",
+            "clean = frame.dropna()",
+            "# Missing values per column: the missing values show which rows go missing.",
+            "counts = frame.isna().sum()",
+            "# Plot missing values by region",
+            "frame.plot()",
+        ],
+    )
+    with open_index(root, tmp_path, embeddings=False) as index:
+        hits = index.search("missing values rows", 10, "bm25")
+        # BM25's own order is 3, 1, 5, 4, 2, 6: each code cell's context carries its prose at
+        # half weight, so every explanation outranks every code cell
+        assert [(h["cell_index"], h["kind"]) for h in hits] == [
+            (3, "markdown"),
+            (4, "code"),
+            (1, "markdown"),
+            (2, "code"),
+            (5, "markdown"),
+            (6, "code"),
+        ]
+        # k cuts after the move: the best explanation and its code
+        assert [h["cell_index"] for h in index.search("missing values rows", 2, "bm25")] == [3, 4]
+
+
 def test_a_chunker_or_schema_change_rebuilds_the_index_rather_than_mixing(
     root, tmp_path, monkeypatch
 ):

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from .catalog import HitRow
 from .embedder import Embedder, make_embedder
 from .embedding import EmbedderThread
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_NOTEBOOK_BYTES, WorkspaceFiles
-from .fusion import convex_fusion
+from .fusion import convex_fusion, explanation_then_code
 from .shared import Shared
 from .store import IndexLock, index_dir_for
 from .vectors import VectorStore
@@ -246,8 +247,10 @@ class WorkspaceIndex:
         far below the best one), and is BM25 alone while fewer than 90% of chunks have vectors;
         ``embedding`` searches the chunks that have one. The embedding side leaves out chunks under
         the embedder's ``min_similarity``, so a query that nothing in the workspace is about finds
-        nothing rather than the nearest stranger. Each hit's ``matched`` lists its words that match
-        the query's terms (what the search panel highlights).
+        nothing rather than the nearest stranger. In every mode a matched markdown cell is followed
+        by the code cell below it when that ranked lower (fusion.explanation_then_code). Each
+        hit's ``matched`` lists its words that match the query's terms (what the search panel
+        highlights).
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -258,26 +261,26 @@ class WorkspaceIndex:
             return []
         embedded, chunks = self.vectors.coverage()
         modes = self._available_modes(embedded, chunks)
+        # Deeper than k: a markdown hit's code cell may rank lower (fusion.explanation_then_code).
+        depth = max(k, FUSION_DEPTH)
         if mode == "bm25" or (mode == "hybrid" and "hybrid" not in modes):
-            ranked = bm25.search(query, k)
+            ranked = bm25.search(query, depth)
         elif mode == "embedding":
-            ranked = self._vector_search(query, k) if "embedding" in modes else []
+            ranked = self._vector_search(query, depth) if "embedding" in modes else []
         else:
-            lexical = bm25.search(query, FUSION_DEPTH)
-            semantic = self._vector_search(query, FUSION_DEPTH)
-            ranked = convex_fusion(lexical, semantic, min_similarity=self.embedder.min_similarity)[
-                :k
-            ]
-        return self._hits(ranked, query)
+            lexical = bm25.search(query, depth)
+            semantic = self._vector_search(query, depth)
+            ranked = convex_fusion(lexical, semantic, min_similarity=self.embedder.min_similarity)
+        rows = self._writer.catalog.hits(uid for uid, _ in ranked)
+        found = [(rows[uid], score) for uid, score in ranked if uid in rows]  # else just deleted
+        return self._hits(explanation_then_code(found)[:k], query)
 
     def _vector_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         vector = self.embedder.encode([query])[0]
         floor = self.embedder.min_similarity
         return [(uid, score) for uid, score in self.vectors.search(vector, limit) if score >= floor]
 
-    def _hits(self, ranked: list[tuple[str, float]], query: str) -> list[dict]:
-        rows = self._writer.catalog.hits(uid for uid, _ in ranked)
-        found = [(rows[uid], score) for uid, score in ranked if uid in rows]  # else just deleted
+    def _hits(self, found: list[tuple[HitRow, float]], query: str) -> list[dict]:
         matched = self._writer.bm25.matched(query, [row.text for row, _ in found])
         hits = []
         for (row, score), words in zip(found, matched):
