@@ -306,3 +306,56 @@ def test_with_the_path_another_files_diff_is_refused_by_name():
     diff = apply_suggestion(FILE, answer, path="clean.py")
     assert diff.cells[0]["source"] == MODULE.replace("* 1\n", "* 10\n")  # setup.py's hunk not here
     assert [w["code"] for w in refusals(diff)] == ["other_file"]
+
+
+# -- a block showing some of a cell's definitions stands for those alone --------------------------
+
+CLEANING = cell(
+    "b",
+    "import pandas as pd\n\n\ndef load(path):\n    return pd.read_csv(path)\n\n\n"
+    "def clean(df):\n    df = df.dropna()\n    return df\n\n\nframe = clean(load('data.csv'))",
+)
+CLEANED = CLEANING["source"].replace("    df = df.dropna()\n", "    df = df.dropna(how='all')\n")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # the function alone, as chat models answer "fix clean"
+        "```python\ndef clean(df):\n    df = df.dropna(how='all')\n    return df\n```",
+        # with a marker below it only, worded as models word them
+        "```python\ndef clean(df):\n    df = df.dropna(how='all')\n    # ... rest unchanged ...\n```",
+        "```python\ndef clean(df):\n    df = df.dropna(how='all')\n    ...\n```",
+        "```python\ndef clean(df):\n    df = df.dropna(how='all')\n    return df\n# ... existing code ...\n```",
+    ],
+)
+def test_a_block_showing_one_function_of_a_cell_rewrites_that_function_alone(answer):
+    diff = apply_suggestion([CLEANING], answer)
+    assert diff.cells[0]["source"] == CLEANED and not refusals(diff)
+
+
+def test_a_method_alone_is_merged_into_its_class_at_the_class_indentation():
+    model = cell(
+        "m",
+        "import numpy as np\n\n\nclass Model:\n    def fit(self, X):\n        self.mean = X.mean()\n"
+        "        return self\n\n    def predict(self, X):\n        return np.full(len(X), self.mean)"
+        "\n\n\nm = Model().fit(np.arange(5))",
+    )
+    fitted = model["source"].replace("X.mean()", "X.mean(axis=0)")
+    for answer in (
+        "```python\ndef fit(self, X):\n    self.mean = X.mean(axis=0)\n    return self\n```",
+        "```python\nclass Model:\n    def fit(self, X):\n        self.mean = X.mean(axis=0)\n"
+        "        return self\n    # ... existing code ...\n```",
+    ):
+        assert apply_suggestion([model], answer).cells[0]["source"] == fitted
+
+
+def test_a_whole_block_with_every_definition_of_the_cell_is_still_its_new_text():
+    # the function and nothing else, in a cell whose only definition it is: the commit's shape
+    # when it drops the import and the call around a function
+    only = cell("o", "import time\n\ndef wait(s):\n    time.sleep(s)\n\nwait(1)")
+    diff = apply_suggestion([only], "```python\ndef wait(s):\n    time.sleep(2 * s)\n```")
+    assert diff.cells[0]["source"] == "def wait(s):\n    time.sleep(2 * s)"
+    # a definition the cell lacks beside one it has: new, or one of its own renamed
+    renamed = "```python\ndef sigmoid(z):\n    return z\n\ndef clean(df):\n    return df\n```"
+    assert "def load" not in apply_suggestion([CLEANING], renamed).cells[0]["source"]

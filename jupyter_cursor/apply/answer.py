@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import protocol
 from . import directives, edits, markdown
+from .definitions import definitions_span
 from .directives import CellRef, Directive
 from .matching import Match, locate, strip_blank_edges, trim_blank_edges
 from .notebook_diff import NotebookDiff, operations
@@ -420,6 +421,8 @@ class _Apply:
                 return
         self.last_touched = target
         cell = self.cells[find_index(self.cells, target)]
+        if cell["cell_type"] == "code" and self.merge_definitions(cell, lines, lazy):
+            return
         if not lazy and not directed and not self.looks_like_cell(lines, cell):
             self.warn(
                 "not_an_edit",
@@ -444,6 +447,33 @@ class _Apply:
         self.warn(
             "model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target
         )
+
+    def merge_definitions(self, cell: dict, lines: list[str], lazy: bool) -> bool:
+        """Whether a block showing only some of the cell's definitions merged into those alone
+        (definitions.py); False leaves it to the merge into the whole cell. Not when a line the
+        block leaves out is one this answer wrote into another cell: moved there, it goes."""
+        source = cell["source"].split("\n")
+        span = definitions_span(source, lines, lazy)
+        if span is None:
+            return False
+        start, end = span
+        was = {c["id"]: set(c["source"].split("\n")) for c in self.original}
+        moved = {
+            line.strip()
+            for other in self.cells
+            if other is not cell
+            for line in other["source"].split("\n")
+            if line not in was.get(other["id"], ())
+        }
+        if any(line.strip() and line.strip() in moved for line in source[:start] + source[end:]):
+            return False
+        merged = edits.merge_lazy(source[start:end], lines)
+        if merged.lines is None:
+            return False
+        cell["source"] = keep_layout(
+            cell["source"], "\n".join(source[:start] + merged.lines + source[end:])
+        )
+        return True
 
     @staticmethod
     def looks_like_cell(lines: list[str], cell: dict) -> bool:

@@ -13,6 +13,11 @@ from .matching import common_ends
 _IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|^\s*\w[\w.]*\?\??\s*$")
 
 
+def is_ipython_line(line: str) -> bool:
+    """A line magic, shell escape or help request: IPython's, not Python."""
+    return bool(_IPYTHON_LINE.match(line))
+
+
 def python_source(source: str) -> str | None:
     """The cell as plain Python, or None for a cell magic cell (%%bash, %%sql...)."""
     if source.lstrip().startswith("%%"):
