@@ -33,6 +33,10 @@ Classes (the shapes real coding-assistant answers take):
   another file's whole text (refused).
 - ``fuzzy_no_invent``: SEARCH/diff context perturbed (a space, a one-character typo, a line that
   is in no cell); and a block whose removed line is in no cell (refused).
+- ``one_definition``: a row whose change lies inside one definition of a cell that holds several
+  (a function, or a method of a class with several), answered as chat models answer "fix this
+  function": the new definition alone, with a marker below it, between markers; or followed by a
+  usage example (refused: not an edit).
 
 Deterministic: every random choice comes from a generator seeded with the split and class.
 """
@@ -49,6 +53,7 @@ import json
 import random
 import re
 import sys
+import textwrap
 import tokenize
 import warnings
 from collections import Counter
@@ -65,6 +70,7 @@ CLASSES = [
     "multi_file_udiff",
     "whole_file_newline",
     "fuzzy_no_invent",
+    "one_definition",
 ]
 # Rows whose notebook is larger than this (characters of source) are left out: the cases stay
 # small enough to keep in the repository, and the failure classes do not depend on size.
@@ -1194,6 +1200,87 @@ def gen_fuzzy(rows: list[dict], rng: random.Random) -> list[dict]:
 
 # -- all --------------------------------------------------------------------------------------------
 
+# -- 8. one_definition ------------------------------------------------------------------------------
+
+
+def _scope_defs(body: list[ast.stmt]) -> dict[str, ast.AST]:
+    defs = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    names = [n.name for n in defs]
+    return {n.name: n for n in defs} if len(set(names)) == len(names) else {}
+
+
+def _span(node: ast.AST) -> tuple[int, int]:
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    return first - 1, node.end_lineno
+
+
+def changed_definition(row: dict) -> tuple[dict, list[str], str] | None:
+    """(the cell, the changed definition's new text, "function" or "method") when the row changes
+    one code cell only, inside one definition (a top-level one among several, or a method among
+    several of a top-level class), and the cell's definitions keep their names."""
+    if [c["id"] for c in row["cells"]] != [c["id"] for c in row["cells_after"]]:
+        return None
+    changed = [
+        (b, a) for b, a in zip(row["cells"], row["cells_after"]) if b["source"] != a["source"]
+    ]
+    if len(changed) != 1 or changed[0][0]["cell_type"] != "code":
+        return None
+    before, after = changed[0]
+    old, new = before["source"].split("\n"), after["source"].split("\n")
+    trees = [parse(next(code_sources([c]))) for c in (before, after)]
+    if None in trees:
+        return None
+    scopes = [(trees[0].body, trees[1].body, "function")]
+    scopes += [
+        (c0.body, c1.body, "method")
+        for c0 in trees[0].body
+        for c1 in trees[1].body
+        if isinstance(c0, ast.ClassDef) and isinstance(c1, ast.ClassDef) and c0.name == c1.name
+    ]
+    ops = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()]
+    ops = [op for op in ops if op[0] != "equal"]
+    for body0, body1, kind in scopes:
+        defs0, defs1 = _scope_defs(body0), _scope_defs(body1)
+        if len(defs0) < 2 or list(defs0) != list(defs1):
+            continue
+        for name in defs0:
+            (s0, e0), (s1, e1) = _span(defs0[name]), _span(defs1[name])
+            if all(s0 <= i1 and i2 <= e0 and s1 <= j1 and j2 <= e1 for _, i1, i2, j1, j2 in ops):
+                return after, new[s1:e1], kind
+    return None
+
+
+def gen_one_definition(rows: list[dict], rng: random.Random) -> list[dict]:
+    """One function of a cell that holds several (or one method of a class), as chat models answer
+    "fix this function": the new definition alone, with a marker below it, between markers, or
+    followed by a usage example (refused: not an edit)."""
+    cls = "one_definition"
+    out = []
+    for row in rows:
+        found = changed_definition(row)
+        if found is None:
+            continue
+        cell, lines, kind = found
+        body = textwrap.dedent("\n".join(lines))
+        marker = "# ... existing code ..."
+        variants = {
+            f"{kind}_alone": fenced(body),
+            f"{kind}_marker_below": fenced(body + "\n" + marker),
+            f"{kind}_between_markers": fenced(marker + "\n" + body + "\n" + marker),
+        }
+        tree = parse(body)
+        if tree and tree.body and kind == "function":
+            usage = usage_line(tree.body[0], rng)
+            variants["function_and_usage"] = (
+                fenced(body) + "\n\nUse it like this:\n\n" + fenced(usage)
+            )
+        for variant in rng.sample(sorted(variants), min(2, len(variants))):
+            text = rng.choice(INTROS) + "\n\n" + variants[variant]
+            refuse = variant == "function_and_usage"
+            out.append(case(cls, row, variant, with_outro(text, rng), row["cells_after"], refuse))
+    return out
+
+
 GENERATORS = {
     "not_an_edit": gen_not_an_edit,
     "search_replace_shapes": gen_sr_shapes,
@@ -1202,6 +1289,7 @@ GENERATORS = {
     "multi_file_udiff": gen_multi_file,
     "whole_file_newline": gen_whole_file,
     "fuzzy_no_invent": gen_fuzzy,
+    "one_definition": gen_one_definition,
 }
 
 
