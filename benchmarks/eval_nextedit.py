@@ -10,10 +10,12 @@ change, over the examples that expect an edit), precision when a suggestion is s
 the no-edit examples (nothing shown), the share of examples with a suggestion shown, exact match on
 cross-cell examples, the rate of well-formed model outputs (model predictors), latency p50/p90, and
 the reward Cursor trains its Tab model on (+0.75 per right suggestion shown, -0.25 per wrong one,
-0 for nothing shown; per example): the measure the ensemble's order is chosen by. Two rows are
+0 for nothing shown; per example): the measure the ensemble's order is chosen by. Three rows are
 what the product runs: "default (ranker)" (the learned filter and ranker over every predictor's
-candidates, what the server runs unconfigured) and "rules only" (``jupyter cursor predict
---rules-only``: the shipped rules, the first that answers wins).
+candidates), "default, then the embedded completer" (what the server runs unconfigured with no
+kernel: when the ranker shows nothing, completion/continuation.py's ghost text at the cursor) and
+"rules only" (``jupyter cursor predict --rules-only``: the shipped rules, the first that answers
+wins).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ["JUPYTER_DATA_DIR"] = tempfile.mkdtemp(prefix="eval_nextedit_")
 
 from jupyter_cursor.cli.predict import add_engine_arguments  # noqa: E402
+from jupyter_cursor.completion import continuation  # noqa: E402
+from jupyter_cursor.completion.source import insertion  # noqa: E402
 from jupyter_cursor.nextedit.formats import FORMATS  # noqa: E402
 from jupyter_cursor.nextedit.model import DEFAULT_MIN_CONFIDENCE, ModelAnswer, sure_enough  # noqa: E402
 from jupyter_cursor.nextedit.predictor import SHIPPED, predict  # noqa: E402
@@ -112,6 +116,20 @@ def default(rules_only: bool = False) -> Callable[[dict], Prediction]:
     return run
 
 
+def then_completer(row) -> Prediction:
+    """The default, then (nothing shown) the embedded completer at the cursor, as the server's
+    NextEditService asks it with no kernel."""
+    got, _ = default()(row)
+    if got:
+        return got, None
+    cursor = row["cursor"]
+    text = continuation.complete(row["cells"], cursor["cell_id"], cursor["offset"], row["events"])
+    if not text:
+        return {}, None
+    (edit,) = insertion(row["cells"], cursor["cell_id"], cursor["offset"], text)
+    return {edit["cell_id"]: edit["source"]}, None
+
+
 def rules_name(order) -> str:
     return "rules: " + ", ".join(order)
 
@@ -135,6 +153,7 @@ PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     **{rules_name(order): rules(*order) for order in RULE_ORDERS},
     RULES_ONLY_NAME: default(rules_only=True),
     SHIPPED_NAME: default(),
+    "default, then the embedded completer": then_completer,
 }
 
 
