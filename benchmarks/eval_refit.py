@@ -2,7 +2,7 @@
 the real suggestion log and who refit the next-edit filter with the real command's function.
 
     python benchmarks/eval_refit.py [--split dev | --split train --limit 3000] [--every 20]
-        [--orders 10] [--prior-strength 30] [--ignored-weight 1] [--threshold-margin 3 | inf]
+        [--orders 10] [--prior-strength 300] [--ignored-weight 0.5] [--threshold-margin 3 | inf]
         [--no-others] [--json OUT]
 
 Each simulated user goes through the split's rows (requests) in an order of its own (``--orders``

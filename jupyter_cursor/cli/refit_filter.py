@@ -2,7 +2,7 @@
 on this machine (nothing leaves it).
 
     jupyter cursor refit-filter [--log PATH] [--out PATH] [--dry-run] [--json]
-                                [--prior-strength 30] [--ignored-weight 1]
+                                [--prior-strength 300] [--ignored-weight 0.5]
     jupyter cursor refit-filter --reset
 
 The log exists only while the server runs with ``c.CursorApp.nextedit_log = True``. The weights go
