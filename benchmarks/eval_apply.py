@@ -15,9 +15,9 @@ leftover elision markers, syntax errors introduced, refusals (suggestions with a
 warning), and latency per suggestion (p50/p95).
 
 `--realistic` evaluates instead on benchmarks/apply_realistic/<split>.jsonl.gz (made by
-benchmarks/apply_realistic.py from the same rows, and made first if missing): realistic noisy answers
-per failure class, some of whose right outcome includes a refusal. Per class (engine only, unless
---methods says otherwise): cases, refuse cases, exact match (trimmed as above, or exact strings for
+benchmarks/apply_realistic.py from the same rows, and made first if missing or older than that
+script): realistic noisy answers per failure class, some of whose right outcome includes a
+refusal. Per class (engine only, unless --methods says otherwise): cases, refuse cases, exact match (trimmed as above, or exact strings for
 the rows marked strict), `wrote_when_refusal_expected` (share of refuse cases where a cell changed
 in a way the expected notebook does not have: its text neither the old nor the expected one, or a
 cell added or deleted that the expected notebook does not add or delete), `refusal_warned` (share
@@ -362,7 +362,9 @@ def show_realistic_failure(case, result, outcome) -> None:
 
 def main_realistic(args) -> int:
     path = REALISTIC / f"{args.split}.jsonl.gz"
-    if not path.exists():
+    generator = Path(__file__).resolve().parent / "apply_realistic.py"
+    # Made again when the generator changed since (a new class would be missing otherwise).
+    if not path.exists() or path.stat().st_mtime < generator.stat().st_mtime:
         import apply_realistic  # benchmarks/ is on sys.path when this runs as a script
 
         apply_realistic.write(apply_realistic.generate(args.split, Path(args.data)), path)
