@@ -16,15 +16,16 @@ warning), and latency per suggestion (p50/p95).
 
 `--realistic` evaluates instead on benchmarks/apply_realistic/<split>.jsonl.gz (made by
 benchmarks/apply_realistic.py from the same rows, and made first if missing or older than that
-script): realistic noisy answers per failure class, some of whose right outcome includes a
-refusal. Per class (engine only, unless --methods says otherwise): cases, refuse cases, exact match (trimmed as above, or exact strings for
-the rows marked strict), `wrote_when_refusal_expected` (share of refuse cases where a cell changed
-in a way the expected notebook does not have: its text neither the old nor the expected one, or a
-cell added or deleted that the expected notebook does not add or delete), `refusal_warned` (share
-of refuse cases with a "Not applied" warning), `false_refusal` (share of the other cases with one),
-`leftover_sr_markers` (a `<<<<<<<`/`=======`/`>>>>>>>` line added to a cell), `invented_lines` (a
-line added that is in neither the old nor the expected notebook) and `lost_lines` (a line of the old
-notebook the expected one keeps, missing from the result).
+script): realistic noisy answers per failure class, some of whose right outcome includes a refusal.
+Per class (engine only, unless --methods says otherwise): cases, refuse cases, exact match (trimmed
+as above, or exact strings for the rows marked strict), `wrote_when_refusal_expected` (share of
+refuse cases where a cell changed in a way the expected notebook does not have: its text neither the
+old nor the expected one, or a cell added or deleted that the expected notebook does not add or
+delete), `refusal_warned` (share of refuse cases with a "Not applied" warning), `false_refusal`
+(share of the other cases with one), `leftover_sr_markers` (a `<<<<<<<`/`=======`/`>>>>>>>` line
+added to a cell), `invented_lines` (a line added that is in neither the old nor the expected
+notebook) and `lost_lines` (a line of the old notebook the expected one keeps, missing from the
+result).
 
 Baselines: `exact-replace` (SEARCH/REPLACE and diff hunks by exact string replacement, whole blocks
 replace the cell that shares most lines with them), `dmp-patch` (the same, with diff-match-patch's
