@@ -358,9 +358,15 @@ def top_level_defs(cells: list[dict]) -> list[ast.AST]:
     return out
 
 
-def def_text(source: str, node: ast.AST) -> list[str]:
+def def_span(node: ast.AST) -> tuple[int, int]:
+    """0-based (first line, line after the last) of a definition, its decorators included."""
     first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return source.split("\n")[first - 1 : node.end_lineno]
+    return first - 1, node.end_lineno
+
+
+def def_text(source: str, node: ast.AST) -> list[str]:
+    start, end = def_span(node)
+    return source.split("\n")[start:end]
 
 
 def usage_line(node: ast.AST, rng: random.Random) -> str:
@@ -1198,8 +1204,6 @@ def gen_fuzzy(rows: list[dict], rng: random.Random) -> list[dict]:
     return out
 
 
-# -- all --------------------------------------------------------------------------------------------
-
 # -- 8. one_definition ------------------------------------------------------------------------------
 
 
@@ -1207,11 +1211,6 @@ def _scope_defs(body: list[ast.stmt]) -> dict[str, ast.AST]:
     defs = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     names = [n.name for n in defs]
     return {n.name: n for n in defs} if len(set(names)) == len(names) else {}
-
-
-def _span(node: ast.AST) -> tuple[int, int]:
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first - 1, node.end_lineno
 
 
 def changed_definition(row: dict) -> tuple[dict, list[str], str] | None:
@@ -1237,14 +1236,14 @@ def changed_definition(row: dict) -> tuple[dict, list[str], str] | None:
         for c1 in trees[1].body
         if isinstance(c0, ast.ClassDef) and isinstance(c1, ast.ClassDef) and c0.name == c1.name
     ]
-    ops = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()]
+    ops = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
     ops = [op for op in ops if op[0] != "equal"]
     for body0, body1, kind in scopes:
         defs0, defs1 = _scope_defs(body0), _scope_defs(body1)
         if len(defs0) < 2 or list(defs0) != list(defs1):
             continue
         for name in defs0:
-            (s0, e0), (s1, e1) = _span(defs0[name]), _span(defs1[name])
+            (s0, e0), (s1, e1) = def_span(defs0[name]), def_span(defs1[name])
             if all(s0 <= i1 and i2 <= e0 and s1 <= j1 and j2 <= e1 for _, i1, i2, j1, j2 in ops):
                 return after, new[s1:e1], kind
     return None
@@ -1280,6 +1279,8 @@ def gen_one_definition(rows: list[dict], rng: random.Random) -> list[dict]:
             out.append(case(cls, row, variant, with_outro(text, rng), row["cells_after"], refuse))
     return out
 
+
+# -- all --------------------------------------------------------------------------------------------
 
 GENERATORS = {
     "not_an_edit": gen_not_an_edit,
