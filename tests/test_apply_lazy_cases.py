@@ -235,3 +235,72 @@ def test_new_method_between_blank_lines_the_cell_has_adds_no_blank_line():
         "class R:\n    def check(self):\n        raise self.error\n\n"
         "    def read(self):\n        return self.content\n\nclass A:\n    pass"
     )
+
+
+STOCK = "        raise NotImplementedError()"
+
+
+def test_new_class_whose_stock_lines_recur_is_inserted_before_its_context():
+    # The run's first lines (a class and its docstring) are all new; the only ones the cell has
+    # are a stock `raise` that every abstract method repeats, and the class header after the new
+    # code. Placed by the stock line, the new class read as an edit of the method before it,
+    # whose `def` line went.
+    original = f"""class Stream:
+    def read(self) -> bytes:
+{STOCK}
+
+    async def put(self, value) -> None:
+{STOCK}
+
+
+class Pool:
+    def acquire(self) -> None:
+{STOCK}"""
+    new_class = f"""class Event:
+    '''
+    An event that tasks wait on.
+    '''
+
+    def set(self) -> None:
+{STOCK}
+
+    async def wait(self) -> None:
+{STOCK}
+
+
+class Pool:"""
+    snippet = f"# ... existing code ...\n\n\n{new_class}\n# ... existing code ..."
+    want = original.replace("\n\n\nclass Pool:", f"\n\n\n{new_class}")
+    assert merged(original, snippet) == want
+
+
+def test_run_opening_on_a_line_its_new_code_repeats_keeps_the_line_before_it():
+    # The run's first line is the context; its new method repeats that line. Paired with the
+    # copy, the run's lines before it read as an edit of the `def` above the context.
+    original = f"""class Backend:
+    def create_queue(self, size: int) -> Queue:
+{STOCK}
+
+    def background(
+        self, job
+    ) -> None:
+{STOCK}"""
+    snippet = f"""# ... existing code ...
+{STOCK}
+
+    def create_event(self) -> Event:
+{STOCK}
+
+    def background(
+        self, job
+# ... existing code ..."""
+    want = original.replace(
+        "\n\n    def background(",
+        f"""
+
+    def create_event(self) -> Event:
+{STOCK}
+
+    def background(""",
+    )
+    assert merged(original, snippet) == want

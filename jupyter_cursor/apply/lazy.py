@@ -29,6 +29,9 @@ from .matching import (
 
 EDGE_LINES = 3  # lines at each end of a run whose occurrences in the cell start/end a stretch
 MAX_EDGE_CANDIDATES = 60  # occurrences per edge considered (a line like `return x` recurs)
+# A line the cell has this many times or more places a run whose edges are all new only when no
+# rarer line of it does.
+RECURRING = 3
 MAX_EVALUATIONS = 300  # stretches scored per run, nearest in length to the run first
 # Context lines at a run's edge that count towards placing it (a third would reward the run's new
 # code where it copies the code next to it).
@@ -192,14 +195,17 @@ def _edge_positions(run_keys: list[str], where, pos: int, from_end: bool) -> lis
         hits = [p for p in where.get(run_keys[i], ()) if p >= pos]
         found.update((p + 1 if from_end else p) for p in hits[:MAX_EDGE_CANDIDATES])
     if not found:
-        # The run's edges were all changed: any significant line of it that the cell has.
-        for i in order:
-            if is_trivial(run_keys[i]):
-                continue
-            hits = [p for p in where.get(run_keys[i], ()) if p >= pos]
-            if hits:
-                found.update((p + 1 if from_end else p) for p in hits[:MAX_EDGE_CANDIDATES])
-                break
+        # The run's edges were all changed: the significant line of it nearest that edge that
+        # the cell has, and does not have all over (a stock `raise NotImplementedError()` in the
+        # run's new code placed it on the method before, read as an edit that deleted it).
+        hits_of = [
+            [p for p in where.get(run_keys[i], ()) if p >= pos]
+            for i in order
+            if not is_trivial(run_keys[i])
+        ]
+        hits_of = [h for h in hits_of if h]
+        hits = next((h for h in hits_of if len(h) < RECURRING), hits_of[0] if hits_of else [])
+        found.update((p + 1 if from_end else p) for p in hits[:MAX_EDGE_CANDIDATES])
     return sorted(found)
 
 
@@ -239,7 +245,14 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         anchors = sum(1 for a, _, n in blocks for k in range(n) if not is_trivial(run_keys[a + k]))
         if anchors == 0:
             continue  # matched by blank lines and brackets only: not a place
-        matched_pairs = [(a + k, b + k) for a, b, n in blocks for k in range(n)]
+        matched_pairs = _pin_edges(
+            [(a + k, b + k) for a, b, n in blocks for k in range(n)],
+            run_keys,
+            keys,
+            s,
+            e,
+            (fixed_start is None, fixed_end is None),
+        )
         consistent = _indent_consistency(lines, original, matched_pairs)
         # The run's first and last lines are context a model shows to place it: a stretch that
         # starts and ends on them beats one that fits more lines of the run's new code (code that
@@ -263,6 +276,25 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         return "a part of the snippet fits several places in the cell equally well"
     start, end, new = placements.pop()
     return start, end, list(new)
+
+
+def _pin_edges(
+    pairs: list[tuple[int, int]], run_keys, keys, s: int, e: int, free: tuple[bool, bool]
+):
+    """The matched (run line, cell line) pairs with the run's first (last) line paired to the
+    stretch's first (last) line when the two are the same significant line and that edge of the
+    run is next to a marker (`free`): the edge line is the context the model showed. The
+    longest-block matcher may pair that cell line with a later copy of it in the run's new code
+    (`raise ...` / new method / `raise ...`), and the run's lines before it then read as an edit
+    of the cell's line before the stretch (the method's `def` was rewritten)."""
+    last = len(run_keys) - 1
+    if free[0] and pairs and pairs[0][1] == s and pairs[0][0] != 0:
+        if run_keys[0] == keys[s] and not is_trivial(keys[s]):
+            pairs = [(0, s)] + pairs[1:]
+    if free[1] and pairs and pairs[-1][1] == e - 1 and pairs[-1][0] != last:
+        if run_keys[last] == keys[e - 1] and not is_trivial(keys[e - 1]):
+            pairs = pairs[:-1] + [(last, e - 1)]
+    return pairs
 
 
 def _cost(run_keys: list[str], stretch: list[str], matcher) -> int:
