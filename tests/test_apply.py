@@ -395,6 +395,38 @@ def test_block_fitting_several_cells_goes_to_the_first_after_the_previous_block(
     assert sources(diff)["p1"] == sources(diff)["p2"] == plot
 
 
+def test_as_many_blocks_as_the_near_copies_they_fit_edit_them_in_order():
+    # Two near-copies of a cell (a comment and a gradient check each), two blocks each fitting
+    # both equally: one block per cell, in the notebook's order. Matched one by one, the first
+    # was refused and the second then replaced the cell the first had rewritten.
+    check = "# check the gradient\ntf.print(2*{v}*(w*x+b-y))"
+    cells = [cell("gx", check.format(v="x")), cell("mid", "w.assign(1.0)")]
+    cells.append(cell("gw", check.format(v="w")))
+    new = "# check the gradient\ntf.print((-2)*{v}*(y-(w*x+b)))"
+    block = "```python\n{}\n```"
+    answer = block.format(new.format(v="x")) + "\n\n" + block.format(new.format(v="w"))
+    diff = apply_suggestion(cells, answer)
+    assert diff.warnings == []
+    assert sources(diff) == {
+        "gx": new.format(v="x"),
+        "mid": "w.assign(1.0)",
+        "gw": new.format(v="w"),
+    }
+    # One block alone still fits both with no clear best: refused, as is a series with fewer
+    # blocks than the cells it fits.
+    assert ambiguous_candidates(cells, block.format(new.format(v="x"))) == ["gw", "gx"]
+
+
+def test_near_copies_tied_on_tokens_go_to_the_one_changed_by_fewer_characters():
+    # One copy has `offset=0.5`, the other no offset: `offset=6` is a 3-character change of the
+    # first, a whole argument added to the second. As many tokens either way: it was refused.
+    plot = '(\n    so.Plot(df, x="a", y="b")\n    .add(so.Text(color="w"{}))\n)'
+    cells = [cell("plain", plot.format("")), cell("offset", plot.format(", offset=0.5"))]
+    diff = apply_suggestion(cells, "```python\n" + plot.format(", offset=6") + "\n```")
+    assert diff.warnings == []
+    assert sources(diff) == {"plain": plot.format(""), "offset": plot.format(", offset=6")}
+
+
 def test_block_rewriting_most_of_a_function_goes_to_the_cell_defining_it():
     # Few of the block's lines or words are the cell's, but it defines the function the cell
     # defines: it is that cell's new text (refused as resembling no cell).

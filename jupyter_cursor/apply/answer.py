@@ -71,6 +71,8 @@ class _Apply:
         # many copies of one applied with its copies are still to pass over.
         self.repeats: Counter = Counter()
         self.repeats_done: Counter = Counter()
+        self.upcoming: Sequence[markdown.Block] = ()  # the answer's blocks after the current one
+        self.series: list[str] = []  # cells the next blocks edit, one each (find_series)
 
     # -- helpers ------------------------------------------------------------------------------------
     def warn(self, code: str, message: str, **extra: Any) -> None:
@@ -91,7 +93,8 @@ class _Apply:
             if edits.is_search_replace(code):
                 for rep in edits.parse_search_replace(code).replacements:
                     self.repeats[(tuple(rep.old), tuple(rep.new))] += 1
-        for block in blocks:
+        for i, block in enumerate(blocks):
+            self.upcoming = blocks[i + 1 :]
             for ref in directives.deletions(block.prose):
                 self.delete(ref)
             self.apply_block(block)
@@ -416,7 +419,13 @@ class _Apply:
             return
         if target is None:
             after = find_index(self.cells, self.last_touched) if self.last_touched else None
-            target = find_target(self.cells, lines, language, lazy, self.warn, after)
+            if self.series:
+                target = self.series.pop(0)
+            elif after is None:
+                self.series = self.find_series(lines, language, lazy)
+                target = self.series.pop(0) if self.series else None
+            if target is None:
+                target = find_target(self.cells, lines, language, lazy, self.warn, after)
             if target is None:
                 return
         self.last_touched = target
@@ -447,6 +456,42 @@ class _Apply:
         self.warn(
             "model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target
         )
+
+    def find_series(self, lines: list[str], language: str, lazy: bool) -> list[str]:
+        """The cells a block and the ones right after it edit, one each in the notebook's order,
+        when each of them fits the same cells equally well and there are as many blocks as cells
+        (a series: one comment line and a changed call for each of two near-copies of a cell, as
+        models write them, in order); else none. Matched one by one, the second block fit the
+        cell the first had just rewritten best and replaced it."""
+        tied = self._tied_cells(lines, language, lazy)
+        if not tied:
+            return []
+        for block in self.upcoming[: len(tied) - 1]:
+            header, code = directives.header_directive(block.code)
+            snippet = code.split("\n")
+            if (
+                header is not None
+                or directives.block_directive(block.prose) is not None
+                or edits.is_search_replace(code)
+                or edits.is_udiff(code, block.language)
+                or block.language in NOT_CELL_LANGUAGES
+                or self._tied_cells(snippet, block.language, edits.has_markers(snippet)) != tied
+            ):
+                return []
+        if len(self.upcoming) < len(tied) - 1:
+            return []
+        return sorted(tied, key=lambda cid: find_index(self.cells, cid))
+
+    def _tied_cells(self, lines: list[str], language: str, lazy: bool) -> frozenset[str]:
+        """The cells find_target finds a block fits with no clear best (empty when it places
+        the block, or finds it fits none)."""
+        heard: list[tuple[str, dict]] = []
+        found = find_target(
+            self.cells, lines, language, lazy, lambda code, _, **extra: heard.append((code, extra))
+        )
+        if found is not None or not heard or heard[0][0] != "ambiguous":
+            return frozenset()
+        return frozenset(heard[0][1].get("candidates", ()))
 
     def merge_definitions(self, cell: dict, lines: list[str], lazy: bool) -> bool:
         """Whether a block showing only some of the cell's definitions merged into those alone

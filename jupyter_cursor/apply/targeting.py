@@ -185,7 +185,7 @@ def find_target(
     (cost, _, cid, _), (cost2, *_) = fits[0], fits[1]
     if 2 * cost <= cost2:
         return cid  # it needs half the changes the next one does (or none)
-    closest = _fewest_tokens_changed(lines, fits, cells)
+    closest = _fewest_changed(lines, fits, cells)
     if closest is not None:
         return closest
     # Models write their blocks in the notebook's order: of the cells it fits, a block that
@@ -194,6 +194,11 @@ def find_target(
         later = [i for i in (find_index(cells, fit[2]) for fit in fits) if i > after]
         if later:
             return cells[min(later)]["id"]
+    # Else, with as many tokens changed, clearly fewer characters: `offset=0.5` made `offset=6`
+    # in one copy of a plot, rather than `, offset=6` added to the other copy.
+    closest = _fewest_changed(lines, fits, cells, list)
+    if closest is not None:
+        return closest
     # The candidates a reader must choose between: every cell the block fits (the message
     # once listed only those tied on changes, naming one cell as "several").
     warn(
@@ -250,39 +255,42 @@ def _score_edges(lines: list[str], cells: list[dict]) -> list[tuple[float, str]]
     return sorted(scored, reverse=True)
 
 
-def _fewest_tokens_changed(lines: list[str], fits: list[tuple], cells: list[dict]) -> str | None:
+def _fewest_changed(
+    lines: list[str], fits: list[tuple], cells: list[dict], split=_TOKEN.findall
+) -> str | None:
     """Of the cells tied on the fewest changed lines, the one the block rewrites with clearly
-    fewer tokens changed than any other fit (see TOKEN_LEAD), or None. One holding fewer of the
-    block's words than another is not clearly it (the block may be the other, cut down: a call
-    that lost arguments reads as a small edit of a shorter call that never had them)."""
-    fewest = fits[0][0]
+    fewer units changed than any other fit (see TOKEN_LEAD), or None. Units: `split` of the
+    text, its tokens (words and punctuation) by default. One holding fewer of the block's words
+    than another is not clearly it (the block may be the other, cut down: a call that lost
+    arguments reads as a small edit of a shorter call that never had them)."""
+    if any(merged is None for *_, merged in fits):
+        return None
     costs = []
-    for _, _, cid, merged in fits:
-        if merged is None:
-            return None
+    for changed, _, cid, merged in fits:
         source = cells[find_index(cells, cid)]["source"].split("\n")
-        costs.append((_count_changed_tokens(source, merged), cid))
+        costs.append((_count_changed_units(source, merged, split), cid, changed))
     ranked = sorted(costs)
-    (best, cid), runner_up = ranked[0], ranked[1][0]
-    if fits[[fit[2] for fit in fits].index(cid)][0] != fewest or best > TOKEN_LEAD * runner_up:
+    (best, cid, changed), runner_up = ranked[0], ranked[1][0]
+    if changed != fits[0][0] or best > TOKEN_LEAD * runner_up:
         return None
     words = _collect_words(l for l in lines if not edits.is_marker(l))
     held = {
         c: len(words & _collect_words(cells[find_index(cells, c)]["source"].split("\n")))
-        for _, c in costs
+        for _, c, _ in costs
     }
     return cid if held[cid] == max(held.values()) else None
 
 
-def _count_changed_tokens(before: list[str], after: list[str]) -> int:
-    """Tokens (words and punctuation) removed or added in the lines that differ."""
+def _count_changed_units(before: list[str], after: list[str], split) -> int:
+    """Units (`split` of the text: its tokens, words and punctuation, or its characters) removed
+    or added in the lines that differ."""
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     total = 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        old = _TOKEN.findall("\n".join(before[i1:i2]))
-        new = _TOKEN.findall("\n".join(after[j1:j2]))
+        old = split("\n".join(before[i1:i2]))
+        new = split("\n".join(after[j1:j2]))
         same = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
         total += len(old) + len(new) - 2 * sum(block.size for block in same)
     return total
