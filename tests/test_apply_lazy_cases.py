@@ -304,3 +304,39 @@ def test_run_opening_on_a_line_its_new_code_repeats_keeps_the_line_before_it():
     def background(""",
     )
     assert merged(original, snippet) == want
+
+
+def test_reworded_heading_over_a_paragraph_that_kept_its_words_is_placed_by_resemblance():
+    # Neither line stands in the cell as written: the heading is reworded, the paragraph kept
+    # most of its words. Each line alike and the two close as a whole: that one place. (Every
+    # line had to be close on its own: the heading was not, and the run was refused.)
+    original = """x = encode(df)
+
+
+# ## Optional: Ordinal Encoding
+
+# When the distance between the categories is unknown, we can encode them as thresholds.
+
+
+y = threshold(df)"""
+    snippet = """...
+
+
+# ## Optional: Encoding Ordinal Features
+
+# When the distance between the categories is unknown or undefined, we can encode them as thresholds.
+
+
+..."""
+    want = original.replace(
+        "# ## Optional: Ordinal Encoding", "# ## Optional: Encoding Ordinal Features"
+    )
+    want = want.replace("is unknown,", "is unknown or undefined,")
+    assert merged(original, snippet) == want
+    # A heading reworded beyond recognition is not that place.
+    assert (
+        merged(
+            original, snippet.replace("## Optional: Encoding Ordinal Features", "Plot the results")
+        )
+        is None
+    )

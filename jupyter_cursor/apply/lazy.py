@@ -388,13 +388,26 @@ def _resembling_place(lines, original, pos, fixed_start, fixed_end):
     # One matcher per run line: difflib caches its second sequence.
     matchers = [difflib.SequenceMatcher(None, "", line.strip(), autojunk=False) for line in run]
 
-    def resembles(matcher, text):
+    def resemblance(matcher, text) -> float:
+        """The line's likeness to the run's line, 0 below RESEMBLANCE."""
         matcher.set_seq1(text.strip())
-        return (
-            matcher.real_quick_ratio() >= CLOSE_RESEMBLANCE
-            and matcher.quick_ratio() >= CLOSE_RESEMBLANCE
-            and matcher.ratio() >= CLOSE_RESEMBLANCE
-        )
+        for ratio in (matcher.real_quick_ratio, matcher.quick_ratio, matcher.ratio):
+            if ratio() < RESEMBLANCE:
+                return 0.0
+        return matcher.ratio()
+
+    def resembles(k: int) -> bool:
+        """Each line alike, and the stretch as a whole close to the run (its likeness weighted
+        by the lines' lengths: a reworded heading over a paragraph that kept most of its
+        words)."""
+        weight = total = 0.0
+        for j, matcher in enumerate(matchers):
+            ratio = resemblance(matcher, original[filled[k + j]])
+            if not ratio:
+                return False
+            size = len(original[filled[k + j]].strip()) + len(run[j].strip())
+            weight, total = weight + ratio * size, total + size
+        return weight >= CLOSE_RESEMBLANCE * total
 
     found = []
     for k in range(len(filled) - len(run) + 1):
@@ -402,7 +415,7 @@ def _resembling_place(lines, original, pos, fixed_start, fixed_end):
             break  # a run with no marker before it starts at the cell's first line
         if fixed_end is not None and k + len(run) != len(filled):
             continue  # one with none after it ends at the last
-        if all(resembles(m, original[filled[k + j]]) for j, m in enumerate(matchers)):
+        if resembles(k):
             found.append(k)
     if len(found) != 1:
         return (
