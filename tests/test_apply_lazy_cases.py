@@ -340,3 +340,78 @@ y = threshold(df)"""
         )
         is None
     )
+
+
+def test_new_import_of_a_name_replaces_the_import_it_supersedes():
+    # `GPTModel` now comes from the package: the run shows the new import alone where the old
+    # one stood, after the block's blank line. The old import stayed beside it (imported twice).
+    original = """import torch
+from thop import profile
+
+from previous_chapters import GPTModel
+
+
+CONFIG = {"emb_dim": 768}"""
+    snippet = """import torch
+from thop import profile
+
+# See the package's installation notes
+from llms_from_scratch.ch04 import GPTModel
+
+
+# ... existing code ..."""
+    want = original.replace(
+        "from previous_chapters import GPTModel",
+        "# See the package's installation notes\nfrom llms_from_scratch.ch04 import GPTModel",
+    )
+    assert merged(original, snippet) == want
+    # A new import of another name is an addition: the cell's import stays.
+    added = snippet.replace("llms_from_scratch.ch04 import GPTModel", "tqdm import tqdm")
+    assert merged(original, added) == original.replace(
+        "\nfrom previous_chapters import GPTModel",
+        "\n# See the package's installation notes\nfrom tqdm import tqdm\n\n"
+        "from previous_chapters import GPTModel",
+    )
+
+
+def test_function_moved_out_of_a_method_to_the_module_keeps_the_class():
+    # The run opens on the module's import and goes on with the function the cell has nested in
+    # a method: read from the import to that nested copy, it replaced the whole class between.
+    original = """from werkzeug import Request, run_simple
+
+
+class Server:
+    def __init__(self, app):
+        self.app = app
+        self.port = 0
+        self.host = "localhost"
+
+    @classmethod
+    def echo_server(cls):
+        @Request.application
+        def echo(request):
+            return request.get_data()
+
+        return Server(echo)"""
+    snippet = """from werkzeug import Request, run_simple
+
+
+@Request.application
+def echo(request):
+    return request.get_data()
+
+
+# ... existing code ...
+    @classmethod
+    def echo_server(cls):
+        return Server(echo)"""
+    want = original.replace(
+        "run_simple\n",
+        "run_simple\n\n\n@Request.application\ndef echo(request):\n    return request.get_data()\n",
+        1,
+    ).replace(
+        "        @Request.application\n        def echo(request):\n"
+        "            return request.get_data()\n\n",
+        "",
+    )
+    assert merged(original, snippet) == want

@@ -12,6 +12,7 @@ after it runs to its end.
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -235,6 +236,7 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
     new_close = _closes_new_code(run_keys, last, set(where))
     depth_cap = min(EDGE_DEPTH, sum(1 for key in run_keys if key))
     most_edges = depth_cap * ((fixed_start is None) + (fixed_end is None))
+    moved = False  # a stretch was passed over as code the run moves (see _moved_from)
     for count, (s, e) in enumerate(pairs):
         if count >= MAX_EVALUATIONS or (
             best and best[0][0][0] == -most_edges and excess((s, e)) > best[0][0][1]
@@ -253,6 +255,13 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
             e,
             (fixed_start is None, fixed_end is None),
         )
+        if fixed_end is None and _moved_from(
+            lines, original, matched_pairs, filled[e] - filled[s] - size
+        ):
+            moved = True
+            continue
+        if fixed_start is None and _copies_context(run_keys, matched_pairs, where, s):
+            continue
         consistent = _indent_consistency(lines, original, matched_pairs)
         # The run's first and last lines are context a model shows to place it: a stretch that
         # starts and ends on them beats one that fits more lines of the run's new code (code that
@@ -269,12 +278,59 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         if best and score < best[0][0]:
             best = []
         best.append((score, s, e, matched_pairs))
+    if not best and moved:
+        return _insertion(run, original, keys, starts, pos, fixed_start)
     if not best:
         return _resembling_place(lines, original, pos, fixed_start, fixed_end)
     placements = {_finish(run, original, pos, fixed_start, fixed_end, mp) for _, _, _, mp in best}
     if len(placements) > 1:
         return "a part of the snippet fits several places in the cell equally well"
     start, end, new = placements.pop()
+    return start, end, list(new)
+
+
+def _moved_from(lines, original, matched_pairs, extra: int) -> bool:
+    """A stretch reaching the run's last lines only where the cell has them at another depth than
+    its first, over cell lines the run does not have (`extra` more non-blank lines than the run):
+    the run moves that code (a function nested in a method, moved to the top of the module), it
+    does not replace everything between (the whole class went)."""
+    filled = [(a, b) for a, b in matched_pairs if lines[a].strip()]
+    if extra <= MAX_IMPLIED_DELETION or len(filled) < 2:
+        return False
+    (a0, b0), (a1, b1) = filled[0], filled[-1]
+    shift = indent_of(original[b0]) - indent_of(lines[a0])
+    return indent_of(original[b1]) - indent_of(lines[a1]) != shift
+
+
+def _copies_context(run_keys: list[str], matched_pairs, where, s: int) -> bool:
+    """The run's first line, next to its marker, left out of a stretch while the cell has it
+    once, before the stretch: that line is the context the run opens on, and the stretch would
+    write it a second time (a module-level import read as new code over a nested function)."""
+    if matched_pairs[0][0] == 0 or is_trivial(run_keys[0]):
+        return False
+    hits = where.get(run_keys[0], ())
+    return len(hits) == 1 and hits[0] < s
+
+
+def _insertion(run: _Run, original, keys, starts, pos, fixed_start):
+    """The run read as its opening context, the cell's lines it starts on, then new code inserted
+    after them (the code it moves there): the one start where that context holds a significant
+    line, or the reason there is none."""
+    found = []
+    for s in starts:
+        k = 0
+        while k < len(run.lines) and s + k < len(keys) and run.lines[k].strip() == keys[s + k]:
+            k += 1
+        context = [i for i in range(k) if not is_trivial(run.lines[i])]
+        if context and k < len(run.lines):
+            found.append([(i, s + i) for i in range(context[-1] + 1)])
+    if len(found) != 1:
+        return (
+            "a part of the snippet fits several places in the cell equally well"
+            if found
+            else ("a part of the snippet matches nothing in the cell")
+        )
+    start, end, new = _finish(run, original, pos, fixed_start, None, found[0])
     return start, end, list(new)
 
 
@@ -448,6 +504,7 @@ def _finish(run: _Run, original, pos, fixed_start, fixed_end, matched_pairs):
     if fixed_end is None:
         end += _resembling(lines[last_a + 1 :], original[end:], changed_only=True)
         end += _implied_deletion(run, last_a, original, end)
+        end += _superseded_imports(lines, last_a, original, end)
         if end == last_b + 1:
             end += _shared_blanks(run, last_a, original, end)
     if fixed_start is None:
@@ -472,6 +529,45 @@ def _implied_deletion(run: _Run, last_a: int, original: list[str], end: int) -> 
     if count > MAX_IMPLIED_DELETION or end + count == len(original):
         return 0
     return count
+
+
+def _superseded_imports(lines: list[str], last_a: int, original: list[str], end: int) -> int:
+    """Cell import lines right after a run's place that bind only names the run's new imports
+    bind there: the new import replaces them (`from previous_chapters import GPTModel` made
+    `from llms_from_scratch.ch04 import GPTModel` shows as the new line alone, and the old one
+    stayed beside it, importing the name twice). Blank lines opening the run's new code are the
+    cell's, when it has as many there."""
+    new = lines[last_a + 1 :]
+    have = {line.strip() for line in original}
+    bound = set().union(*(_bound_names(line) for line in new if line.strip() not in have))
+    if not bound:
+        return 0
+    lead = trim_blank_edges(new)[0]
+    first = end + lead
+    if first > len(original) or any(line.strip() for line in original[end:first]):
+        return 0
+    shown = {line.strip() for line in lines}
+    stop = first
+    while stop < len(original) and original[stop].strip() not in shown:
+        names = _bound_names(original[stop])
+        if not names or not names <= bound:
+            break
+        stop += 1
+    return stop - end if stop > first else 0
+
+
+def _bound_names(line: str) -> set[str]:
+    """The names an import statement on this one line binds (none for any other line)."""
+    text = line.strip()
+    if not text.startswith(("import ", "from ")):
+        return set()
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Import | ast.ImportFrom):
+        return set()
+    return {alias.asname or alias.name.split(".")[0] for alias in tree.body[0].names}
 
 
 def _shared_blanks(run: _Run, last_a: int, original: list[str], end: int) -> int:
