@@ -417,6 +417,24 @@ def test_as_many_blocks_as_the_near_copies_they_fit_edit_them_in_order():
     assert ambiguous_candidates(cells, block.format(new.format(v="x"))) == ["gw", "gx"]
 
 
+def test_a_long_run_of_tied_blocks_is_not_searched_for_a_series_block_by_block(monkeypatch):
+    # 30 copies of a cell, 29 blocks that fit them all and one that fits none: no series. Each
+    # block looking again at every block after it made such an answer cost n² placements (a
+    # minute for 100 cells).
+    from jupyter_cursor.apply import answer as answer_module
+
+    calls = []
+    real = answer_module.find_target
+    monkeypatch.setattr(
+        answer_module, "find_target", lambda *args, **kw: calls.append(1) or real(*args, **kw)
+    )
+    cells = [cell(f"c{i}", "# check\nprint(2 * x)") for i in range(30)]
+    blocks = ["```python\n# check\nprint(-2 * x)\n```"] * 29 + ["```python\nunrelated()\n```"]
+    diff = apply_suggestion(cells, "\n\n".join(blocks))
+    assert diff.ops == [] and len(diff.warnings) == 30
+    assert len(calls) <= 3 * len(blocks)
+
+
 def test_near_copies_tied_on_tokens_go_to_the_one_changed_by_fewer_characters():
     # One copy has `offset=0.5`, the other no offset: `offset=6` is a 3-character change of the
     # first, a whole argument added to the second. As many tokens either way: it was refused.

@@ -73,6 +73,9 @@ class _Apply:
         self.repeats_done: Counter = Counter()
         self.upcoming: Sequence[markdown.Block] = ()  # the answer's blocks after the current one
         self.series: list[str] = []  # cells the next blocks edit, one each (find_series)
+        # Blocks find_series looked at in vain: none of them heads a series (each is looked at
+        # once, or an answer of n tied blocks cost n² placements).
+        self.no_series: int = 0
 
     # -- helpers ------------------------------------------------------------------------------------
     def warn(self, code: str, message: str, **extra: Any) -> None:
@@ -95,6 +98,7 @@ class _Apply:
                     self.repeats[(tuple(rep.old), tuple(rep.new))] += 1
         for i, block in enumerate(blocks):
             self.upcoming = blocks[i + 1 :]
+            self.no_series = max(0, self.no_series - 1)
             for ref in directives.deletions(block.prose):
                 self.delete(ref)
             self.apply_block(block)
@@ -421,7 +425,7 @@ class _Apply:
             after = find_index(self.cells, self.last_touched) if self.last_touched else None
             if self.series:
                 target = self.series.pop(0)
-            elif after is None:
+            elif after is None and self.no_series == 0:
                 self.series = self.find_series(lines, language, lazy)
                 target = self.series.pop(0) if self.series else None
             if target is None:
@@ -464,9 +468,9 @@ class _Apply:
         models write them, in order); else none. Matched one by one, the second block fit the
         cell the first had just rewritten best and replaced it."""
         tied = self._tied_cells(lines, language, lazy)
-        if not tied:
+        if not tied or len(self.upcoming) < len(tied) - 1:
             return []
-        for block in self.upcoming[: len(tied) - 1]:
+        for seen, block in enumerate(self.upcoming[: len(tied) - 1], 1):
             header, code = directives.header_directive(block.code)
             snippet = code.split("\n")
             if (
@@ -477,9 +481,8 @@ class _Apply:
                 or block.language in NOT_CELL_LANGUAGES
                 or self._tied_cells(snippet, block.language, edits.has_markers(snippet)) != tied
             ):
+                self.no_series = seen + 1  # this block and those seen: no series starts there
                 return []
-        if len(self.upcoming) < len(tied) - 1:
-            return []
         return sorted(tied, key=lambda cid: find_index(self.cells, cid))
 
     def _tied_cells(self, lines: list[str], language: str, lazy: bool) -> frozenset[str]:
