@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 BENCHMARKS = {
     "apply": ["eval_apply.py", "--split", "dev"],
     "apply_realistic": ["eval_apply.py", "--realistic", "--split", "dev"],
+    "apply_stress": ["bench_apply_stress.py"],
     "nextedit": ["eval_nextedit.py", "--split", "dev"],
     "completion": ["eval_completion.py", "--split", "dev"],
     "kernel": ["bench_kernel.py"],

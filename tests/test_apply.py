@@ -435,6 +435,30 @@ def test_a_long_run_of_tied_blocks_is_not_searched_for_a_series_block_by_block(m
     assert len(calls) <= 3 * len(blocks)
 
 
+def test_long_near_copies_are_told_apart_without_aligning_every_token_at_once(monkeypatch):
+    # Two 300-line near-copies rewritten by a block: the tie-break aligned all their tokens in
+    # one quadratic match (seconds for 200 lines, minutes for 1,000); line for line now.
+    from jupyter_cursor.apply import targeting
+
+    sizes = []
+
+    class Recording(targeting.difflib.SequenceMatcher):
+        def set_seqs(self, a, b):
+            sizes.append(len(a) + len(b))
+            super().set_seqs(a, b)
+
+    monkeypatch.setattr(targeting.difflib, "SequenceMatcher", Recording)
+    lines = [f"value_{i} = compute({i}, alpha=0.5{{}})" for i in range(300)]
+    cells = [
+        cell("a", "\n".join(lines).format(*[""] * 300)),
+        cell("b", "\n".join(lines).format(*[", beta=1"] * 300)),
+    ]
+    block = "\n".join(lines).format(*[""] * 300).replace("alpha=0.5", "alpha=0.7")
+    diff = apply_suggestion(cells, f"```python\n{block}\n```")
+    assert diff.warnings == [] and sources(diff)["a"] == block
+    assert max(sizes) <= targeting.MAX_ALIGNED_UNITS
+
+
 def test_near_copies_tied_on_tokens_go_to_the_one_changed_by_fewer_characters():
     # One copy has `offset=0.5`, the other no offset: `offset=6` is a 3-character change of the
     # first, a whole argument added to the second. As many tokens either way: it was refused.

@@ -31,6 +31,9 @@ Rewrite = Callable[[str, str], str | None]
 # Blocks in these languages are not cell edits (shell commands, output samples, configuration):
 # an answer shows them to be run or copied. (SEARCH/REPLACE blocks and diffs under such a tag
 # are edits all the same: models tag them anything.)
+# Cells a series of blocks may share out (find_series): near-copies of a cell edited one by one
+# are a few; an answer tied over more is refused block by block, without looking ahead.
+MAX_SERIES = 8
 NOT_CELL_LANGUAGES = {
     "bash", "sh", "shell", "zsh", "console", "shell-session", "powershell", "ps1", "bat", "cmd",
     "text", "txt", "plaintext", "output", "log", "json", "jsonl", "yaml", "yml", "toml", "ini",
@@ -425,10 +428,9 @@ class _Apply:
             after = find_index(self.cells, self.last_touched) if self.last_touched else None
             if self.series:
                 target = self.series.pop(0)
-            elif after is None and self.no_series == 0:
-                self.series = self.find_series(lines, language, lazy)
-                target = self.series.pop(0) if self.series else None
-            if target is None:
+            elif after is None:
+                target = self.place_first(lines, language, lazy)
+            else:
                 target = find_target(self.cells, lines, language, lazy, self.warn, after)
             if target is None:
                 return
@@ -461,14 +463,33 @@ class _Apply:
             "model_rewrite", "Merged by the model fallback: review this cell.", cell_id=target
         )
 
-    def find_series(self, lines: list[str], language: str, lazy: bool) -> list[str]:
-        """The cells a block and the ones right after it edit, one each in the notebook's order,
-        when each of them fits the same cells equally well and there are as many blocks as cells
-        (a series: one comment line and a changed call for each of two near-copies of a cell, as
-        models write them, in order); else none. Matched one by one, the second block fit the
-        cell the first had just rewritten best and replaced it."""
-        tied = self._tied_cells(lines, language, lazy)
-        if not tied or len(self.upcoming) < len(tied) - 1:
+    def place_first(self, lines: list[str], language: str, lazy: bool) -> str | None:
+        """The cell of a block that no earlier block placed (find_target with no `after`), or the
+        first cell of a series it heads (find_series); None once find_target's warning is
+        given."""
+        heard: list[tuple[str, str, dict]] = []
+        found = find_target(
+            self.cells,
+            lines,
+            language,
+            lazy,
+            lambda code, message, **extra: heard.append((code, message, extra)),
+        )
+        if found is None and heard and heard[0][0] == "ambiguous" and self.no_series == 0:
+            self.series = self.find_series(frozenset(heard[0][2].get("candidates", ())))
+            if self.series:
+                return self.series.pop(0)
+        for code, message, extra in heard:
+            self.warn(code, message, **extra)
+        return found
+
+    def find_series(self, tied: frozenset[str]) -> list[str]:
+        """The cells that a block tied over `tied` and the blocks right after it edit, one each in
+        the notebook's order, when each of those blocks fits the same cells equally well and there
+        are as many blocks as cells (a series: one comment line and a changed call for each of two
+        near-copies of a cell, as models write them, in order); else none. Matched one by one,
+        the second block fit the cell the first had just rewritten best and replaced it."""
+        if not 1 < len(tied) <= MAX_SERIES or len(self.upcoming) < len(tied) - 1:
             return []
         for seen, block in enumerate(self.upcoming[: len(tied) - 1], 1):
             header, code = directives.header_directive(block.code)

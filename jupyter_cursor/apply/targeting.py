@@ -30,6 +30,7 @@ WORD_LEAD = 0.4  # ahead of the next cell by this share of the block's words, to
 # arguments): the block edits the one whose changed lines it rewrites with at most this share of
 # the tokens any other would need, if no other holds more of the block's words.
 TOKEN_LEAD = 0.5
+MAX_ALIGNED_UNITS = 2000  # tokens or characters aligned at once to count a change (quadratic)
 
 _WORD = re.compile(r"[A-Za-z_]\w+|\d+")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -283,7 +284,9 @@ def _fewest_changed(
 
 def _count_changed_units(before: list[str], after: list[str], split) -> int:
     """Units (`split` of the text: its tokens, words and punctuation, or its characters) removed
-    or added in the lines that differ."""
+    or added in the lines that differ. A stretch of changed lines too long to align unit by unit
+    (difflib's matcher is quadratic: two 200-line near-copies took seconds) is aligned line for
+    line, and a line too long for that counts whole."""
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     total = 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -291,9 +294,21 @@ def _count_changed_units(before: list[str], after: list[str], split) -> int:
             continue
         old = split("\n".join(before[i1:i2]))
         new = split("\n".join(after[j1:j2]))
-        same = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
-        total += len(old) + len(new) - 2 * sum(block.size for block in same)
+        if len(old) + len(new) <= MAX_ALIGNED_UNITS:
+            total += _unit_distance(old, new)
+            continue
+        pairs = list(zip(before[i1:i2], after[j1:j2]))
+        total += sum(_unit_distance(split(a), split(b)) for a, b in pairs)
+        total += sum(len(split(line)) for line in before[i1 + len(pairs) : i2])
+        total += sum(len(split(line)) for line in after[j1 + len(pairs) : j2])
     return total
+
+
+def _unit_distance(old: list[str], new: list[str]) -> int:
+    if len(old) + len(new) > MAX_ALIGNED_UNITS:
+        return len(old) + len(new)
+    same = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
+    return len(old) + len(new) - 2 * sum(block.size for block in same)
 
 
 def _count_changed_lines(before: list[str], after: list[str]) -> int:
