@@ -415,3 +415,53 @@ def echo(request):
         "",
     )
     assert merged(original, snippet) == want
+
+
+def test_new_function_ending_in_a_stock_line_deletes_nothing_up_to_its_next_copy():
+    # The run: context, then a new function ending in `return None`, a line the cell has three
+    # times. Closed at the next one far below, it deleted the forty lines in between, which no
+    # line of the answer shows as removed.
+    middle = "\n\n\n".join(
+        f"def helper_{i}(x):\n    y = x + {i}\n    return y * 2" for i in range(12)
+    )
+    original = f"""def first(x):
+    print(x)
+    return None
+
+
+def netrc_info(host):
+    info = netrc.netrc()
+    return info.authenticators(host)
+
+
+{middle}
+
+
+def last(x):
+    print(x)
+    return None
+
+
+def tail(x):
+    x.close()
+    return None"""
+    new = """def ca_bundle():
+    if "SSL_CERT_FILE" in os.environ:
+        return os.environ["SSL_CERT_FILE"]
+    return None"""
+    snippet = f"""# ... existing code ...
+    info = netrc.netrc()
+    return info.authenticators(host)
+
+
+{new}
+
+
+# ... existing code ..."""
+    want = original.replace(
+        "return info.authenticators(host)\n", f"return info.authenticators(host)\n\n\n{new}\n", 1
+    )
+    assert merged(original, snippet) == want
+    # A deletion closed by a line the cell has once still deletes what lies between.
+    deleting = "# ... existing code ...\n    return info.authenticators(host)\n\n\ndef last(x):\n# ... existing code ..."
+    assert merged(original, deleting) == original.replace(f"\n\n\n{middle}", "")

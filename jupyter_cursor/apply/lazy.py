@@ -255,8 +255,10 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
             e,
             (fixed_start is None, fixed_end is None),
         )
-        if fixed_end is None and _moved_from(
-            lines, original, matched_pairs, filled[e] - filled[s] - size
+        extra = filled[e] - filled[s] - size
+        if fixed_end is None and (
+            _moved_from(lines, original, matched_pairs, extra)
+            or _weak_end(run_keys, keys[s:e], where, extra, size)
         ):
             moved = True
             continue
@@ -287,6 +289,22 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         return "a part of the snippet fits several places in the cell equally well"
     start, end, new = placements.pop()
     return start, end, list(new)
+
+
+def _weak_end(run_keys: list[str], stretch: list[str], where, extra: int, size: int) -> bool:
+    """A stretch over many more cell lines than the run has (`extra` more non-blank lines than
+    its `size`, over twice as many), closed only by the run's last line, a line the cell has all
+    over (`return None`), the line before it new: no context says those lines go (a new function
+    ending in `return None` read as the deletion of the hundred lines up to the cell's next
+    `return None`). A deletion shows its context: a line the cell has once, or two lines that
+    agree; a rewrite shows about as many lines as it replaces."""
+    if extra <= max(MAX_IMPLIED_DELETION, 2 * size):
+        return False
+    last = next(key for key in reversed(run_keys) if key)
+    return (
+        len(where.get(last, ())) >= RECURRING
+        and _depth(run_keys[::-1], stretch[::-1], EDGE_DEPTH) < EDGE_DEPTH
+    )
 
 
 def _moved_from(lines, original, matched_pairs, extra: int) -> bool:
