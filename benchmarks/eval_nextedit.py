@@ -116,18 +116,21 @@ def default(rules_only: bool = False) -> Callable[[dict], Prediction]:
     return run
 
 
-def then_completer(row) -> Prediction:
-    """The default, then (nothing shown) the embedded completer at the cursor, as the server's
-    NextEditService asks it with no kernel."""
-    got, _ = default()(row)
-    if got:
-        return got, None
+def completer(row) -> Prediction:
+    """The embedded completer alone at the cursor: what it would add as one more candidate."""
     cursor = row["cursor"]
     text = continuation.complete(row["cells"], cursor["cell_id"], cursor["offset"], row["events"])
     if not text:
         return {}, None
     (edit,) = insertion(row["cells"], cursor["cell_id"], cursor["offset"], text)
     return {edit["cell_id"]: edit["source"]}, None
+
+
+def then_completer(row) -> Prediction:
+    """The default, then (nothing shown) the embedded completer at the cursor, as the server's
+    NextEditService asks it with no kernel."""
+    got, _ = default()(row)
+    return (got, None) if got else completer(row)
 
 
 def rules_name(order) -> str:
@@ -153,6 +156,7 @@ PREDICTORS: dict[str, Callable[[dict], Prediction]] = {
     **{rules_name(order): rules(*order) for order in RULE_ORDERS},
     RULES_ONLY_NAME: default(rules_only=True),
     SHIPPED_NAME: default(),
+    "the embedded completer alone": completer,
     "default, then the embedded completer": then_completer,
 }
 

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "completion": ["eval_completion.py", "--split", "dev"],
     "kernel": ["bench_kernel.py"],
     "index": ["bench_index.py"],
+    "embedder_precision": ["bench_embedder_precision.py"],
     "engine": ["bench_engine.py"],
     "keystroke": ["bench_keystroke.py"],
     "reliability": ["bench_reliability.py"],

