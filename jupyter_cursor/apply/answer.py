@@ -28,12 +28,12 @@ from .targeting import find_index, find_target, pick_candidates, resolve
 # (original cell source, snippet) -> new cell source, or None when the model gave none
 Rewrite = Callable[[str, str], str | None]
 
-# Blocks in these languages are not cell edits (shell commands, output samples, configuration):
-# an answer shows them to be run or copied. (SEARCH/REPLACE blocks and diffs under such a tag
-# are edits all the same: models tag them anything.)
 # Cells a series of blocks may share out (find_series): near-copies of a cell edited one by one
 # are a few; an answer tied over more is refused block by block, without looking ahead.
 MAX_SERIES = 8
+# Blocks in these languages are not cell edits (shell commands, output samples, configuration):
+# an answer shows them to be run or copied. (SEARCH/REPLACE blocks and diffs under such a tag
+# are edits all the same: models tag them anything.)
 NOT_CELL_LANGUAGES = {
     "bash", "sh", "shell", "zsh", "console", "shell-session", "powershell", "ps1", "bat", "cmd",
     "text", "txt", "plaintext", "output", "log", "json", "jsonl", "yaml", "yml", "toml", "ini",
@@ -467,16 +467,10 @@ class _Apply:
         """The cell of a block that no earlier block placed (find_target with no `after`), or the
         first cell of a series it heads (find_series); None once find_target's warning is
         given."""
-        heard: list[tuple[str, str, dict]] = []
-        found = find_target(
-            self.cells,
-            lines,
-            language,
-            lazy,
-            lambda code, message, **extra: heard.append((code, message, extra)),
-        )
-        if found is None and heard and heard[0][0] == "ambiguous" and self.no_series == 0:
-            self.series = self.find_series(frozenset(heard[0][2].get("candidates", ())))
+        found, heard = self._quiet_target(lines, language, lazy)
+        tied = _tied(found, heard)
+        if tied and self.no_series == 0:
+            self.series = self.find_series(tied)
             if self.series:
                 return self.series.pop(0)
         for code, message, extra in heard:
@@ -500,22 +494,26 @@ class _Apply:
                 or edits.is_search_replace(code)
                 or edits.is_udiff(code, block.language)
                 or block.language in NOT_CELL_LANGUAGES
-                or self._tied_cells(snippet, block.language, edits.has_markers(snippet)) != tied
+                or _tied(*self._quiet_target(snippet, block.language, edits.has_markers(snippet)))
+                != tied
             ):
                 self.no_series = seen + 1  # this block and those seen: no series starts there
                 return []
         return sorted(tied, key=lambda cid: find_index(self.cells, cid))
 
-    def _tied_cells(self, lines: list[str], language: str, lazy: bool) -> frozenset[str]:
-        """The cells find_target finds a block fits with no clear best (empty when it places
-        the block, or finds it fits none)."""
-        heard: list[tuple[str, dict]] = []
+    def _quiet_target(
+        self, lines: list[str], language: str, lazy: bool
+    ) -> tuple[str | None, list[tuple[str, str, dict]]]:
+        """find_target's cell for a block, and the warnings it would give, not given yet."""
+        heard: list[tuple[str, str, dict]] = []
         found = find_target(
-            self.cells, lines, language, lazy, lambda code, _, **extra: heard.append((code, extra))
+            self.cells,
+            lines,
+            language,
+            lazy,
+            lambda code, message, **extra: heard.append((code, message, extra)),
         )
-        if found is not None or not heard or heard[0][0] != "ambiguous":
-            return frozenset()
-        return frozenset(heard[0][1].get("candidates", ()))
+        return found, heard
 
     def merge_definitions(self, cell: dict, lines: list[str], lazy: bool) -> bool:
         """Whether a block showing only some of the cell's definitions merged into those alone
@@ -618,6 +616,14 @@ def same_file(named: str, path: str) -> bool:
     one of them the other's tail (`src/pkg/mod.py` and `pkg/mod.py`)."""
     a, b = named.strip().lstrip("./"), path.strip().lstrip("./")
     return a == b or a.endswith("/" + b) or b.endswith("/" + a)
+
+
+def _tied(found: str | None, heard: list[tuple[str, str, dict]]) -> frozenset[str]:
+    """The cells find_target found a block fits with no clear best (empty when it placed the
+    block, or found it fits none)."""
+    if found is not None or not heard or heard[0][0] != "ambiguous":
+        return frozenset()
+    return frozenset(heard[0][2].get("candidates", ()))
 
 
 def keep_layout(before: str, after: str) -> str:

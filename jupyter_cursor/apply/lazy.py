@@ -242,7 +242,8 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
             best and best[0][0][0] == -most_edges and excess((s, e)) > best[0][0][1]
         ):
             break  # no later stretch can beat the best: its length alone costs more
-        matcher = difflib.SequenceMatcher(None, run_keys, keys[s:e], autojunk=False)
+        stretch = keys[s:e]
+        matcher = difflib.SequenceMatcher(None, run_keys, stretch, autojunk=False)
         blocks = [(a, s + b, n) for a, b, n in matcher.get_matching_blocks() if n]
         anchors = sum(1 for a, _, n in blocks for k in range(n) if not is_trivial(run_keys[a + k]))
         if anchors == 0:
@@ -258,7 +259,7 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         extra = filled[e] - filled[s] - size
         if fixed_end is None and (
             _moved_from(lines, original, matched_pairs, extra)
-            or _weak_end(run_keys, keys[s:e], where, extra, size)
+            or _weak_end(run_keys, stretch, where, extra, size)
         ):
             moved = True
             continue
@@ -269,12 +270,10 @@ def _place(run: _Run, original, keys, where, pos, fixed_start, fixed_end):
         # starts and ends on them beats one that fits more lines of the run's new code (code that
         # copies an existing function resembles it). The deeper the context agrees line for line
         # at an edge, the likelier the place: `def g():` + `"""` beats a lone `"""` of `def h():`.
-        edges = (fixed_start is None and _depth(run_keys, keys[s:e], depth_cap)) + (
-            fixed_end is None
-            and not new_close
-            and _depth(run_keys[::-1], keys[s:e][::-1], depth_cap)
+        edges = (fixed_start is None and _depth(run_keys, stretch, depth_cap)) + (
+            fixed_end is None and not new_close and _depth(run_keys[::-1], stretch[::-1], depth_cap)
         )
-        score = (-edges, _cost(run_keys, keys[s:e], matcher), -consistent)
+        score = (-edges, _cost(run_keys, stretch, matcher), -consistent)
         if best and score > best[0][0]:
             continue
         if best and score < best[0][0]:

@@ -7,9 +7,9 @@ cells/s; cutting the input to 128 tokens gives ~46/s (mean cosine 0.98 to the fu
 while torch's dynamic int8 quantisation moves vectors further (cosine 0.91-0.93) for no extra speed
 at 128 tokens. So: fp32, 128 tokens, length-sorted batches (sentence-transformers sorts each call by
 length, so padding stays small), computed in bfloat16 on CPUs that multiply it natively
-(native_bf16: 1.8 times as fast, the same vectors to a cosine of 1e-4). The cost in retrieval quality is measured by the benchmark. Both
-models have the same architecture, so the same speed; the fine-tune ships as fp16 and is cast to
-fp32 on load.
+(native_bf16: 1.8 times as fast, the same vectors to a cosine of 1e-4). The cost in retrieval
+quality is measured by the benchmark. Both models have the same architecture, so the same speed;
+the fine-tune ships as fp16 and is cast to fp32 on load.
 """
 
 from __future__ import annotations
