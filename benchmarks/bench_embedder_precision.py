@@ -2,6 +2,7 @@
 the bf16 vectors move from the fp32 ones (cosine).
 
     nice python benchmarks/bench_embedder_precision.py [--embedder code] [--cells 600]
+        [--reference MODEL_DIR]
 
 The cells: non-blank cells of the dev split's next-edit rows (../shared/data/nes_dev.jsonl.gz),
 shuffled with seed 0, cut to 1,500 characters. bf16 is only fast where the CPU multiplies it
@@ -36,6 +37,12 @@ def main(argv=None) -> int:
     parser.add_argument("--embedder", default="code", choices=["code", "stock"])
     parser.add_argument("--cells", type=int, default=600)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="a sentence-transformers model folder (e.g. an earlier export of the code model): "
+        "also report how far the fp32 vectors are from its fp32 vectors",
+    )
     args = parser.parse_args(argv)
     if not DEV.exists():
         print(f"skipped: {DEV} not found")
@@ -62,6 +69,18 @@ def main(argv=None) -> int:
     print("| compute | cells/s (median) | cosine to fp32: min / mean |\n|---|---|---|")
     print(f"| fp32 | {speed[False]:.1f} | 1 / 1 |")
     print(f"| bf16 autocast | {speed[True]:.1f} | {cosine.min():.6f} / {cosine.mean():.6f} |")
+    if args.reference:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        reference = SentenceTransformer(str(args.reference), device="cpu").to(torch.float32)
+        reference.max_seq_length = embedder.max_tokens
+        theirs = reference.encode(texts, batch_size=32, normalize_embeddings=True)
+        cosine = np.sum(vectors[False] * theirs, axis=1)
+        print(
+            f"fp32 vectors against {args.reference} (fp32): cosine min {cosine.min():.7f}, "
+            f"mean {cosine.mean():.7f}"
+        )
     return 0
 
 

@@ -11,6 +11,7 @@ from test_index_support import FakeEmbedder, write_notebook
 import jupyter_cursor
 from jupyter_cursor.index import WorkspaceIndex
 from jupyter_cursor.index.embedder import (
+    CODE_MODEL_DELTA,
     CODE_MODEL_DIR,
     EMBEDDING_MODELS,
     CodeMiniLMEmbedder,
@@ -42,18 +43,16 @@ def code():
 
 def test_the_shipped_model_loads_from_the_package(code):
     package = Path(jupyter_cursor.__file__).resolve().parent
-    assert code.model_path().is_relative_to(package)
-    files = {p.name for p in CODE_MODEL_DIR.rglob("*") if p.is_file()}
-    assert {"model.safetensors", "tokenizer.json", "modules.json", "config.json"} <= files
-    weights = CODE_MODEL_DIR / "model.safetensors"
-    assert weights.stat().st_size < 60e6  # fp16: tens of MB, not the 90 MB of fp32
-    from safetensors import safe_open
-
-    with safe_open(str(weights), "pt") as f:
-        assert str(f.get_tensor(next(iter(f.keys()))).dtype) == "torch.float16"
+    assert CODE_MODEL_DELTA.is_relative_to(package)
+    # the fine-tune ships as its 6-bit difference from the stock weights, not as 45 MB of fp16
+    assert {p.name for p in CODE_MODEL_DIR.rglob("*") if p.is_file()} == {"delta.npz", "README.md"}
+    assert CODE_MODEL_DELTA.stat().st_size < 20e6
     vectors = code.encode(["import numpy as np", "a much longer text " * 40])
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # the delta was applied: the same text lands elsewhere than under the stock model
+    stock = MiniLMEmbedder().encode(["import numpy as np"])
+    assert float(vectors[0] @ stock[0]) < 0.999
 
 
 def test_models_are_selectable_by_name_with_their_own_ids():

