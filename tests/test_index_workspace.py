@@ -454,3 +454,24 @@ def test_on_change_reports_progress_to_ready(root, tmp_path):
     with open_index(root, tmp_path, on_change=seen.append) as index:
         assert index.wait_idle(10)
     assert seen[0]["state"] == "indexing" and any(s["state"] == "ready" for s in seen)
+
+
+def test_chunks_are_embedded_shortest_first_after_the_files_just_saved(tmp_path):
+    from jupyter_cursor.index.catalog import Catalog
+    from jupyter_cursor.index.chunk import Chunk
+
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    lengths = {"a.py": [40, 5, 300], "b.py": [900, 20]}
+    for path, sizes in lengths.items():
+        chunks = [
+            (f"{path}:{n}", Chunk(path, "code", "x" * size + str(n), 1, 1))
+            for n, size in enumerate(sizes)
+        ]
+        catalog.replace_file(path, (1, 1), path, None, chunks)
+    todo = catalog.missing_vectors(10)
+    assert [len(t.text) for t in todo] == [6, 21, 41, 301, 901]  # a batch of one length pads less
+    saved_first = catalog.missing_vectors(10, first_paths=["b.py"])
+    assert sorted(len(t.text) for t in saved_first[:2]) == [21, 901]
+    assert [len(t.text) for t in saved_first[2:]] == [6, 41, 301]
+    assert [len(t.text) for t in catalog.missing_vectors(2)] == [6, 21]
+    catalog.close()
