@@ -86,6 +86,24 @@ def test_vector_search_ranks_by_cosine_on_one_blas_thread_and_restores_the_proce
     assert blas_threads() == before
 
 
+def test_vector_coverage_follows_every_change_of_chunks_and_vectors():
+    from jupyter_cursor.index.vectors import VectorStore
+
+    store = VectorStore(2)
+    one = np.array([1.0, 0.0], np.float32)
+    store.set_chunks({"a": "h1", "b": "h2", "c": "h1"})
+    assert store.coverage() == (0, 3)
+    store.add_vectors({"h1": one})
+    assert store.coverage() == (2, 3)  # two chunks share the content h1
+    store.update_chunks(["c"], {"d": "h3"})
+    assert store.coverage() == (1, 3)
+    store.add_vectors({"h2": one, "h3": one})
+    assert store.coverage() == (3, 3)
+    store.set_chunks({"e": "h4"})
+    store.forget_unused()
+    assert store.coverage() == (0, 1)
+
+
 def test_a_matched_markdown_cell_brings_the_code_cell_below_it_up_to_just_after_it():
     from jupyter_cursor.index.catalog import HitRow
     from jupyter_cursor.index.fusion import explanation_then_code
