@@ -104,6 +104,26 @@ def test_bm25_ranks_as_whooshs_union_matcher_over_segments_and_deletions(tmp_pat
     store.close()
 
 
+def test_bm25_postings_kept_in_memory_follow_commits_deletions_and_a_clear(tmp_path):
+    from jupyter_cursor.index.bm25 import Bm25Store
+
+    store = Bm25Store(tmp_path / "bm25")
+    assert store.search("frame", 5) == []  # no documents yet
+    store.add("a", "a.ipynb", "frame = load()", "")
+    store.commit()
+    assert [uid for uid, _ in store.search("frame", 5)] == ["a"]  # now kept
+    store.add("b", "b.ipynb", "frame.plot()", "")
+    store.delete("a")
+    store.commit()
+    assert [uid for uid, _ in store.search("frame", 5)] == ["b"]
+    store.clear()
+    assert store.search("frame", 5) == [] and not store._cache  # the cleared segments' postings
+    store.add("c", "c.ipynb", "other", "# frame")
+    store.commit()
+    assert [uid for uid, _ in store.search("frame", 5)] == ["c"]
+    store.close()
+
+
 def test_each_matched_explanation_is_followed_by_the_code_it_introduces(root, tmp_path):
     write_notebook(
         root / "clean.ipynb",

@@ -8,18 +8,25 @@ share a searcher that is refreshed after each commit.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.query import Or, Term
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
 from .analyzer import code_analyzer, matched_words, query_terms, word_terms
 
 # The path and heading matter, but less than the text itself.
 CONTEXT_BOOST = 0.5
+# The fields a query's terms are looked up in, with their weights.
+FIELDS = (("body", 1.0), ("context", CONTEXT_BOOST))
+# Postings kept in memory as arrays, per (segment, field, term): a term's postings are read from
+# Whoosh once while its segment lives (segments never change; deletions are masked at query time).
+CACHED_POSTINGS = 20_000
 
 
 def _schema() -> Schema:
@@ -40,11 +47,13 @@ class Bm25Store:
             self._index = whoosh_index.open_dir(str(directory))
         else:
             self._index = whoosh_index.create_in(str(directory), _schema())
-        self._analyzer = self._index.schema["body"].analyzer
+        self._schema = self._index.schema  # read from the index's table of contents: once
+        self._analyzer = self._schema["body"].analyzer
         self._word_terms = word_terms(self._analyzer)
         self._weighting = scoring.BM25F()
         self._lock = threading.Lock()
         self._searcher = self._index.searcher(weighting=self._weighting)
+        self._cache: OrderedDict[tuple, tuple] = OrderedDict()  # see _postings
         self._writer = None
 
     def doc_count(self) -> int:
@@ -87,27 +96,87 @@ class Bm25Store:
     def _refresh(self) -> None:
         # A new searcher rather than Searcher.refresh(), which fails on a reader with no segments.
         searcher = self._index.searcher(weighting=self._weighting)
+        segments = [leaf.reader().segment() for leaf, _ in searcher.leaf_searchers()]
+        live = {segment.segment_id() for segment in segments if segment is not None}
         with self._lock:
             old, self._searcher = self._searcher, searcher
+            for key in [key for key in self._cache if key[0] not in live]:  # merged away
+                del self._cache[key]
         old.close()
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
     def search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        """(uid, BM25 score) of the best ``limit`` chunks for a free-text query."""
+        """(uid, BM25F score) of the best ``limit`` chunks for a free-text query: each analysed
+        term looked up in the text and, at CONTEXT_BOOST, in the context, summed (Whoosh's OR).
+
+        Scored here with NumPy over each term's postings, read from Whoosh once per segment and
+        kept (``_postings``), with Whoosh's own statistics and formula (scoring.BM25F): the same
+        hits and scores as Whoosh's search of the same OR query
+        (tests/test_index_workspace.py), whose per-posting Python scoring took a 10k-chunk
+        query's p50 / p95 to 14 / 24 ms (benchmarks/RESULTS.md, "Search speed at 10k chunks")."""
         terms = query_terms(self._analyzer, query)
         if not terms:
             return []
-        clauses = [Term("body", t) for t in terms]
-        clauses += [Term("context", t, boost=CONTEXT_BOOST) for t in terms]
-        query = Or(clauses)
-        # Whoosh picks a binary tree of union matchers past 5,000 documents; preloading each
-        # term's postings into one score array ranks the same hits with the same scores, and took
-        # a 10k-chunk query's p95 from 128 to 28 ms (RESULTS.md, "Search speed at 10k chunks").
-        query.matcher_type = Or.ARRAY_MATCHER
         with self._lock:
-            results = self._searcher.search(query, limit=limit)
-            return [(hit["uid"], float(hit.score)) for hit in results]
+            searcher = self._searcher
+            if not searcher.doc_count_all():
+                return []
+            leaves = searcher.leaf_searchers()
+            scores = np.zeros(searcher.doc_count_all(), np.float64)
+            for field, boost in FIELDS:
+                average = searcher.avg_field_length(field) or 1
+                for term in terms:
+                    idf = None
+                    for leaf, offset in leaves:
+                        ids, tf, length = self._postings(leaf.reader(), field, term)
+                        if not len(ids):
+                            continue
+                        if idf is None:
+                            idf = searcher.idf(field, term)
+                        scores[ids + offset] += boost * _bm25(
+                            idf, tf, length, average, self._weighting.B, self._weighting.K1
+                        )
+            for leaf, offset in leaves:
+                reader = leaf.reader()
+                if reader.has_deletions():
+                    deleted = reader.deleted_docs_set
+                    scores[np.fromiter(deleted, np.int64, len(deleted)) + offset] = 0.0
+            found = np.flatnonzero(scores)
+            if not len(found):
+                return []
+            # Best first; equal scores in document order, as Whoosh's collector ranks them.
+            best = found[np.lexsort((found, -scores[found]))][:limit]
+            return [(searcher.stored_fields(int(d))["uid"], float(scores[d])) for d in best]
+
+    def _postings(self, reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(document numbers, term frequencies, field lengths) of ``term`` in ``field`` of one
+        segment, deleted documents included; cached. Called under the lock."""
+        segment = reader.segment()
+        if segment is None:  # an index without documents
+            return _NO_POSTINGS
+        key = (segment.segment_id(), field, term)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        ids, tf, length = [], [], []
+        text = self._schema[field].to_bytes(term)
+        if (field, text) in reader:
+            matcher = reader.postings(field, text)
+            if isinstance(matcher, FilterMatcher):  # the segment's deletions: masked per query
+                matcher = matcher.child
+            while matcher.is_active():
+                doc = matcher.id()
+                ids.append(doc)
+                tf.append(matcher.weight())
+                length.append(reader.doc_field_length(doc, field) or 0)
+                matcher.next()
+        cached = (np.array(ids, np.int64), np.array(tf, np.float64), np.array(length, np.float64))
+        self._cache[key] = cached
+        if len(self._cache) > CACHED_POSTINGS:
+            self._cache.popitem(last=False)
+        return cached
 
     def matched(self, query: str, texts: list[str]) -> list[list[str]]:
         """For each text, its words that match a term of ``query`` (see analyzer.matched_words)."""
@@ -120,3 +189,11 @@ class Bm25Store:
             self._writer = None
         with self._lock:
             self._searcher.close()
+
+
+_NO_POSTINGS = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+
+
+def _bm25(idf: float, tf: np.ndarray, length: np.ndarray, average: float, b: float, k1: float):
+    """Whoosh's scoring.bm25, over arrays."""
+    return idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / average))
