@@ -9,7 +9,7 @@ Quality, per query class, on one workspace of two folders:
 - ``generated``: notebooks of the dev repositories (../shared/data/*_dev.jsonl.gz, never the
   held-out ones), queries generated from them (index_queries/dev_generated_queries.jsonl, made by
   ``--write-dev-queries``): a sentence of a markdown cell as the query, the code cell right below
-  it as the answer.
+  it as the answer, the sentence held out of the workspace's copy of the notebook.
 
 recall@10, MRR@10 and nDCG@10 for bm25, embedding and hybrid in one run, and the fusions compared on
 the same two rankings (reciprocal rank fusion, the shipped convex fusion, its weight and floor
@@ -153,27 +153,54 @@ def dev_notebooks(
 
 
 def write_dev_corpus(data: Path, into: Path) -> None:
+    """The dev notebooks, each generated query's sentence held out of the markdown cell it was
+    taken from (see generate_dev_queries)."""
     import nbformat
 
+    held: dict[tuple[str, int], list[str]] = {}
+    for query in _dev_query_rows():
+        ((file, answer),) = query["relevant"]
+        held.setdefault((file, answer - 1), []).append(query["query"])
     into.mkdir(parents=True, exist_ok=True)
     for file, cells in dev_notebooks(data).items():
         nb = nbformat.v4.new_notebook()
-        for cell in cells:
+        for index, cell in enumerate(cells):
+            source = cell["source"]
+            for sentence in held.get((file, index), []):
+                source = without_sentence(source, sentence)
+                if source is None:
+                    raise ValueError(f"{file} cell {index} no longer holds the query {sentence!r}")
             make = (
                 nbformat.v4.new_markdown_cell
                 if cell["cell_type"] == "markdown"
                 else (nbformat.v4.new_code_cell)
             )
-            nb.cells.append(make(cell["source"]))
+            nb.cells.append(make(source))
         (into / file).write_text(nbformat.writes(nb), encoding="utf-8")
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
+def without_sentence(source: str, sentence: str) -> str | None:
+    """``source`` with ``sentence`` (words as generate_dev_queries joined them: the lines of the
+    cell stripped and joined by spaces) removed, or None when it is not there."""
+    pattern = r"\s+".join(re.escape(word) for word in sentence.split())
+    match = re.search(pattern, source)
+    if match is None:
+        return None
+    return source[: match.start()].rstrip(" \t") + source[match.end() :]
+
+
 def generate_dev_queries(data: Path) -> list[dict]:
     """A sentence of prose from a markdown cell (6 to 30 words, the last such in the cell: the one
-    that leads into the code) as the query; the code cell right below it as the answer."""
+    that leads into the code) as the query; the code cell right below it as the answer.
+
+    The sentence is held out of the workspace (write_dev_corpus deletes it from its cell), as
+    CodeSearchNet strips the docstring from the function it queries and the inverse cloze task
+    removes the sentence from its passage: left in, the markdown cell holding the query verbatim
+    ranked first on every side, and the code cell, whose context carries that sentence too,
+    second, so that each side's nDCG@10 sat within 2 points of its ceiling (1/log2(3))."""
     queries = []
     for file, cells in dev_notebooks(data).items():
         pairs = []
@@ -193,6 +220,7 @@ def generate_dev_queries(data: Path) -> list[dict]:
                 if 6 <= len(re.findall(r"\b[A-Za-z]{2,}\b", s))
                 and len(s.split()) <= 30
                 and "http" not in s
+                and without_sentence(cell["source"], s) is not None
             ]
             if sentences:
                 pairs.append((sentences[-1], i + 1))
@@ -204,10 +232,13 @@ def generate_dev_queries(data: Path) -> list[dict]:
     return queries
 
 
+def _dev_query_rows() -> list[dict]:
+    return [json.loads(line) for line in DEV_QUERIES.read_text().splitlines()]
+
+
 def load_dev_queries() -> list[dict]:
     queries = []
-    for line in DEV_QUERIES.read_text().splitlines():
-        query = json.loads(line)
+    for query in _dev_query_rows():
         relevant = {(f"{DEV}/{name}", cell) for name, cell in query["relevant"]}
         queries.append({"id": query["id"], "query": query["query"], "relevant": relevant})
     return queries
