@@ -104,7 +104,8 @@ def test_bm25_ranks_as_whooshs_union_matcher_over_segments_and_deletions(tmp_pat
     store.close()
 
 
-def test_bm25_postings_kept_in_memory_follow_commits_deletions_and_a_clear(tmp_path):
+def test_bm25_postings_kept_in_memory_follow_commits_deletions_and_a_clear(tmp_path, monkeypatch):
+    from jupyter_cursor.index import bm25
     from jupyter_cursor.index.bm25 import Bm25Store
 
     store = Bm25Store(tmp_path / "bm25")
@@ -117,10 +118,13 @@ def test_bm25_postings_kept_in_memory_follow_commits_deletions_and_a_clear(tmp_p
     store.commit()
     assert [uid for uid, _ in store.search("frame", 5)] == ["b"]
     store.clear()
-    assert store.search("frame", 5) == [] and not store._cache  # the cleared segments' postings
+    assert store.search("frame", 5) == [] and not store._cache and not store._cached
     store.add("c", "c.ipynb", "other", "# frame")
     store.commit()
     assert [uid for uid, _ in store.search("frame", 5)] == ["c"]
+    monkeypatch.setattr(bm25, "CACHED_POSTINGS", 2)  # over the bound, the oldest are dropped
+    assert [uid for uid, _ in store.search("other frame", 5)] == ["c"]
+    assert store._cached == 2 and len(store._cache) == 1  # "frame" in the context, 1 posting
     store.close()
 
 

@@ -26,7 +26,9 @@ CONTEXT_BOOST = 0.5
 FIELDS = (("body", 1.0), ("context", CONTEXT_BOOST))
 # Postings kept in memory as arrays, per (segment, field, term): a term's postings are read from
 # Whoosh once while its segment lives (segments never change; deletions are masked at query time).
-CACHED_POSTINGS = 20_000
+# At most about this many postings (24 bytes each: about 48 MB; a term counts one more, so that
+# terms a segment lacks count too), the least recently searched dropped.
+CACHED_POSTINGS = 2_000_000
 
 
 def _schema() -> Schema:
@@ -54,6 +56,7 @@ class Bm25Store:
         self._lock = threading.Lock()
         self._searcher = self._index.searcher(weighting=self._weighting)
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()  # see _postings
+        self._cached = 0  # postings in _cache, plus one per term
         self._writer = None
 
     def doc_count(self) -> int:
@@ -101,7 +104,7 @@ class Bm25Store:
         with self._lock:
             old, self._searcher = self._searcher, searcher
             for key in [key for key in self._cache if key[0] not in live]:  # merged away
-                del self._cache[key]
+                self._cached -= len(self._cache.pop(key)[0]) + 1
         old.close()
 
     # -- reading (any thread) ----------------------------------------------------------------------
@@ -174,8 +177,9 @@ class Bm25Store:
                 matcher.next()
         cached = (np.array(ids, np.int64), np.array(tf, np.float64), np.array(length, np.float64))
         self._cache[key] = cached
-        if len(self._cache) > CACHED_POSTINGS:
-            self._cache.popitem(last=False)
+        self._cached += len(ids) + 1
+        while self._cached > CACHED_POSTINGS and len(self._cache) > 1:
+            self._cached -= len(self._cache.popitem(last=False)[1][0]) + 1
         return cached
 
     def matched(self, query: str, texts: list[str]) -> list[list[str]]:
