@@ -70,8 +70,8 @@ def test_bm25_finds_identifiers_whole_and_split(root, tmp_path):
 
 
 def test_bm25_ranks_as_whooshs_union_matcher_over_segments_and_deletions(tmp_path):
-    """The store preloads each term's postings (bm25.py, for speed): the same hits, the same
-    scores as Whoosh's default binary tree of unions, across segments and deleted documents."""
+    """The store scores each term's postings itself, with NumPy (bm25.py, for speed): the same
+    hits, the same scores as Whoosh's own search of the query, across segments and deletions."""
     from whoosh.query import Or, Term
 
     from jupyter_cursor.index.analyzer import code_analyzer, query_terms
