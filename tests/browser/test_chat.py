@@ -41,7 +41,8 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
         }
     )
     open_lab(page, server, "lab/tree/nb.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for()
+    # the cell the user is in: JupyterLab marks it active a moment after the cell shows
+    page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
     box = page.locator(".jp-CursorChat-input")
     page.wait_for_function(
