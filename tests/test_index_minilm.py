@@ -67,31 +67,3 @@ def test_bf16_compute_gives_the_fp32_vectors(embedder):
     assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.999
     assert not np.array_equal(fp32, bf16)  # bf16 did compute: not the same numbers
     assert isinstance(native_bf16(), bool)
-
-
-def test_a_query_is_encoded_on_one_thread_and_leaves_the_thread_settings_as_they_were(embedder):
-    import threading
-
-    import torch
-
-    query = "drop the rows with missing values"
-    expected = embedder.encode([query])[0]
-    seen = {}
-
-    def search_thread():  # as the server's executor threads search
-        seen["before"] = torch.get_num_threads()
-        seen["vector"] = embedder.encode_query(query)
-        seen["after"] = torch.get_num_threads()
-        probe = threading.Thread(target=lambda: seen.update(started=torch.get_num_threads()))
-        probe.start()
-        probe.join()
-        torch.set_num_threads(1)  # whatever a thread set, batches use the threads of the load
-        embedder.encode(["x = 1", "y = 2"])
-        seen["batch"] = torch.get_num_threads()
-
-    worker = threading.Thread(target=search_thread)
-    worker.start()
-    worker.join()
-    assert seen["vector"].shape == (384,) and float(seen["vector"] @ expected) > 0.999
-    assert seen["after"] == seen["before"] == seen["started"] == embedder._batch_threads >= 1
-    assert seen["batch"] == embedder._batch_threads

@@ -52,10 +52,6 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text. May be called from several threads."""
         ...
 
-    def encode_query(self, text: str) -> np.ndarray:
-        """One search query's unit vector, from any thread, while batches may be encoding."""
-        ...
-
 
 class MiniLMEmbedder:
     """The stock all-MiniLM-L6-v2."""
@@ -82,7 +78,6 @@ class MiniLMEmbedder:
         # native_bf16), so both index the same way under one id.
         self.model_id = f"{self.model_name}/fp32/{max_tokens}"
         self._model = None
-        self._batch_threads = 0  # set on load
         self._load_lock = threading.Lock()
 
     def model_path(self) -> Path:
@@ -98,9 +93,6 @@ class MiniLMEmbedder:
                 if self.threads:
                     # Process-wide: only when asked, since other engines share this process.
                     torch.set_num_threads(self.threads)
-                # Batches run on as many threads as there were at load, whichever thread encodes
-                # them (a query's encode_query sets its own thread to one for a moment).
-                self._batch_threads = torch.get_num_threads()
                 model = SentenceTransformer(str(self.model_path()), device="cpu")
                 model.to(torch.float32)
                 self._adapt(model)
@@ -121,8 +113,6 @@ class MiniLMEmbedder:
         model = self.load()
         if self.bf16 is None:
             self.bf16 = native_bf16()
-        if self._batch_threads and torch.get_num_threads() != self._batch_threads:
-            torch.set_num_threads(self._batch_threads)  # this thread's own setting (OpenMP's)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             vectors = model.encode(
                 texts,
@@ -132,24 +122,6 @@ class MiniLMEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One query's vector, computed on one torch thread.
-
-        torch's thread count is a setting of the calling thread (OpenMP's). A query is a dozen
-        tokens: split over 2 threads from a thread other than the one that encodes the batches
-        (the server searches in its executor's threads) it took 15.8 ms at the median and 21.8 at
-        p95 at 10k chunks, on one thread 11.3 and 14.1 (benchmarks/RESULTS.md, "Search speed at
-        10k chunks"). The thread's setting is restored after, because torch also hands it to
-        threads started later."""
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return self.encode([text])[0]
-        finally:
-            torch.set_num_threads(before)
 
 
 def native_bf16() -> bool:
