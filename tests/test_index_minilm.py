@@ -67,3 +67,37 @@ def test_bf16_compute_gives_the_fp32_vectors(embedder):
     assert float(np.min(np.sum(fp32 * bf16, axis=1))) > 0.999
     assert not np.array_equal(fp32, bf16)  # bf16 did compute: not the same numbers
     assert isinstance(native_bf16(), bool)
+
+
+def test_a_query_is_embedded_on_one_torch_thread_and_other_threads_keep_their_count(embedder):
+    import threading
+
+    import torch
+
+    query = "drop the rows with missing values"
+    expected = embedder.encode([query])[0]
+    seen: dict = {}
+    original = embedder._model.encode
+
+    def recording(texts, **kwargs):  # the model itself, as it runs
+        seen.setdefault("inside", []).append(torch.get_num_threads())
+        return original(texts, **kwargs)
+
+    def search_thread():  # as the server's executor threads search
+        seen["before"] = torch.get_num_threads()
+        seen["vector"] = embedder.encode_query(query)
+        seen["after"] = torch.get_num_threads()
+
+    embedder._model.encode = recording
+    try:
+        worker = threading.Thread(target=search_thread)
+        worker.start()
+        worker.join()
+    finally:
+        del embedder._model.encode
+    later = threading.Thread(target=lambda: seen.update(started=torch.get_num_threads()))
+    later.start()
+    later.join()
+    assert seen["inside"] == [1]
+    assert float(seen["vector"] @ expected) > 0.999
+    assert seen["after"] == seen["before"] == seen["started"] == torch.get_num_threads()

@@ -49,3 +49,6 @@ class FakeEmbedder:
                 out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1
             out[row, 0] += 1e-3
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def encode_query(self, text):
+        return self.encode([text])[0]

@@ -16,6 +16,7 @@ them on load.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -52,6 +53,10 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text. May be called from several threads."""
         ...
 
+    def encode_query(self, text: str) -> np.ndarray:
+        """One search query's unit vector (any thread may ask)."""
+        ...
+
 
 class MiniLMEmbedder:
     """The stock all-MiniLM-L6-v2."""
@@ -78,6 +83,7 @@ class MiniLMEmbedder:
         # native_bf16), so both index the same way under one id.
         self.model_id = f"{self.model_name}/fp32/{max_tokens}"
         self._model = None
+        self._query_thread: ThreadPoolExecutor | None = None
         self._load_lock = threading.Lock()
 
     def model_path(self) -> Path:
@@ -122,6 +128,33 @@ class MiniLMEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query's vector, computed on this embedder's query thread, which runs torch on one
+        thread. Split over 2 threads from a thread other than the one that loaded the model (the
+        server searches from its executor's threads), a query of a dozen tokens took 15.8 ms at
+        the median and 21.8 at p95 against 11.3 and 14.1 on one (benchmarks/RESULTS.md, "Hybrid
+        query p95 at 10k chunks")."""
+        with self._load_lock:
+            if self._query_thread is None:
+                self._query_thread = ThreadPoolExecutor(
+                    1, thread_name_prefix="cursor-query-embed", initializer=_one_torch_thread
+                )
+        return self._query_thread.submit(self.encode, [text]).result()[0]
+
+
+def _one_torch_thread() -> None:
+    """Make the calling thread run torch on one thread, and leave torch's default for threads
+    started later as it was. torch.set_num_threads sets both the caller's own count (OpenMP's,
+    per thread) and that default, so the default is set back from a short-lived thread of its
+    own: a thread whose first torch call falls in between (once per process) starts on one."""
+    import torch
+
+    before = torch.get_num_threads()  # a new thread's: the default
+    torch.set_num_threads(1)
+    restore = threading.Thread(target=torch.set_num_threads, args=(before,))
+    restore.start()
+    restore.join()
 
 
 def native_bf16() -> bool:

@@ -276,7 +276,7 @@ class WorkspaceIndex:
         return self._hits(explanation_then_code(found)[:k], query)
 
     def _vector_search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        vector = self.embedder.encode([query])[0]
+        vector = self.embedder.encode_query(query)
         floor = self.embedder.min_similarity
         return [(uid, score) for uid, score in self.vectors.search(vector, limit) if score >= floor]
 
