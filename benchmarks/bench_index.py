@@ -53,6 +53,7 @@ from machine import machine  # noqa: E402
 HERE = Path(__file__).parent
 QUERIES = HERE / "index_queries" / "statsmodels_queries.jsonl"
 DEV_QUERIES = HERE / "index_queries" / "dev_generated_queries.jsonl"
+DOCSTRING_QUERIES = HERE / "index_queries" / "dev_docstring_queries.jsonl"
 DEV_DATA = HERE.parent.parent / "shared" / "data"
 # Dev notebooks in the workspace: about as many cells as the statsmodels examples.
 DEV_CELLS = 2600
@@ -153,14 +154,15 @@ def dev_notebooks(
 
 
 def write_dev_corpus(data: Path, into: Path) -> None:
-    """The dev notebooks, each generated query's sentence held out of the markdown cell it was
-    taken from (see generate_dev_queries)."""
+    """The dev notebooks, each generated query's text held out of the cell it was taken from (see
+    generate_dev_queries and generate_docstring_queries)."""
     import nbformat
 
     held: dict[tuple[str, int], list[str]] = {}
-    for query in _dev_query_rows():
-        ((file, answer),) = query["relevant"]
-        held.setdefault((file, answer - 1), []).append(query["query"])
+    for query in _dev_query_rows(DEV_QUERIES) + _dev_query_rows(DOCSTRING_QUERIES):
+        ((file, _),) = query["relevant"]
+        cell, text = query["held"]
+        held.setdefault((file, cell), []).append(text)
     into.mkdir(parents=True, exist_ok=True)
     for file, cells in dev_notebooks(data).items():
         nb = nbformat.v4.new_notebook()
@@ -169,7 +171,7 @@ def write_dev_corpus(data: Path, into: Path) -> None:
             for sentence in held.get((file, index), []):
                 source = without_sentence(source, sentence)
                 if source is None:
-                    raise ValueError(f"{file} cell {index} no longer holds the query {sentence!r}")
+                    raise ValueError(f"{file} cell {index} no longer holds {sentence!r}")
             make = (
                 nbformat.v4.new_markdown_cell
                 if cell["cell_type"] == "markdown"
@@ -227,18 +229,66 @@ def generate_dev_queries(data: Path) -> list[dict]:
         step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
         for sentence, cell in pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]:
             queries.append(
-                {"id": f"g{len(queries) + 1:03d}", "query": sentence, "relevant": [[file, cell]]}
+                {
+                    "id": f"g{len(queries) + 1:03d}",
+                    "query": sentence,
+                    "relevant": [[file, cell]],
+                    "held": [cell - 1, sentence],
+                }
             )
     return queries
 
 
-def _dev_query_rows() -> list[dict]:
-    return [json.loads(line) for line in DEV_QUERIES.read_text().splitlines()]
+def generate_docstring_queries(data: Path) -> list[dict]:
+    """The first paragraph of a docstring of a function or class defined in a code cell (4 to 30
+    words) as the query, that cell as the answer, the docstring held out of the workspace's copy
+    (CodeSearchNet's pairs, in notebooks). At most DEV_QUERIES_PER_NOTEBOOK per notebook, spread
+    over it; one per cell."""
+    import ast
 
-
-def load_dev_queries() -> list[dict]:
     queries = []
-    for query in _dev_query_rows():
+    for file, cells in dev_notebooks(data).items():
+        pairs = []
+        for i, cell in enumerate(cells):
+            if cell["cell_type"] != "code":
+                continue
+            # IPython's magics and shell escapes as blank lines: the line numbers stay.
+            code = re.sub(r"(?m)^\s*[%!].*$", "", cell["source"])
+            try:
+                tree = ast.parse(code)
+            except (SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                doc = ast.get_docstring(node)
+                literal = ast.get_source_segment(code, node.body[0]) if doc else None
+                if not literal:
+                    continue
+                first = " ".join(doc.split("\n\n")[0].split())
+                if 4 <= len(re.findall(r"\b[A-Za-z]{2,}\b", first)) and len(first.split()) <= 30:
+                    pairs.append((first, i, literal))
+                    break
+        step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
+        for first, cell, literal in pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]:
+            queries.append(
+                {
+                    "id": f"d{len(queries) + 1:03d}",
+                    "query": first,
+                    "relevant": [[file, cell]],
+                    "held": [cell, literal],
+                }
+            )
+    return queries
+
+
+def _dev_query_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def load_dev_queries(path: Path = DEV_QUERIES) -> list[dict]:
+    queries = []
+    for query in _dev_query_rows(path):
         relevant = {(f"{DEV}/{name}", cell) for name, cell in query["relevant"]}
         queries.append({"id": query["id"], "query": query["query"], "relevant": relevant})
     return queries
@@ -524,16 +574,24 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.write_dev_queries:
-        queries = generate_dev_queries(args.dev_data)
-        DEV_QUERIES.write_text("".join(json.dumps(q) + "\n" for q in queries))
-        print(f"{len(queries)} queries written to {DEV_QUERIES}")
+        for path, make in (
+            (DEV_QUERIES, generate_dev_queries),
+            (DOCSTRING_QUERIES, generate_docstring_queries),
+        ):
+            queries = make(args.dev_data)
+            path.write_text("".join(json.dumps(q) + "\n" for q in queries))
+            print(f"{len(queries)} queries written to {path}")
         return
     notebooks = args.corpus or fetch_corpus()
     results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d")}
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work_dir or Path(tmp)
         root = quality_root(notebooks, args.dev_data, work / "root")
-        classes = {"written": load_judgements(root), "generated": load_dev_queries()}
+        classes = {
+            "written": load_judgements(root),
+            "generated": load_dev_queries(),
+            "docstring": load_dev_queries(DOCSTRING_QUERIES),
+        }
         results["queries"] = {name: len(qs) for name, qs in classes.items()}
         embedder = make_embedder(args.embedder)
         results["embedder"] = embedder.model_id
