@@ -122,9 +122,10 @@ def test_bm25_postings_kept_in_memory_follow_commits_deletions_and_a_clear(tmp_p
     store.add("c", "c.ipynb", "other", "# frame")
     store.commit()
     assert [uid for uid, _ in store.search("frame", 5)] == ["c"]
-    monkeypatch.setattr(bm25, "CACHED_POSTINGS", 2)  # over the bound, the oldest are dropped
+    # over the bound, the oldest are dropped
+    monkeypatch.setattr(bm25, "CACHED_POSTINGS", bm25.TERM_COST + 1)
     assert [uid for uid, _ in store.search("other frame", 5)] == ["c"]
-    assert store._cached == 2 and len(store._cache) == 1  # "frame" in the context, 1 posting
+    assert store._cached == bm25.TERM_COST + 1 and len(store._cache) == 1  # 1 posting
     store.close()
 
 

@@ -26,9 +26,11 @@ CONTEXT_BOOST = 0.5
 FIELDS = (("body", 1.0), ("context", CONTEXT_BOOST))
 # Postings kept in memory as arrays, per (segment, field, term): a term's postings are read from
 # Whoosh once while its segment lives (segments never change; deletions are masked at query time).
-# At most about this many postings (24 bytes each: about 48 MB; a term counts one more, so that
-# terms a segment lacks count too), the least recently searched dropped.
+# At most about this many postings (24 bytes each: about 48 MB), the least recently searched
+# dropped. A term's arrays, tuple and key cost about as much as TERM_COST postings more, so that
+# terms a segment lacks count too.
 CACHED_POSTINGS = 2_000_000
+TERM_COST = 24
 
 
 def _schema() -> Schema:
@@ -56,7 +58,7 @@ class Bm25Store:
         self._lock = threading.Lock()
         self._searcher = self._index.searcher(weighting=self._weighting)
         self._cache: OrderedDict[tuple, tuple] = OrderedDict()  # see _postings
-        self._cached = 0  # postings in _cache, plus one per term
+        self._cached = 0  # postings in _cache, plus TERM_COST per term
         self._writer = None
 
     def doc_count(self) -> int:
@@ -104,7 +106,7 @@ class Bm25Store:
         with self._lock:
             old, self._searcher = self._searcher, searcher
             for key in [key for key in self._cache if key[0] not in live]:  # merged away
-                self._cached -= len(self._cache.pop(key)[0]) + 1
+                self._cached -= len(self._cache.pop(key)[0]) + TERM_COST
         old.close()
 
     # -- reading (any thread) ----------------------------------------------------------------------
@@ -154,7 +156,7 @@ class Bm25Store:
 
     def _postings(self, reader, field: str, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(document numbers, term frequencies, field lengths) of ``term`` in ``field`` of one
-        segment, deleted documents included; cached. Called under the lock."""
+        segment, cached. Documents deleted later stay in (search masks them). Under the lock."""
         segment = reader.segment()
         if segment is None:  # an index without documents
             return _NO_POSTINGS
@@ -175,11 +177,15 @@ class Bm25Store:
                 tf.append(matcher.weight())
                 length.append(reader.doc_field_length(doc, field) or 0)
                 matcher.next()
-        cached = (np.array(ids, np.int64), np.array(tf, np.float64), np.array(length, np.float64))
+        cached = (
+            (np.array(ids, np.int64), np.array(tf, np.float64), np.array(length, np.float64))
+            if ids
+            else _NO_POSTINGS
+        )
         self._cache[key] = cached
-        self._cached += len(ids) + 1
+        self._cached += len(ids) + TERM_COST
         while self._cached > CACHED_POSTINGS and len(self._cache) > 1:
-            self._cached -= len(self._cache.popitem(last=False)[1][0]) + 1
+            self._cached -= len(self._cache.popitem(last=False)[1][0]) + TERM_COST
         return cached
 
     def matched(self, query: str, texts: list[str]) -> list[list[str]]:
