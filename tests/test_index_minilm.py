@@ -74,6 +74,14 @@ def test_a_query_is_embedded_on_one_torch_thread_and_other_threads_keep_their_co
 
     import torch
 
+    def in_new_thread(fn):
+        out = []
+        thread = threading.Thread(target=lambda: out.append(fn()))
+        thread.start()
+        thread.join()
+        return out[0]
+
+    default = in_new_thread(torch.get_num_threads)  # torch's count for threads started later
     query = "drop the rows with missing values"
     expected = embedder.encode([query])[0]
     seen: dict = {}
@@ -84,20 +92,18 @@ def test_a_query_is_embedded_on_one_torch_thread_and_other_threads_keep_their_co
         return original(texts, **kwargs)
 
     def search_thread():  # as the server's executor threads search
+        torch.set_num_threads(2)  # a known count: this thread's, and later threads' default
         seen["before"] = torch.get_num_threads()
         seen["vector"] = embedder.encode_query(query)
         seen["after"] = torch.get_num_threads()
 
     embedder._model.encode = recording
     try:
-        worker = threading.Thread(target=search_thread)
-        worker.start()
-        worker.join()
+        in_new_thread(search_thread)
+        seen["started"] = in_new_thread(torch.get_num_threads)
     finally:
         del embedder._model.encode
-    later = threading.Thread(target=lambda: seen.update(started=torch.get_num_threads()))
-    later.start()
-    later.join()
+        in_new_thread(lambda: torch.set_num_threads(default))
     assert seen["inside"] == [1]
     assert float(seen["vector"] @ expected) > 0.999
-    assert seen["after"] == seen["before"] == seen["started"] == torch.get_num_threads()
+    assert seen["after"] == seen["before"] == seen["started"] == 2

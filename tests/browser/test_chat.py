@@ -41,7 +41,9 @@ def test_ask_watch_the_stream_and_see_the_context(chat_lab, page):
         }
     )
     open_lab(page, server, "lab/tree/nb.ipynb")
-    # the cell the user is in: JupyterLab marks it active a moment after the cell shows
+    # the user is in the cell: clicked into it (on a cold start JupyterLab may not have marked
+    # any cell active yet when the chat opens, and the question then carries no current cell)
+    page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").first.click()
     page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first.wait_for()
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-cursor:open-chat')")
     box = page.locator(".jp-CursorChat-input")
