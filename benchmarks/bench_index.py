@@ -185,8 +185,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def without_sentence(source: str, sentence: str) -> str | None:
-    """``source`` with ``sentence`` (words as generate_dev_queries joined them: the lines of the
-    cell stripped and joined by spaces) removed, or None when it is not there."""
+    """``source`` with ``sentence`` removed, or None when it is not there. Whitespace between its
+    words may differ (generate_dev_queries joins a cell's stripped lines by spaces)."""
     pattern = r"\s+".join(re.escape(word) for word in sentence.split())
     match = re.search(pattern, source)
     if match is None:
@@ -226,8 +226,7 @@ def generate_dev_queries(data: Path) -> list[dict]:
             ]
             if sentences:
                 pairs.append((sentences[-1], i + 1))
-        step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
-        for sentence, cell in pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]:
+        for sentence, cell in spread(pairs):
             queries.append(
                 {
                     "id": f"g{len(queries) + 1:03d}",
@@ -269,8 +268,7 @@ def generate_docstring_queries(data: Path) -> list[dict]:
                 if 4 <= len(re.findall(r"\b[A-Za-z]{2,}\b", first)) and len(first.split()) <= 30:
                     pairs.append((first, i, literal))
                     break
-        step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
-        for first, cell, literal in pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]:
+        for first, cell, literal in spread(pairs):
             queries.append(
                 {
                     "id": f"d{len(queries) + 1:03d}",
@@ -280,6 +278,12 @@ def generate_docstring_queries(data: Path) -> list[dict]:
                 }
             )
     return queries
+
+
+def spread(pairs: list) -> list:
+    """At most DEV_QUERIES_PER_NOTEBOOK of a notebook's candidate queries, spread over it."""
+    step = max(1, len(pairs) // DEV_QUERIES_PER_NOTEBOOK)
+    return pairs[::step][:DEV_QUERIES_PER_NOTEBOOK]
 
 
 def _dev_query_rows(path: Path) -> list[dict]:
