@@ -83,7 +83,10 @@ class MiniLMEmbedder:
         # native_bf16), so both index the same way under one id.
         self.model_id = f"{self.model_name}/fp32/{max_tokens}"
         self._model = None
-        self._query_thread: ThreadPoolExecutor | None = None
+        # Started by the first query (an executor starts its thread on the first submit).
+        self._query_thread = ThreadPoolExecutor(
+            1, thread_name_prefix="cursor-query-embed", initializer=_one_torch_thread
+        )
         self._load_lock = threading.Lock()
 
     def model_path(self) -> Path:
@@ -135,11 +138,6 @@ class MiniLMEmbedder:
         server searches from its executor's threads), a query of a dozen tokens took 15.8 ms at
         the median and 21.8 at p95 against 11.3 and 14.1 on one (benchmarks/RESULTS.md, "Hybrid
         query p95 at 10k chunks")."""
-        with self._load_lock:
-            if self._query_thread is None:
-                self._query_thread = ThreadPoolExecutor(
-                    1, thread_name_prefix="cursor-query-embed", initializer=_one_torch_thread
-                )
         return self._query_thread.submit(self.encode, [text]).result()[0]
 
 
