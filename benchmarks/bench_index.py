@@ -9,11 +9,15 @@ Quality, per query class, on one workspace of two folders:
 - ``generated``: notebooks of the dev repositories (../shared/data/*_dev.jsonl.gz, never the
   held-out ones), queries generated from them (index_queries/dev_generated_queries.jsonl, made by
   ``--write-dev-queries``): a sentence of a markdown cell as the query, the code cell right below
-  it as the answer, the sentence held out of the workspace's copy of the notebook.
+  it as the answer, the sentence held out of the workspace's copy of the notebook;
+- ``docstring``: the same notebooks, the first paragraph of a docstring as the query
+  (index_queries/dev_docstring_queries.jsonl), the cell defining it as the answer, the docstring
+  held out.
 
 recall@10, MRR@10 and nDCG@10 for bm25, embedding and hybrid in one run, and the fusions compared on
-the same two rankings (reciprocal rank fusion, the shipped convex fusion, its weight and floor
-swept): this is where fusion.BM25_WEIGHT and fusion.RELATIVE_FLOOR are tuned, on dev queries only.
+the same candidates (reciprocal rank fusion; convex fusion, its weight and floor swept; the
+learned fusion that hybrid search runs, with and without its floor). The learned fusion is fitted
+on train-split queries (models/fusion); these dev queries only measure it.
 The embedding similarity floor is swept: quality on those queries against how many hits questions
 about nothing in the workspace (index_queries/off_topic_queries.txt) still get.
 
@@ -45,7 +49,7 @@ from pathlib import Path
 
 from jupyter_cursor.index import WorkspaceIndex, fusion
 from jupyter_cursor.index.embedder import EMBEDDING_MODELS, make_embedder
-from jupyter_cursor.index.fusion import reciprocal_rank_fusion
+from jupyter_cursor.index.fusion import explanation_then_code, reciprocal_rank_fusion
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import machine  # noqa: E402
@@ -156,15 +160,22 @@ def dev_notebooks(
 def write_dev_corpus(data: Path, into: Path) -> None:
     """The dev notebooks, each generated query's text held out of the cell it was taken from (see
     generate_dev_queries and generate_docstring_queries)."""
+    queries = _dev_query_rows(DEV_QUERIES) + _dev_query_rows(DOCSTRING_QUERIES)
+    write_held_out(dev_notebooks(data), queries, into)
+
+
+def write_held_out(notebooks: dict[str, list[dict]], queries: list[dict], into: Path) -> None:
+    """``notebooks`` (file name -> cells) written into ``into`` as .ipynb files, each query's
+    ``held`` text deleted from the cell it was taken from."""
     import nbformat
 
     held: dict[tuple[str, int], list[str]] = {}
-    for query in _dev_query_rows(DEV_QUERIES) + _dev_query_rows(DOCSTRING_QUERIES):
+    for query in queries:
         ((file, _),) = query["relevant"]
         cell, text = query["held"]
         held.setdefault((file, cell), []).append(text)
     into.mkdir(parents=True, exist_ok=True)
-    for file, cells in dev_notebooks(data).items():
+    for file, cells in notebooks.items():
         nb = nbformat.v4.new_notebook()
         for index, cell in enumerate(cells):
             source = cell["source"]
@@ -194,7 +205,7 @@ def without_sentence(source: str, sentence: str) -> str | None:
     return source[: match.start()].rstrip(" \t") + source[match.end() :]
 
 
-def generate_dev_queries(data: Path) -> list[dict]:
+def generate_dev_queries(notebooks: dict[str, list[dict]]) -> list[dict]:
     """A sentence of prose from a markdown cell (6 to 30 words, the last such in the cell: the one
     that leads into the code) as the query; the code cell right below it as the answer.
 
@@ -204,7 +215,7 @@ def generate_dev_queries(data: Path) -> list[dict]:
     ranked first on every side, and the code cell, whose context carries that sentence too,
     second, so that each side's nDCG@10 sat within 2 points of its ceiling (1/log2(3))."""
     queries = []
-    for file, cells in dev_notebooks(data).items():
+    for file, cells in notebooks.items():
         pairs = []
         for i, (cell, below) in enumerate(zip(cells, cells[1:])):
             if cell["cell_type"] != "markdown" or below["cell_type"] != "code":
@@ -238,7 +249,7 @@ def generate_dev_queries(data: Path) -> list[dict]:
     return queries
 
 
-def generate_docstring_queries(data: Path) -> list[dict]:
+def generate_docstring_queries(notebooks: dict[str, list[dict]]) -> list[dict]:
     """The first paragraph of a docstring of a function or class defined in a code cell (4 to 30
     words) as the query, that cell as the answer, the docstring held out of the workspace's copy
     (CodeSearchNet's pairs, in notebooks). At most DEV_QUERIES_PER_NOTEBOOK per notebook, spread
@@ -246,7 +257,7 @@ def generate_docstring_queries(data: Path) -> list[dict]:
     import ast
 
     queries = []
-    for file, cells in dev_notebooks(data).items():
+    for file, cells in notebooks.items():
         pairs = []
         for i, cell in enumerate(cells):
             if cell["cell_type"] != "code":
@@ -345,27 +356,33 @@ def evaluate(index: WorkspaceIndex, classes: dict[str, list[dict]]) -> dict:
                 table[mode].append(
                     metrics(cells_of(index.search(q["query"], 30, mode)), q["relevant"])
                 )
-            lexical = [(_key(h), h["score"]) for h in index.search(q["query"], DEPTH, "bm25")]
-            semantic = [(_key(h), h["score"]) for h in index.search(q["query"], DEPTH, "embedding")]
+            lexical, semantic, found_rows, coverage = index.candidates(q["query"], DEPTH)
             fused = {
                 "rrf k=60": reciprocal_rank_fusion(
                     [[k for k, _ in lexical], [k for k, _ in semantic]]
                 )
             }
-            convex = getattr(fusion, "convex_fusion", None)  # absent before issue 19
             sim_floor = index.embedder.min_similarity
-            if convex is not None:
-                for weight in WEIGHTS:
-                    fused[f"convex w={weight:g}"] = convex(
-                        lexical, semantic, weight, 0.0, sim_floor
-                    )
-                for floor in RELATIVE_FLOORS:
-                    ranked = convex(lexical, semantic, fusion.BM25_WEIGHT, floor, sim_floor)
-                    fused[f"shipped weight, floor {floor:g}"] = ranked
-                    shown.setdefault(f"floor {floor:g}", []).append(len(ranked[:20]))
+            for weight in WEIGHTS:
+                fused[f"convex w={weight:g}"] = fusion.convex_fusion(
+                    lexical, semantic, weight, 0.0, sim_floor
+                )
+            for floor in RELATIVE_FLOORS:
+                ranked = fusion.convex_fusion(
+                    lexical, semantic, fusion.BM25_WEIGHT, floor, sim_floor
+                )
+                fused[f"convex w={fusion.BM25_WEIGHT:g}, floor {floor:g}"] = ranked
+                shown.setdefault(f"convex, floor {floor:g}", []).append(len(ranked[:20]))
+            learned = index._fusion
+            if learned is not None:
+                for floor in (0.0, learned.floor):
+                    ranked = learned.with_floor(floor)(q["query"], lexical, semantic, coverage)
+                    fused[f"learned, floor {floor:g}"] = ranked
+                    shown.setdefault(f"learned, floor {floor:g}", []).append(len(ranked[:20]))
             for variant, ranked in fused.items():
-                distinct = list(dict.fromkeys((p, c) for (p, c, _), _ in ranked))[:10]
-                variants.setdefault(variant, []).append(metrics(distinct, q["relevant"]))
+                found = explanation_then_code([(found_rows[u], score) for u, score in ranked])
+                hits = [row._asdict() for row, _ in found]
+                variants.setdefault(variant, []).append(metrics(cells_of(hits), q["relevant"]))
         out[name] = {
             "queries": len(queries),
             "modes": {mode: mean_metrics(rows) for mode, rows in table.items()},
@@ -399,10 +416,6 @@ def sweep_floors(index: WorkspaceIndex, queries: list[dict], floors=FLOORS) -> d
     finally:
         index.embedder.min_similarity = shipped
     return {"off_topic_queries": len(off_topic), "floors": rows}
-
-
-def _key(hit: dict) -> tuple:
-    return (hit["path"], hit["cell_index"], hit["start_line"])
 
 
 # -- speed ---------------------------------------------------------------------------------------
@@ -582,7 +595,7 @@ def main() -> None:
             (DEV_QUERIES, generate_dev_queries),
             (DOCSTRING_QUERIES, generate_docstring_queries),
         ):
-            queries = make(args.dev_data)
+            queries = make(dev_notebooks(args.dev_data))
             path.write_text("".join(json.dumps(q) + "\n" for q in queries))
             print(f"{len(queries)} queries written to {path}")
         return

@@ -1,12 +1,19 @@
-"""Score-aware fusion of the BM25 and embedding rankings, its relative floor, and the vector
-search behind the embedding side."""
+"""Fusion of the BM25 and embedding rankings (the learned one and the baselines), the relative
+floor, and the vector search behind the embedding side."""
+
+import json
 
 import numpy as np
 import pytest
 
+from jupyter_cursor.index.embedder import EMBEDDING_MODELS
 from jupyter_cursor.index.fusion import (
+    FEATURES,
+    LearnedFusion,
+    candidate_features,
     convex_fusion,
     normalise,
+    query_features,
     reciprocal_rank_fusion,
     relative_floor,
 )
@@ -137,3 +144,83 @@ def test_a_matched_markdown_cell_brings_the_code_cell_below_it_up_to_just_after_
     assert sorted(s for _, s in moved) == sorted(s for _, s in ranked)  # scores unchanged
     # a code cell that ranked above its prose is left there
     assert explanation_then_code([ranked[3], ranked[0]]) == [ranked[3], ranked[0]]
+
+
+# -- the learned fusion --------------------------------------------------------------------------
+
+
+def only(**weights):
+    """Fusion weights: these, every other feature 0."""
+    return {name: weights.get(name, 0.0) for name in FEATURES}
+
+
+def test_learned_fusion_ranks_the_union_by_its_weights():
+    lexical = [("a", 9.0), ("b", 3.0)]
+    semantic = [("c", 0.9), ("b", 0.8), ("d", 0.4)]
+    coverage = {"a": 0.5, "b": 1.0, "d": 0.25}
+    by = lambda **w: ids(LearnedFusion(only(**w), 0.0, 0.3)("q", lexical, semantic, coverage))  # noqa: E731
+    assert by(l=1.0) == ["a", "b", "c", "d"]  # BM25's order, then the rest (ties: first seen)
+    assert by(s=1.0)[:3] == ["c", "b", "d"]
+    assert by(both=1.0)[0] == "b"
+    assert by(cov=1.0) == ["b", "a", "d", "c"]
+    # a query feature moves a side's weight: here the embeddings' best is far ahead of its second
+    assert by(**{"s*sem_gap": 1.0, "l": 0.01})[0] == "c"
+
+
+def test_learned_fusion_scores_are_odds_against_the_best_and_the_floor_drops_the_tail():
+    lexical = [("a", 9.0), ("b", 8.0), ("c", 1.0)]
+    fused = LearnedFusion(only(l=10.0), 0.0, 0.3)("q", lexical, [], {})
+    assert fused[0] == ("a", 1.0)
+    assert fused[1][1] == pytest.approx(np.exp(10 * (8 / 9 - 1)))
+    kept = LearnedFusion(only(l=10.0), 0.2, 0.3)("q", lexical, [], {})
+    assert ids(kept) == ["a", "b"]
+    assert LearnedFusion(only(l=1.0), 0.2, 0.3)("q", [], [], {}) == []
+
+
+def test_query_features_describe_how_sure_each_side_is():
+    lexical = [("a", 10.0), ("b", 5.0)]
+    semantic = [("a", 0.9), ("c", 0.5)]
+    f = query_features("one two three", lexical, semantic, 0.3)
+    assert f["qlen"] == pytest.approx(np.log(4))
+    assert f["lex_gap"] == pytest.approx(0.5)
+    assert f["sem_top"] == pytest.approx(6 / 7)
+    assert f["sem_gap"] == pytest.approx(4 / 7)
+    assert f["overlap10"] == pytest.approx(0.1)
+    uids, rows = candidate_features("one two three", lexical, semantic, {"a": 1.0}, 0.3)
+    assert uids == ["a", "b", "c"] and rows.shape == (3, len(FEATURES))
+    a = dict(zip(FEATURES, rows[0]))
+    assert (a["l"], a["rl"], a["rs"], a["both"], a["cov"]) == (1.0, 1.0, 1.0, 1.0, 1.0)
+    assert a["s"] == pytest.approx(6 / 7)  # the cosine between the floor and 1
+    assert a["s*sem_gap"] == pytest.approx(6 / 7 * 4 / 7)
+    c = dict(zip(FEATURES, rows[2]))
+    assert (c["l"], c["both"], c["cov"], c["rs"]) == (0.0, 0.0, 0.0, 0.5)
+
+
+def test_weights_that_do_not_fit_the_features_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="missing"):
+        LearnedFusion({"l": 1.0}, 0.1, 0.3)
+    with pytest.raises(ValueError, match="unknown"):
+        LearnedFusion({**only(l=1.0), "bogus": 1.0}, 0.1, 0.3)
+    empty = tmp_path / "fusion.json"
+    empty.write_text(json.dumps({"version": 1, "models": {}}))
+    assert LearnedFusion.for_embedder("code-minilm-v1/fp32/128", 0.3, empty) is None
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDING_MODELS))
+def test_every_embedder_ships_a_fusion_that_puts_what_both_sides_are_sure_of_first(name):
+    embedder = EMBEDDING_MODELS[name]
+    fusion = LearnedFusion.for_embedder(f"{embedder.model_name}/fp32/128", embedder.min_similarity)
+    assert fusion is not None and 0 < fusion.floor < 1
+    lexical = [("sure", 12.0), ("lex", 7.0), ("both weak", 4.0)]
+    semantic = [("sure", 0.8), ("sem", 0.6), ("both weak", 0.45)]
+    coverage = {"sure": 1.0, "lex": 0.6, "both weak": 0.3}
+    fused = fusion("read the csv file", lexical, semantic, coverage)
+    assert ids(fused)[0] == "sure"
+    # all else equal, a chunk that holds more of the query's terms, or that both sides found,
+    # ranks higher
+    weights = dict(zip(FEATURES, fusion.weights))
+    assert weights["cov"] > 0 and weights["both"] > 0
+    more = fusion.with_floor(0.0)("read the csv file", lexical, semantic, coverage | {"lex": 1.0})
+    assert ids(more).index("lex") <= ids(
+        fusion.with_floor(0.0)("read the csv file", lexical, semantic, coverage)
+    ).index("lex")

@@ -7,7 +7,7 @@ import threading
 import pytest
 from test_index_support import FakeEmbedder, write_notebook
 
-from jupyter_cursor.index import IndexLocked, WorkspaceIndex
+from jupyter_cursor.index import IndexLocked, WorkspaceIndex, fusion
 
 HIT_KEYS = {
     *("path", "cell_id", "cell_index", "start_line", "end_line", "kind", "score", "text"),
@@ -500,3 +500,48 @@ def test_chunks_are_embedded_shortest_first_after_the_files_just_saved(tmp_path)
     assert [len(t.text) for t in saved_first[2:]] == [6, 41, 301]
     assert [len(t.text) for t in catalog.missing_vectors(2)] == [6, 21]
     catalog.close()
+
+
+class LearnedFakeEmbedder(FakeEmbedder):
+    """The fake embedder, with a fitted fusion of its own (a fusion file the test writes)."""
+
+    model_id = "fake-learned/1"
+
+
+def test_hybrid_search_fuses_with_the_embedders_learned_fusion(root, tmp_path, monkeypatch):
+    write_notebook(
+        root / "a.ipynb",
+        [
+            "rainfall = load('rain')",
+            "rainfall_by_month = rainfall.groupby('month').mean()",
+            "temperature = load('temp')",
+        ],
+    )
+    weights = {name: 0.0 for name in fusion.FEATURES}
+    models = tmp_path / "fusion.json"
+    monkeypatch.setattr(fusion, "FUSION_MODELS", models)
+    for top, weight in (("cov", 1.0), ("rs", 1.0)):
+        models.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "models": {"fake-learned": {"weights": {**weights, top: weight}, "floor": 0.0}},
+                }
+            )
+        )
+        with open_index(root, tmp_path, embedder=LearnedFakeEmbedder()) as index:
+            lexical, semantic, rows, coverage = index.candidates("rainfall month mean")
+            assert set(rows) == {uid for uid, _ in lexical + semantic}
+            # the share of the query's three terms that each cell's words hold
+            assert sorted(coverage.values()) == pytest.approx([0.0, 1 / 3, 1.0])
+            hits = index.search("rainfall month mean", 3, "hybrid")
+            ranked = [h["cell_index"] for h in hits]
+            if top == "cov":
+                assert ranked[:2] == [1, 0] and hits[0]["score"] == 1.0
+            else:  # the embedding side's order
+                by_cosine = [rows[uid].cell_index for uid, _ in semantic]
+                assert ranked == by_cosine[:3]
+    # the fake embedder without a fitted fusion falls back on convex fusion
+    with open_index(root, tmp_path) as index:
+        assert index._fusion is None
+        assert [h["cell_index"] for h in index.search("rainfall month mean", 3, "hybrid")][0] == 1

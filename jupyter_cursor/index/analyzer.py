@@ -103,3 +103,11 @@ def matched_words(terms_of, terms: set[str], text: str) -> list[str]:
         for word in dict.fromkeys(_WORD_RE.findall(text))
         if not terms.isdisjoint(terms_of(word))
     ]
+
+
+def terms_in(terms_of, terms: set[str], text: str) -> set[str]:
+    """Which of the analysed query ``terms`` the words of ``text`` hold (as matched_words)."""
+    found: set[str] = set()
+    for word in dict.fromkeys(_WORD_RE.findall(text)):
+        found |= terms & terms_of(word)
+    return found

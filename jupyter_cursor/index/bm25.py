@@ -18,7 +18,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
-from .analyzer import code_analyzer, matched_words, query_terms, word_terms
+from .analyzer import code_analyzer, matched_words, query_terms, terms_in, word_terms
 
 # The path and heading matter, but less than the text itself.
 CONTEXT_BOOST = 0.5
@@ -192,6 +192,13 @@ class Bm25Store:
         """For each text, its words that match a term of ``query`` (see analyzer.matched_words)."""
         terms = set(query_terms(self._analyzer, query))
         return [matched_words(self._word_terms, terms, text) if terms else [] for text in texts]
+
+    def coverage(self, query: str, texts: list[str]) -> list[float]:
+        """For each text, the share of ``query``'s distinct terms that its words hold."""
+        terms = set(query_terms(self._analyzer, query))
+        if not terms:
+            return [0.0] * len(texts)
+        return [len(terms_in(self._word_terms, terms, text)) / len(terms) for text in texts]
 
     def close(self) -> None:
         if self._writer is not None:

@@ -23,7 +23,7 @@ from .catalog import HitRow
 from .embedder import Embedder, make_embedder
 from .embedding import EmbedderThread
 from .files import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_NOTEBOOK_BYTES, WorkspaceFiles
-from .fusion import convex_fusion, explanation_then_code
+from .fusion import LearnedFusion, Ranking, convex_fusion, explanation_then_code
 from .shared import Shared
 from .store import IndexLock, index_dir_for
 from .vectors import VectorStore
@@ -74,6 +74,11 @@ class WorkspaceIndex:
         self.index_dir = index_dir_for(self.root, Path(data_dir) if data_dir else None)
         self.on_change = on_change
         self.vectors = VectorStore(self.embedder.dimension if self.embedder else 1)
+        self._fusion = (
+            LearnedFusion.for_embedder(self.embedder.model_id, self.embedder.min_similarity)
+            if self.embedder
+            else None
+        )
 
         self._cond = threading.Condition()
         self._closing = threading.Event()
@@ -243,10 +248,11 @@ class WorkspaceIndex:
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid") -> list[dict]:
         """Best ``k`` chunks for ``query`` as search hits (ARCHITECTURE.md's contract), best first.
 
-        ``hybrid`` fuses the BM25 and embedding scores (fusion.convex_fusion, which drops the hits
-        far below the best one), and is BM25 alone while fewer than 90% of chunks have vectors;
-        ``embedding`` searches the chunks that have one. The embedding side leaves out chunks under
-        the embedder's ``min_similarity``, so a query that nothing in the workspace is about finds
+        ``hybrid`` fuses the BM25 and embedding rankings (fusion.LearnedFusion, which drops the
+        hits far below the best one; fusion.convex_fusion for an embedder that has no fitted
+        fusion), and is BM25 alone while fewer than 90% of chunks have vectors; ``embedding``
+        searches the chunks that have one. The embedding side leaves out chunks under the
+        embedder's ``min_similarity``, so a query that nothing in the workspace is about finds
         nothing rather than the nearest stranger. In every mode a matched markdown cell is followed
         by the code cell below it when that ranked lower (fusion.explanation_then_code). Each
         hit's ``matched`` lists its words that match the query's terms (what the search panel
@@ -263,17 +269,37 @@ class WorkspaceIndex:
         modes = self._available_modes(embedded, chunks)
         # Deeper than k: a markdown hit's code cell may rank lower (fusion.explanation_then_code).
         depth = max(k, FUSION_DEPTH)
+        catalog = self._writer.catalog
+        rows = None
         if mode == "bm25" or (mode == "hybrid" and "hybrid" not in modes):
             ranked = bm25.search(query, depth)
         elif mode == "embedding":
             ranked = self._vector_search(query, depth) if "embedding" in modes else []
         else:
-            lexical = bm25.search(query, depth)
-            semantic = self._vector_search(query, depth)
-            ranked = convex_fusion(lexical, semantic, min_similarity=self.embedder.min_similarity)
-        rows = self._writer.catalog.hits(uid for uid, _ in ranked)
+            lexical, semantic, rows, coverage = self.candidates(query, depth)
+            if self._fusion is None:
+                ranked = convex_fusion(
+                    lexical, semantic, min_similarity=self.embedder.min_similarity
+                )
+            else:
+                ranked = self._fusion(query, lexical, semantic, coverage)
+        if rows is None:
+            rows = catalog.hits(uid for uid, _ in ranked)
         found = [(rows[uid], score) for uid, score in ranked if uid in rows]  # else just deleted
         return self._hits(explanation_then_code(found)[:k], query)
+
+    def candidates(
+        self, query: str, depth: int = FUSION_DEPTH
+    ) -> tuple[Ranking, Ranking, dict[str, HitRow], dict[str, float]]:
+        """What hybrid search fuses: the best ``depth`` (id, score) of BM25 and of the embedding
+        side, the catalog rows of both, and each one's share of the query's terms (models/fusion
+        fits the fusion on these, so it learns from what search sees)."""
+        bm25 = self._writer.bm25
+        lexical = bm25.search(query, depth)
+        semantic = self._vector_search(query, depth)
+        rows = self._writer.catalog.hits(dict.fromkeys(uid for uid, _ in lexical + semantic))
+        covered = bm25.coverage(query, [row.text for row in rows.values()])
+        return lexical, semantic, rows, dict(zip(rows, covered))
 
     def _vector_search(self, query: str, limit: int) -> list[tuple[str, float]]:
         vector = self.embedder.encode_query(query)

@@ -192,27 +192,36 @@ def _heading(markdown: str) -> str | None:
     return None
 
 
+def train_notebooks(data: Path) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """The train split's notebooks (file name -> cells) less those the benchmark's queries come
+    from: a notebook whose path is also in the dev split, and anything about statsmodels. Also
+    how many were skipped, by reason."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_index import dev_notebooks
+
+    train = dev_notebooks(data, split="train", max_cells=None)
+    dev_names = set(dev_notebooks(data, split="dev", max_cells=None))
+    kept, skipped = {}, Counter()
+    for name, cells in train.items():
+        if "statsmodels" in name.lower():
+            skipped["statsmodels"] += 1
+        elif name in dev_names:
+            skipped["also in the dev split"] += 1
+        else:
+            kept[name] = cells
+    return kept, dict(skipped)
+
+
 def notebook_pairs(data: Path, seed: int) -> tuple[list[dict], dict]:
     """Markdown → following code cell pairs of the train split's notebooks."""
     import nbformat
 
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_index import dev_notebooks
-
     from jupyter_cursor.index.chunking import _context, _title, chunk_notebook
 
-    train = dev_notebooks(data, split="train", max_cells=None)
-    dev_names = set(dev_notebooks(data, split="dev", max_cells=None))
+    train, skipped = train_notebooks(data)
     rng = random.Random(seed)
     pairs: list[dict] = []
-    skipped = Counter()
     for name, cells in sorted(train.items()):
-        if "statsmodels" in name.lower():
-            skipped["statsmodels"] += 1
-            continue
-        if name in dev_names:
-            skipped["also in the dev split"] += 1
-            continue
         nb = nbformat.v4.new_notebook()
         for cell in cells:
             make = nbformat.v4.new_markdown_cell
@@ -246,7 +255,10 @@ def notebook_pairs(data: Path, seed: int) -> tuple[list[dict], dict]:
                 pairs.append(
                     {"query": query, "doc": doc, "kind": "markdown", "file": name, "license": ""}
                 )
-    return pairs, {"train notebooks": len(train), "skipped notebooks": dict(skipped)}
+    return pairs, {
+        "train notebooks": len(train) + sum(skipped.values()),
+        "skipped notebooks": skipped,
+    }
 
 
 # -- all together --------------------------------------------------------------------------------
