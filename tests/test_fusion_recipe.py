@@ -29,7 +29,7 @@ def synthetic_query(rng, n=12):
     lexical = [(f"c{i}", 10.0 - i + rng.random()) for i in range(n)]
     semantic = [(f"c{i}", 0.8 - 0.03 * i) for i in rng.sample(range(n), n)]
     answer = f"c{rng.randrange(3, n)}"
-    coverage = {f"c{i}": rng.uniform(0.0, 0.6) for i in range(n)} | {answer: 1.0}
+    coverage = {f"c{i}": (rng.uniform(0.0, 0.6), 0.0) for i in range(n)} | {answer: (1.0, 0.0)}
     rows = {f"c{i}": ["nb.ipynb", i, 1, "code"] for i in range(n)}
     return {
         "workspace": 0,

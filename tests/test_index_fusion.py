@@ -157,12 +157,14 @@ def only(**weights):
 def test_learned_fusion_ranks_the_union_by_its_weights():
     lexical = [("a", 9.0), ("b", 3.0)]
     semantic = [("c", 0.9), ("b", 0.8), ("d", 0.4)]
-    coverage = {"a": 0.5, "b": 1.0, "d": 0.25}
+    # (share of the query's terms in the text, in the names the chunk defines)
+    coverage = {"a": (0.5, 0.0), "b": (1.0, 0.0), "d": (0.25, 0.5)}
     by = lambda **w: ids(LearnedFusion(only(**w), 0.0, 0.3)("q", lexical, semantic, coverage))  # noqa: E731
     assert by(l=1.0) == ["a", "b", "c", "d"]  # BM25's order, then the rest (ties: first seen)
     assert by(s=1.0)[:3] == ["c", "b", "d"]
     assert by(both=1.0)[0] == "b"
     assert by(cov=1.0) == ["b", "a", "d", "c"]
+    assert by(names=1.0)[0] == "d"
     # a query feature moves a side's weight: here the embeddings' best is far ahead of its second
     assert by(**{"s*sem_gap": 1.0, "l": 0.01})[0] == "c"
 
@@ -186,14 +188,14 @@ def test_query_features_describe_how_sure_each_side_is():
     assert f["sem_top"] == pytest.approx(6 / 7)
     assert f["sem_gap"] == pytest.approx(4 / 7)
     assert f["overlap10"] == pytest.approx(0.1)
-    uids, rows = candidate_features("one two three", lexical, semantic, {"a": 1.0}, 0.3)
+    uids, rows = candidate_features("one two three", lexical, semantic, {"a": (1.0, 0.5)}, 0.3)
     assert uids == ["a", "b", "c"] and rows.shape == (3, len(FEATURES))
     a = dict(zip(FEATURES, rows[0]))
-    assert (a["l"], a["rl"], a["rs"], a["both"], a["cov"]) == (1.0, 1.0, 1.0, 1.0, 1.0)
+    assert (a["l"], a["rl"], a["rs"], a["both"], a["cov"], a["names"]) == (1, 1, 1, 1, 1, 0.5)
     assert a["s"] == pytest.approx(6 / 7)  # the cosine between the floor and 1
     assert a["s*sem_gap"] == pytest.approx(6 / 7 * 4 / 7)
     c = dict(zip(FEATURES, rows[2]))
-    assert (c["l"], c["both"], c["cov"], c["rs"]) == (0.0, 0.0, 0.0, 0.5)
+    assert (c["l"], c["both"], c["cov"], c["names"], c["rs"]) == (0, 0, 0, 0, 0.5)
 
 
 def test_weights_that_do_not_fit_the_features_are_refused(tmp_path):
@@ -213,14 +215,16 @@ def test_every_embedder_ships_a_fusion_that_puts_what_both_sides_are_sure_of_fir
     assert fusion is not None and 0 < fusion.floor < 1
     lexical = [("sure", 12.0), ("lex", 7.0), ("both weak", 4.0)]
     semantic = [("sure", 0.8), ("sem", 0.6), ("both weak", 0.45)]
-    coverage = {"sure": 1.0, "lex": 0.6, "both weak": 0.3}
+    coverage = {"sure": (1.0, 0.5), "lex": (0.6, 0.0), "both weak": (0.3, 0.0)}
     fused = fusion("read the csv file", lexical, semantic, coverage)
     assert ids(fused)[0] == "sure"
-    # all else equal, a chunk that holds more of the query's terms, or that both sides found,
-    # ranks higher
+    # all else equal, a chunk that holds more of the query's terms in the names it defines (and
+    # so in its words), or that both sides found, ranks higher
     weights = dict(zip(FEATURES, fusion.weights))
-    assert weights["cov"] > 0 and weights["both"] > 0
-    more = fusion.with_floor(0.0)("read the csv file", lexical, semantic, coverage | {"lex": 1.0})
+    assert weights["names"] > 0 and weights["cov"] + weights["names"] > 0 and weights["both"] > 0
+    more = fusion.with_floor(0.0)(
+        "read the csv file", lexical, semantic, coverage | {"lex": (1.0, 1.0)}
+    )
     assert ids(more).index("lex") <= ids(
         fusion.with_floor(0.0)("read the csv file", lexical, semantic, coverage)
     ).index("lex")

@@ -532,8 +532,14 @@ def test_hybrid_search_fuses_with_the_embedders_learned_fusion(root, tmp_path, m
         with open_index(root, tmp_path, embedder=LearnedFakeEmbedder()) as index:
             lexical, semantic, rows, coverage = index.candidates("rainfall month mean")
             assert set(rows) == {uid for uid, _ in lexical + semantic}
-            # the share of the query's three terms that each cell's words hold
-            assert sorted(coverage.values()) == pytest.approx([0.0, 1 / 3, 1.0])
+            # the share of the query's three terms that each cell's words hold, and that the
+            # names it defines hold ("rainfall", "rainfall_by_month", "temperature")
+            by_cell = {rows[uid].cell_index: share for uid, share in coverage.items()}
+            assert by_cell == {
+                0: pytest.approx((1 / 3, 1 / 3)),
+                1: pytest.approx((1.0, 2 / 3)),
+                2: pytest.approx((0.0, 0.0)),
+            }
             hits = index.search("rainfall month mean", 3, "hybrid")
             ranked = [h["cell_index"] for h in hits]
             if top == "cov":

@@ -105,6 +105,20 @@ def matched_words(terms_of, terms: set[str], text: str) -> list[str]:
     ]
 
 
+# What a chunk defines: its functions' and classes' names and parameters, and the names its
+# unindented lines assign (a notebook cell's variables).
+_DEFINED_RE = re.compile(
+    r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)[ \t]*(\([^)]*\))?|^(\w+)[ \t]*=(?!=)",
+    re.MULTILINE,
+)
+
+
+def defined_names(text: str) -> str:
+    """The names ``text`` defines (functions and classes with their parameters, assigned
+    variables), joined by spaces."""
+    return " ".join(part for match in _DEFINED_RE.finditer(text) for part in match.groups() if part)
+
+
 def terms_in(terms_of, terms: set[str], text: str) -> set[str]:
     """Which of the analysed query ``terms`` the words of ``text`` hold (as matched_words)."""
     found: set[str] = set()

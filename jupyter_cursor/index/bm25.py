@@ -18,7 +18,14 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.writing import CLEAR
 
-from .analyzer import code_analyzer, matched_words, query_terms, terms_in, word_terms
+from .analyzer import (
+    code_analyzer,
+    defined_names,
+    matched_words,
+    query_terms,
+    terms_in,
+    word_terms,
+)
 
 # The path and heading matter, but less than the text itself.
 CONTEXT_BOOST = 0.5
@@ -193,12 +200,14 @@ class Bm25Store:
         terms = set(query_terms(self._analyzer, query))
         return [matched_words(self._word_terms, terms, text) if terms else [] for text in texts]
 
-    def coverage(self, query: str, texts: list[str]) -> list[float]:
-        """For each text, the share of ``query``'s distinct terms that its words hold."""
+    def coverage(self, query: str, texts: list[str]) -> list[tuple[float, float]]:
+        """For each text, the share of ``query``'s distinct terms that its words hold, and the
+        share that the names it defines hold (analyzer.defined_names)."""
         terms = set(query_terms(self._analyzer, query))
         if not terms:
-            return [0.0] * len(texts)
-        return [len(terms_in(self._word_terms, terms, text)) / len(terms) for text in texts]
+            return [(0.0, 0.0)] * len(texts)
+        share = lambda text: len(terms_in(self._word_terms, terms, text)) / len(terms)  # noqa: E731
+        return [(share(text), share(defined_names(text))) for text in texts]
 
     def close(self) -> None:
         if self._writer is not None:

@@ -138,9 +138,9 @@ def reciprocal_rank_fusion(
 # second, how close the best cosine is to 1, how much the two top tens agree.
 QUERY_FEATURES = ("qlen", "lex_gap", "sem_top", "sem_gap", "overlap10")
 # Per candidate: BM25 score over the query's best, cosine placed between the embedder's floor and
-# 1, reciprocal ranks on each side, found by both, the share of the query's terms its text holds;
-# then each side's score times each query feature.
-CANDIDATE_FEATURES = ("l", "s", "rl", "rs", "both", "cov")
+# 1, reciprocal ranks on each side, found by both, the share of the query's terms its text holds
+# and the share that the names it defines hold; then each side's score times each query feature.
+CANDIDATE_FEATURES = ("l", "s", "rl", "rs", "both", "cov", "names")
 FEATURES = CANDIDATE_FEATURES + tuple(f"{side}*{q}" for q in QUERY_FEATURES for side in "ls")
 
 
@@ -167,12 +167,12 @@ def candidate_features(
     query: str,
     lexical: Ranking,
     semantic: Ranking,
-    coverage: Mapping[str, float],
+    coverage: Mapping[str, Sequence[float]],
     min_similarity: float,
 ) -> tuple[list[str], np.ndarray]:
     """The union of both sides' ids (BM25's order, then the embedding side's others) and their
-    feature rows, columns in FEATURES order. ``coverage``: id -> share of the query's terms in
-    its text (absent: 0)."""
+    feature rows, columns in FEATURES order. ``coverage``: id -> (share of the query's terms in
+    its text, share in the names it defines) (Bm25Store.coverage; absent: 0, 0)."""
     lex = normalise(lexical)
     sem = normalise(semantic, min_similarity, 1.0)
     lex_rank = {uid: 1.0 / (1 + i) for i, (uid, _) in enumerate(lexical)}
@@ -183,7 +183,7 @@ def candidate_features(
     for uid in uids:
         l, s = lex.get(uid, 0.0), sem.get(uid, 0.0)
         row = [l, s, lex_rank.get(uid, 0.0), sem_rank.get(uid, 0.0)]
-        row += [float(uid in lex and uid in sem), coverage.get(uid, 0.0)]
+        row += [float(uid in lex and uid in sem), *coverage.get(uid, (0.0, 0.0))]
         for name in QUERY_FEATURES:
             row += [l * per_query[name], s * per_query[name]]
         rows.append(row)
@@ -222,7 +222,11 @@ class LearnedFusion:
         return LearnedFusion(dict(zip(FEATURES, self.weights.tolist())), floor, self.min_similarity)
 
     def __call__(
-        self, query: str, lexical: Ranking, semantic: Ranking, coverage: Mapping[str, float]
+        self,
+        query: str,
+        lexical: Ranking,
+        semantic: Ranking,
+        coverage: Mapping[str, Sequence[float]],
     ) -> Ranking:
         """(id, score) best first, score in (0, 1], the best hit's 1."""
         if not lexical and not semantic:

@@ -290,10 +290,11 @@ class WorkspaceIndex:
 
     def candidates(
         self, query: str, depth: int = FUSION_DEPTH
-    ) -> tuple[Ranking, Ranking, dict[str, HitRow], dict[str, float]]:
+    ) -> tuple[Ranking, Ranking, dict[str, HitRow], dict[str, tuple[float, float]]]:
         """What hybrid search fuses: the best ``depth`` (id, score) of BM25 and of the embedding
-        side, the catalog rows of both, and each one's share of the query's terms (models/fusion
-        fits the fusion on these, so it learns from what search sees)."""
+        side, the catalog rows of both, and the share of the query's terms that each one's words
+        hold and that the names it defines hold (models/fusion fits the fusion on these, so it
+        learns from what search sees)."""
         bm25 = self._writer.bm25
         lexical = bm25.search(query, depth)
         semantic = self._vector_search(query, depth)
