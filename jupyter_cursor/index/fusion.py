@@ -4,16 +4,18 @@ The index fuses with a learned ranker (``LearnedFusion``): a pairwise logistic m
 of both sides' candidates, fitted on queries generated from the train split's notebooks
 (``models/fusion``, model card there; never on the dev queries the benchmark reports). Each
 candidate is described by its two normalised scores and ranks, whether both sides found it, and
-how many of the query's terms its text holds; the query by how sure each side is (the best
+how many of the query's terms its words hold and the names it defines hold (a definition answers
+a question about it; a call does not); the query by how sure each side is (the best
 cosine, how far each side's best hit is ahead of its second, how much the two top tens agree) and
 its length. Those query features enter multiplied by each side's score, so the weight that each
 side gets is set per query, by evidence, where one fixed weight (``convex_fusion``) had to serve
 prose questions, which want the embedding side, and docstrings, which name the code and want BM25
-(benchmarks/RESULTS.md, "Learned fusion").
+(benchmarks/RESULTS.md, "Learned fusion: hybrid at least 3 points above its best side on every
+class").
 
 ``convex_fusion`` (score-aware convex fusion: Bruch, Gai & Ingber, "An Analysis of Fusion
-Functions for Hybrid Retrieval", 2023) and ``reciprocal_rank_fusion`` stay as the baselines the
-benchmark compares against. Last, a markdown cell that matched brings the code cell it introduces
+Functions for Hybrid Retrieval", 2023) serves an embedder without a fitted fusion; it and
+``reciprocal_rank_fusion`` are the baselines the benchmark compares against. Last, a markdown cell that matched brings the code cell it introduces
 up to just after it (``explanation_then_code``), whichever side ranked.
 """
 
