@@ -222,9 +222,3 @@ def test_every_embedder_ships_a_fusion_that_puts_what_both_sides_are_sure_of_fir
     # so in its words), or that both sides found, ranks higher
     weights = dict(zip(FEATURES, fusion.weights))
     assert weights["names"] > 0 and weights["cov"] + weights["names"] > 0 and weights["both"] > 0
-    more = fusion.with_floor(0.0)(
-        "read the csv file", lexical, semantic, coverage | {"lex": (1.0, 1.0)}
-    )
-    assert ids(more).index("lex") <= ids(
-        fusion.with_floor(0.0)("read the csv file", lexical, semantic, coverage)
-    ).index("lex")

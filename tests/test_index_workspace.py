@@ -551,3 +551,39 @@ def test_hybrid_search_fuses_with_the_embedders_learned_fusion(root, tmp_path, m
     with open_index(root, tmp_path) as index:
         assert index._fusion is None
         assert [h["cell_index"] for h in index.search("rainfall month mean", 3, "hybrid")][0] == 1
+
+
+def test_unusable_fusion_weights_fall_back_on_convex_fusion(root, tmp_path, monkeypatch, caplog):
+    write_notebook(root / "a.ipynb", ["rainfall = load('rain')", "temperature = load('temp')"])
+    models = tmp_path / "fusion.json"
+    monkeypatch.setattr(fusion, "FUSION_MODELS", models)
+    stale = {"version": 1, "models": {"fake-learned": {"weights": {"l": 1.0}, "floor": 0.0}}}
+    for broken in ("{not json", json.dumps(stale)):
+        models.write_text(broken)
+        with caplog.at_level("WARNING", logger="jupyter_cursor.index"):
+            with open_index(root, tmp_path, embedder=LearnedFakeEmbedder()) as index:
+                assert index._fusion is None
+                assert index.search("rainfall", 3, "hybrid")[0]["cell_index"] == 0
+        assert "hybrid search uses convex fusion" in caplog.text
+        caplog.clear()
+
+
+def test_hybrid_fuses_each_sides_best_fifty_whatever_k_asks_for(root, tmp_path, monkeypatch):
+    # 70 cells that use "reading" often, then 30 that define a "reading_<n>" name once: BM25
+    # ranks the users first, and a fusion that prizes definitions would lift the definers from
+    # ranks 71-100 into the top ten if k = 100 made the candidates deeper.
+    users = [f"print(reading, reading, reading, {i})" for i in range(70)]
+    definers = [f"reading_{i} = sensor.read({i}) + offset * scale - drift" for i in range(30)]
+    write_notebook(root / "a.ipynb", users + definers)
+    models = tmp_path / "fusion.json"
+    monkeypatch.setattr(fusion, "FUSION_MODELS", models)
+    weights = {name: 0.0 for name in fusion.FEATURES} | {"names": 5.0, "l": 1.0}
+    models.write_text(
+        json.dumps({"version": 1, "models": {"fake-learned": {"weights": weights, "floor": 0.0}}})
+    )
+    with open_index(root, tmp_path, embedder=LearnedFakeEmbedder()) as index:
+        lexical, _, _, _ = index.candidates("reading", 100)
+        assert len(lexical) == 100
+        few = index.search("reading", 10, "hybrid")
+        many = index.search("reading", 100, "hybrid")
+        assert [h["cell_index"] for h in many[:10]] == [h["cell_index"] for h in few]

@@ -105,17 +105,19 @@ def matched_words(terms_of, terms: set[str], text: str) -> list[str]:
     ]
 
 
-# What a chunk defines: its functions' and classes' names and parameters, and the names its
-# unindented lines assign (a notebook cell's variables).
+# What a chunk defines: its functions' and classes' names with the text of their parentheses (the
+# parameters with their defaults and annotations, a class's bases; up to the first ")", at most
+# 500 characters), and the names its unindented lines assign (a notebook cell's variables).
 _DEFINED_RE = re.compile(
-    r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)[ \t]*(\([^)]*\))?|^(\w+)[ \t]*=(?!=)",
+    r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)[ \t]*(\([^)]{0,500}\))?"
+    r"|^(\w+)[ \t]*=(?!=)",
     re.MULTILINE,
 )
 
 
 def defined_names(text: str) -> str:
-    """The names ``text`` defines (functions and classes with their parameters, assigned
-    variables), joined by spaces."""
+    """What ``text`` defines (_DEFINED_RE: functions and classes with what their parentheses
+    hold, assigned variables), joined by spaces."""
     return " ".join(part for match in _DEFINED_RE.finditer(text) for part in match.groups() if part)
 
 

@@ -143,15 +143,17 @@ QUERY_FEATURES = ("qlen", "lex_gap", "sem_top", "sem_gap", "overlap10")
 # 1, reciprocal ranks on each side, found by both, the share of the query's terms its text holds
 # and the share that the names it defines hold; then each side's score times each query feature.
 CANDIDATE_FEATURES = ("l", "s", "rl", "rs", "both", "cov", "names")
+MAX_QUERY_WORDS = 30
 FEATURES = CANDIDATE_FEATURES + tuple(f"{side}*{q}" for q in QUERY_FEATURES for side in "ls")
 
 
 def query_features(query: str, lexical: Ranking, semantic: Ranking, min_similarity: float) -> dict:
-    span = 1.0 - min_similarity
+    span = max(1.0 - min_similarity, 1e-9)
     top_lexical = {uid for uid, _ in lexical[:10]}
     top_semantic = {uid for uid, _ in semantic[:10]}
     return {
-        "qlen": math.log1p(len(query.split())),
+        # Fitted on queries of 4 to 30 words; a chat message searched whole is read as 30.
+        "qlen": math.log1p(min(len(query.split()), MAX_QUERY_WORDS)),
         "lex_gap": (
             0.0
             if not lexical
@@ -195,8 +197,9 @@ def candidate_features(
 class LearnedFusion:
     """Ranks the union of both sides' candidates by ``features · weights``, a pairwise logistic
     model: sigmoid(score(a) - score(b)) is how likely a is the answer rather than b. A hit's score
-    is exp(its score - the best's): the odds against it next to the best hit, 1 for the best; the
-    hits under ``floor`` of that are dropped, so a search shows fewer, better hits."""
+    is exp(its score - the best's): the odds that it, rather than the best hit, is the answer (1
+    for the best); the hits under ``floor`` of that are dropped, so a search shows fewer, better
+    hits."""
 
     def __init__(self, weights: Mapping[str, float], floor: float, min_similarity: float):
         missing = set(FEATURES) - set(weights)

@@ -74,11 +74,7 @@ class WorkspaceIndex:
         self.index_dir = index_dir_for(self.root, Path(data_dir) if data_dir else None)
         self.on_change = on_change
         self.vectors = VectorStore(self.embedder.dimension if self.embedder else 1)
-        self._fusion = (
-            LearnedFusion.for_embedder(self.embedder.model_id, self.embedder.min_similarity)
-            if self.embedder
-            else None
-        )
+        self._fusion = self._learned_fusion()
 
         self._cond = threading.Condition()
         self._closing = threading.Event()
@@ -98,6 +94,19 @@ class WorkspaceIndex:
         self._writer = WriterThread(
             shared, self.files, self.index_dir, self._embedding, SCAN_COMMIT_SECONDS
         )
+
+    def _learned_fusion(self) -> LearnedFusion | None:
+        """The embedder's fitted fusion; None (convex fusion) without an embedder, for one that
+        has none, or when the shipped weights cannot be read (logged: search still works)."""
+        if self.embedder is None:
+            return None
+        try:
+            return LearnedFusion.for_embedder(self.embedder.model_id, self.embedder.min_similarity)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning(
+                "search fusion weights unusable (%s); hybrid search uses convex fusion", error
+            )
+            return None
 
     # -- lifetime ---------------------------------------------------------------------------------
 
@@ -276,7 +285,9 @@ class WorkspaceIndex:
         elif mode == "embedding":
             ranked = self._vector_search(query, depth) if "embedding" in modes else []
         else:
-            lexical, semantic, rows, coverage = self.candidates(query, depth)
+            # The fusion was fitted on each side's best FUSION_DEPTH: deeper candidates would be
+            # judged on features it never saw at those ranks.
+            lexical, semantic, rows, coverage = self.candidates(query, FUSION_DEPTH)
             if self._fusion is None:
                 ranked = convex_fusion(
                     lexical, semantic, min_similarity=self.embedder.min_similarity

@@ -53,7 +53,7 @@ from jupyter_cursor.nextedit.fit import fit_logistic  # noqa: E402
 from models.embedder.mine import DATA, train_notebooks  # noqa: E402
 
 CS = (0.03, 0.3, 3.0, 30.0)
-# The learned scores are odds against the best hit, and the odds fall steeply down the list.
+# The learned scores are odds relative to the best hit, and they fall steeply down the list.
 FLOORS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 FLOOR_COST = 0.002
 FOLDER = "nb"
@@ -218,7 +218,6 @@ def pick_floor(report: dict) -> float:
     """The highest floor that costs at most FLOOR_COST of the mean nDCG@10."""
     at = lambda floor: mean_ndcg(report[f"learned C={report['C']:g} floor={floor:g}"])  # noqa: E731
     return max(f for f in FLOORS if at(f) >= at(0.0) - FLOOR_COST)
-    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        work = args.work_dir or Path(tmp)
+        # Workspaces and candidates kept per data folder and workspace size: another --data or
+        # --workspace-cells never reuses them.
+        key = hashlib.sha256(f"{args.data.resolve()}|{args.workspace_cells}".encode()).hexdigest()
+        work = (args.work_dir or Path(tmp)) / key[:12]
         work.mkdir(parents=True, exist_ok=True)
         cached = work / f"candidates-{args.embedder}.jsonl"
         if cached.exists():
