@@ -44,6 +44,7 @@ import sysconfig
 import tarfile
 import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -335,6 +336,17 @@ def metrics(ranked: list[tuple], relevant: set) -> dict:
     }
 
 
+def fused_metrics(rows: Mapping, ranked: list[tuple[str, float]], relevant: set) -> dict:
+    """metrics of a fused (id, score) list as search would show it: each id's catalog row
+    (``rows``: anything with path, cell_index, start_line and kind), the explanation move, then
+    distinct cells."""
+    found = explanation_then_code([(rows[uid], score) for uid, score in ranked])
+    hits = [
+        {"path": r.path, "cell_index": r.cell_index, "start_line": r.start_line} for r, _ in found
+    ]
+    return metrics(cells_of(hits), relevant)
+
+
 def mean_metrics(rows: list[dict]) -> dict:
     return {key: round(statistics.mean(r[key] for r in rows), 4) for key in rows[0]}
 
@@ -380,9 +392,9 @@ def evaluate(index: WorkspaceIndex, classes: dict[str, list[dict]]) -> dict:
                     fused[f"learned, floor {floor:g}"] = ranked
                     shown.setdefault(f"learned, floor {floor:g}", []).append(len(ranked[:20]))
             for variant, ranked in fused.items():
-                found = explanation_then_code([(found_rows[u], score) for u, score in ranked])
-                hits = [row._asdict() for row, _ in found]
-                variants.setdefault(variant, []).append(metrics(cells_of(hits), q["relevant"]))
+                variants.setdefault(variant, []).append(
+                    fused_metrics(found_rows, ranked, q["relevant"])
+                )
         out[name] = {
             "queries": len(queries),
             "modes": {mode: mean_metrics(rows) for mode, rows in table.items()},

@@ -278,7 +278,6 @@ class WorkspaceIndex:
         modes = self._available_modes(embedded, chunks)
         # Deeper than k: a markdown hit's code cell may rank lower (fusion.explanation_then_code).
         depth = max(k, FUSION_DEPTH)
-        catalog = self._writer.catalog
         rows = None
         if mode == "bm25" or (mode == "hybrid" and "hybrid" not in modes):
             ranked = bm25.search(query, depth)
@@ -295,7 +294,7 @@ class WorkspaceIndex:
             else:
                 ranked = self._fusion(query, lexical, semantic, coverage)
         if rows is None:
-            rows = catalog.hits(uid for uid, _ in ranked)
+            rows = self._writer.catalog.hits(uid for uid, _ in ranked)
         found = [(rows[uid], score) for uid, score in ranked if uid in rows]  # else just deleted
         return self._hits(explanation_then_code(found)[:k], query)
 

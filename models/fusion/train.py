@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -46,7 +47,6 @@ from jupyter_cursor.index.fusion import (  # noqa: E402
     LearnedFusion,
     candidate_features,
     convex_fusion,
-    explanation_then_code,
 )
 from jupyter_cursor.index.workspace import WorkspaceIndex  # noqa: E402
 from jupyter_cursor.nextedit.fit import fit_logistic  # noqa: E402
@@ -114,20 +114,19 @@ def collect(data: Path, embedder_name: str, work: Path, cells: int) -> list[dict
     return out
 
 
-class _Row:
-    """What explanation_then_code reads of a catalog row."""
+class _Row(NamedTuple):
+    """What the benchmark's scoring reads of a catalog row (kept in the candidates file)."""
 
-    def __init__(self, path, cell_index, start_line, kind):
-        self.path, self.cell_index, self.start_line, self.kind = path, cell_index, start_line, kind
+    path: str
+    cell_index: int | None
+    start_line: int | None
+    kind: str
 
 
 def ndcg(q: dict, ranked: list[tuple[str, float]]) -> float:
     """nDCG@10 of a fused list, as the benchmark scores search's hits."""
-    found = explanation_then_code([(_Row(*q["rows"][uid]), score) for uid, score in ranked])
-    hits = [
-        {"path": r.path, "cell_index": r.cell_index, "start_line": r.start_line} for r, _ in found
-    ]
-    return bench_index.metrics(bench_index.cells_of(hits), {tuple(q["relevant"])})["ndcg@10"]
+    rows = {uid: _Row(*row) for uid, row in q["rows"].items()}
+    return bench_index.fused_metrics(rows, ranked, {tuple(q["relevant"])})["ndcg@10"]
 
 
 def labels(q: dict, uids: list[str]) -> np.ndarray:
